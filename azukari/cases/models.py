@@ -1,0 +1,410 @@
+"""Contacts, cases and what keeps a case moving: events, inquiries and callbacks."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from azukari.core.visibility import ClientOwned
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
+
+
+class CallerRelation(models.TextChoices):
+    HOLDER = "holder", _("The contract holder")
+    FAMILY = "family", _("Family member")
+    OTHER = "other", _("Someone else")
+    UNKNOWN = "unknown", _("Not known")
+
+
+class IdentityCheck(models.TextChoices):
+    NOT_CHECKED = "not_checked", _("Not checked")
+    VERIFIED = "verified", _("Verified")
+    FAILED = "failed", _("Could not be verified")
+
+
+class Stance(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    NEUTRAL = "neutral", _("Neutral")
+    SOFTENED = "softened", _("Softened")
+    DISSATISFIED = "dissatisfied", _("Dissatisfied")
+    HARDENED = "hardened", _("Hardened")
+    ANGRY = "angry", _("Angry")
+
+
+class Contact(ClientOwned):
+    """One call or message with a customer (応対)."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contacts",
+        verbose_name=_("customer"),
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contacts",
+        verbose_name=_("case"),
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contacts",
+        verbose_name=_("handled by"),
+    )
+    site = models.ForeignKey(
+        "org.Site",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+    )
+    direction = models.CharField(
+        _("direction"), max_length=8, choices=Direction.choices, default=Direction.INBOUND
+    )
+    caller_number = models.CharField(_("caller number (E.164)"), max_length=20, blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    caller_relation = models.CharField(
+        _("who called"),
+        max_length=8,
+        choices=CallerRelation.choices,
+        default=CallerRelation.UNKNOWN,
+    )
+    identity_check = models.CharField(
+        _("identity check"),
+        max_length=12,
+        choices=IdentityCheck.choices,
+        default=IdentityCheck.NOT_CHECKED,
+    )
+    identity_method = models.CharField(_("identity checked by"), max_length=100, blank=True)
+    reason = models.CharField(_("reason"), max_length=100, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    stance = models.CharField(
+        _("customer's stance at the end"), max_length=12, choices=Stance.choices, blank=True
+    )
+    pbx_call_id = models.CharField(  # noqa: DJ001 (NULL keeps the unique constraint sparse)
+        _("PBX call id"), max_length=100, null=True, blank=True
+    )
+    recording_id = models.CharField(_("recording id"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "pbx_call_id"], name="contact_pbx_call_id_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-started_at"], name="contact_by_customer"),
+            models.Index(fields=["handler", "ended_at"], name="contact_by_handler"),
+        ]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class CaseState(models.TextChoices):
+    OPEN = "open", _("Open (on the call)")
+    AZUKARI = "azukari", _("Azukari (center's turn)")
+    WAITING_CLIENT = "waiting_client", _("Waiting for the client")
+    WAITING_CUSTOMER = "waiting_customer", _("Waiting for the customer")
+    CALLBACK_DUE = "callback_due", _("Callback due")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+AZUKARI_STATES = frozenset(
+    {
+        CaseState.AZUKARI,
+        CaseState.WAITING_CLIENT,
+        CaseState.WAITING_CUSTOMER,
+        CaseState.CALLBACK_DUE,
+    }
+)
+
+
+class AzukariReason(models.TextChoices):
+    CLIENT_DECISION = "client_decision", _("Client decision needed")
+    SV_CALLBACK = "sv_callback", _("SV callback")
+    INVESTIGATION = "investigation", _("Investigation")
+    CUSTOMER_ACTION = "customer_action", _("Customer action needed")
+
+
+class CaseKind(models.TextChoices):
+    CANCELLATION = "cancellation", _("Cancellation")
+    DELIVERY = "delivery", _("Delivery change")
+    BILLING = "billing", _("Billing")
+    DEFECT = "defect", _("Product defect")
+    COMPLAINT = "complaint", _("Complaint")
+    INFORMATION = "information", _("Information")
+    OTHER = "other", _("Other")
+
+
+class Case(ClientOwned):
+    """What a customer wants (案件); parked cases are azukari."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("customer"),
+    )
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("subscription"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=CaseKind.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    state = models.CharField(
+        _("state"), max_length=16, choices=CaseState.choices, default=CaseState.OPEN
+    )
+    azukari_reason = models.CharField(
+        _("azukari reason"), max_length=16, choices=AzukariReason.choices, blank=True
+    )
+    site = models.ForeignKey(
+        "org.Site", on_delete=models.PROTECT, related_name="cases", verbose_name=_("site")
+    )
+    owner_team = models.ForeignKey(
+        "org.Team",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("owning team"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        verbose_name=_("assignee"),
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("opened by"),
+    )
+    opened_at = models.DateTimeField(_("opened at"))
+    parked_at = models.DateTimeField(_("first parked at"), null=True, blank=True)
+    promised_callback_at = models.DateTimeField(_("callback promised for"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    # Waiting clocks in business seconds, up to `clock_since`; the running one is derived from
+    # the state (center, client or customer).
+    center_seconds = models.PositiveIntegerField(_("center's time (s)"), default=0)
+    client_seconds = models.PositiveIntegerField(_("client's time (s)"), default=0)
+    customer_seconds = models.PositiveIntegerField(_("customer's time (s)"), default=0)
+    clock_since = models.DateTimeField(_("clock running since"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [
+            models.Index(fields=["client", "state", "parked_at"], name="case_board_client"),
+            models.Index(fields=["site", "state", "parked_at"], name="case_board_site"),
+            models.Index(fields=["customer", "state"], name="case_by_customer"),
+            models.Index(fields=["owner_team", "state"], name="case_by_team"),
+            models.Index(fields=["assignee", "state"], name="case_by_assignee"),
+        ]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def is_azukari(self) -> bool:
+        return self.state in AZUKARI_STATES
+
+
+class CaseEvent(ClientOwned):
+    """Append-only history of a case: who did what, when, and why."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("case")
+    )
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    kind = models.CharField(_("event"), max_length=32)
+    from_state = models.CharField(_("from state"), max_length=16, blank=True)
+    to_state = models.CharField(_("to state"), max_length=16, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="case_event_timeline")]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.from_state}→{self.to_state}"
+
+
+class InquiryStatus(models.TextChoices):
+    OPEN = "open", _("Awaiting the client")
+    ANSWERED = "answered", _("Answered")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Inquiry(ClientOwned):
+    """A question from the center to the client about one case (伺い)."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="inquiries", verbose_name=_("case")
+    )
+    question = models.TextField(_("question"))
+    options = models.JSONField(_("options proposed"), default=list)
+    status = models.CharField(
+        _("status"), max_length=10, choices=InquiryStatus.choices, default=InquiryStatus.OPEN
+    )
+    sent_at = models.DateTimeField(_("sent at"))
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    due_at = models.DateTimeField(_("answer due at"))
+    answer_option = models.CharField(_("option chosen"), max_length=64, blank=True)
+    answer_note = models.TextField(_("answer"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["client", "status", "due_at"], name="inquiry_due")]
+        verbose_name = _("inquiry")
+        verbose_name_plural = _("inquiries")
+
+    def __str__(self) -> str:
+        return f"{self.case} — {self.get_status_display()}"
+
+
+class CallbackStatus(models.TextChoices):
+    TO_SCHEDULE = "to_schedule", _("To schedule")
+    SCHEDULED = "scheduled", _("Scheduled")
+    DONE = "done", _("Done")
+    UNREACHABLE = "unreachable", _("Unreachable")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Callback(ClientOwned):
+    """A call the center owes the customer (折り返し)."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="callbacks", verbose_name=_("case")
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="callbacks",
+        verbose_name=_("customer"),
+    )
+    origin = models.CharField(_("why it is due"), max_length=32)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=CallbackStatus.choices,
+        default=CallbackStatus.TO_SCHEDULE,
+    )
+    created_at = models.DateTimeField(_("created at"))
+    promised_for = models.DateTimeField(_("promised for"), null=True, blank=True)
+    scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    team = models.ForeignKey(
+        "org.Team",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="callbacks",
+        verbose_name=_("team"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="callbacks",
+        verbose_name=_("assignee"),
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["scheduled_for"]
+        indexes = [models.Index(fields=["client", "status", "scheduled_for"], name="callback_due")]
+        verbose_name = _("callback")
+        verbose_name_plural = _("callbacks")
+
+    def __str__(self) -> str:
+        return f"{self.case} — {self.get_status_display()}"
+
+
+class AttemptOutcome(models.TextChoices):
+    REACHED = "reached", _("Reached the customer")
+    NO_ANSWER = "no_answer", _("No answer")
+    BUSY = "busy", _("Busy")
+    VOICEMAIL = "voicemail", _("Left a voicemail")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
+
+
+class CallbackAttempt(ClientOwned):
+    callback = models.ForeignKey(
+        Callback, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("callback")
+    )
+    contact = models.OneToOneField(
+        Contact,
+        on_delete=models.PROTECT,
+        related_name="callback_attempt",
+        verbose_name=_("contact"),
+    )
+    at = models.DateTimeField(_("at"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=AttemptOutcome.choices)
+
+    class Meta:
+        ordering = ["at"]
+        verbose_name = _("callback attempt")
+        verbose_name_plural = _("callback attempts")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_outcome_display()}"

@@ -1,0 +1,753 @@
+"""Writes to contacts and cases. Every state change of a case goes through `_transition`."""
+
+import datetime as dt
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from azukari.cases.clocks import case_calendar
+from azukari.cases.models import (
+    AZUKARI_STATES,
+    AttemptOutcome,
+    AzukariReason,
+    Callback,
+    CallbackAttempt,
+    CallbackStatus,
+    CallerRelation,
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseState,
+    Contact,
+    Direction,
+    IdentityCheck,
+    Inquiry,
+    InquiryStatus,
+    Stance,
+)
+from azukari.cases.statemachine import CLOCK_OF_STATE, is_legal
+from azukari.core.businesstime import add_business_seconds, business_seconds
+from azukari.core.errors import (
+    DomainError,
+    IllegalTransition,
+    NotVisible,
+    PermissionRefused,
+    StaleVersion,
+)
+from azukari.core.phones import normalize_phone
+from azukari.customers.models import Customer
+from azukari.org.models import Client, SiteStatus, Team, User
+from azukari.subscriptions.models import Subscription
+
+# ---------------------------------------------------------------- guards
+
+
+def require_center_staff(actor: User, client_id: int) -> None:
+    """Center staff serving this client may act; anyone else sees nothing to act on."""
+    if client_id not in actor.visible_client_ids():
+        raise NotVisible()
+    if not actor.is_center_staff:
+        raise PermissionRefused(_("Only center staff can do this."))
+
+
+def _choice(value: str, choices, field: str) -> str:
+    if value not in choices.values:
+        raise DomainError(_("“%(value)s” is not a valid choice.") % {"value": value}, field=field)
+    return value
+
+
+def _future(value: dt.datetime | None, field: str, now: dt.datetime) -> dt.datetime | None:
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        raise DomainError(_("A time zone is required."), field=field)
+    if value <= now:
+        raise DomainError(_("This time is in the past."), field=field)
+    return value
+
+
+def _required_text(value: str, field: str, *, max_length: int | None = None) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(_("This field is required."), field=field)
+    if max_length and len(value) > max_length:
+        raise DomainError(_("At most %(n)d characters.") % {"n": max_length}, field=field)
+    return value
+
+
+# ---------------------------------------------------------------- contacts
+
+
+@transaction.atomic
+def contact_log(
+    *,
+    actor: User,
+    client: Client,
+    customer: Customer | None = None,
+    direction: str = Direction.INBOUND,
+    started_at: dt.datetime | None = None,
+    ended_at: dt.datetime | None = None,
+    caller_number: str | None = None,
+    caller_relation: str = CallerRelation.UNKNOWN,
+    identity_check: str = IdentityCheck.NOT_CHECKED,
+    identity_method: str = "",
+    reason: str = "",
+    summary: str = "",
+    stance: str = "",
+    pbx_call_id: str | None = None,
+    recording_id: str = "",
+) -> Contact:
+    require_center_staff(actor, client.pk)
+    if customer is not None and customer.client_id != client.pk:
+        raise NotVisible()
+    now = timezone.now()
+    started_at = started_at or now
+    if ended_at is not None and ended_at < started_at:
+        raise DomainError(_("A contact cannot end before it started."), field="ended_at")
+    if stance:
+        _choice(stance, Stance, "stance")
+    return Contact.objects.create(
+        client=client,
+        customer=customer,
+        handler=actor,
+        site_id=actor.home_site_id,
+        direction=_choice(direction, Direction, "direction"),
+        caller_number=normalize_phone(caller_number, field="caller_number") or "",
+        started_at=started_at,
+        answered_at=started_at,
+        ended_at=ended_at,
+        caller_relation=_choice(caller_relation, CallerRelation, "caller_relation"),
+        identity_check=_choice(identity_check, IdentityCheck, "identity_check"),
+        identity_method=identity_method.strip(),
+        reason=reason.strip(),
+        summary=summary.strip(),
+        stance=stance,
+        pbx_call_id=pbx_call_id or None,
+        recording_id=recording_id,
+    )
+
+
+# ---------------------------------------------------------------- case lifecycle
+
+
+def _write_event(
+    case: Case,
+    *,
+    actor: User | None,
+    kind: str,
+    at: dt.datetime,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        client_id=case.client_id,
+        case=case,
+        at=at,
+        actor=actor,
+        kind=kind,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data or {},
+    )
+
+
+def _enqueue_clock_recompute(case_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("azukari.cases.tasks.case_clocks_recompute", case_id, group="clocks")
+
+
+def _transition(
+    *,
+    case: Case,
+    version: int,
+    actor: User | None,
+    to_state: str,
+    kind: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    fields: dict[str, Any] | None = None,
+) -> Case:
+    """Moves a case if the move is legal and nobody changed it since `version` was read."""
+    from_state = case.state
+    if case.version != version:
+        raise StaleVersion(current_version=case.version)
+    if not is_legal(from_state, to_state):
+        raise IllegalTransition(
+            _("A case that is “%(from)s” cannot become “%(to)s”.")
+            % {"from": CaseState(from_state).label, "to": CaseState(to_state).label},
+            field="state",
+        )
+    now = timezone.now()
+    updates: dict[str, Any] = dict(fields or {})
+    running = CLOCK_OF_STATE.get(from_state)
+    if running and case.clock_since:
+        spent = business_seconds(case.clock_since, now, case_calendar(case))
+        updates[f"{running}_seconds"] = F(f"{running}_seconds") + spent
+    updates["clock_since"] = now if to_state in CLOCK_OF_STATE else None
+    updates["state"] = to_state
+    updates["version"] = F("version") + 1
+    changed = Case.objects.filter(pk=case.pk, version=version, state=from_state).update(**updates)
+    if not changed:
+        current = Case.objects.filter(pk=case.pk).values_list("version", flat=True).first()
+        raise StaleVersion(current_version=current)
+    _write_event(
+        case,
+        actor=actor,
+        kind=kind,
+        at=now,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data,
+    )
+    transaction.on_commit(partial(_enqueue_clock_recompute, case.pk))
+    case.refresh_from_db()
+    return case
+
+
+def _check_team(team: Team, case: Case) -> Team:
+    if not team.clients.filter(pk=case.client_id).exists():
+        raise DomainError(_("This team does not serve the case's client."), field="team")
+    if team.site.status == SiteStatus.DOWN:
+        raise DomainError(_("This team's site is down."), field="team")
+    return team
+
+
+def _check_assignee(assignee: User | None, case: Case) -> User | None:
+    if assignee is None:
+        return None
+    if not assignee.is_center_staff or case.client_id not in assignee.visible_client_ids():
+        raise DomainError(_("This person does not serve the case's client."), field="assignee")
+    return assignee
+
+
+@transaction.atomic
+def case_open(
+    *,
+    contact: Contact,
+    actor: User,
+    kind: str,
+    subject: str,
+    subscription: Subscription | None = None,
+    note: str = "",
+) -> Case:
+    """Opens a case from the contact in which the customer asked for something."""
+    require_center_staff(actor, contact.client_id)
+    if contact.customer_id is None:
+        raise DomainError(_("Identify the customer before opening a case."), field="customer")
+    if contact.case_id is not None:
+        raise DomainError(_("This contact already belongs to a case."), field="contact")
+    if subscription is not None and subscription.customer_id != contact.customer_id:
+        raise DomainError(_("This subscription is not the customer's."), field="subscription")
+    site_id = contact.site_id or actor.home_site_id
+    if site_id is None:
+        raise DomainError(_("The handler has no site."), field="site")
+    now = timezone.now()
+    case = Case.objects.create(
+        client_id=contact.client_id,
+        customer_id=contact.customer_id,
+        subscription=subscription,
+        kind=_choice(kind, CaseKind, "kind"),
+        subject=_required_text(subject, "subject", max_length=200),
+        state=CaseState.OPEN,
+        site_id=site_id,
+        opened_by=actor,
+        opened_at=now,
+    )
+    Contact.objects.filter(pk=contact.pk).update(case=case)
+    contact.case = case
+    _write_event(
+        case,
+        actor=actor,
+        kind="opened",
+        at=now,
+        to_state=CaseState.OPEN,
+        note=note,
+        data={"contact": contact.pk},
+    )
+    return case
+
+
+def _callback_due(
+    case: Case, *, origin: str, promised_for: dt.datetime | None, now: dt.datetime
+) -> Callback:
+    return Callback.objects.create(
+        client_id=case.client_id,
+        case=case,
+        customer_id=case.customer_id,
+        origin=origin,
+        status=CallbackStatus.TO_SCHEDULE,
+        created_at=now,
+        promised_for=promised_for,
+        team=case.owner_team,
+        assignee=case.assignee,
+    )
+
+
+PARK_STATES = frozenset({CaseState.AZUKARI, CaseState.WAITING_CUSTOMER, CaseState.CALLBACK_DUE})
+
+
+@transaction.atomic
+def case_park(
+    *,
+    case: Case,
+    version: int,
+    actor: User,
+    reason: str,
+    team: Team,
+    assignee: User | None = None,
+    state: str = CaseState.AZUKARI,
+    promised_callback_at: dt.datetime | None = None,
+    due_at: dt.datetime | None = None,
+    note: str = "",
+) -> Case:
+    """Takes a case that could not be settled on the call into custody (預かり)."""
+    require_center_staff(actor, case.client_id)
+    now = timezone.now()
+    _choice(reason, AzukariReason, "reason")
+    if state not in PARK_STATES:
+        raise DomainError(
+            _(
+                "A case is parked as azukari, waiting for the customer or with a callback due; "
+                "to ask the client, send an inquiry."
+            ),
+            field="state",
+        )
+    if case.state != CaseState.OPEN:
+        raise IllegalTransition(_("Only a case still on the call can be parked."), field="state")
+    _check_team(team, case)
+    _check_assignee(assignee, case)
+    promised = _future(promised_callback_at, "promised_callback_at", now)
+    if state == CaseState.CALLBACK_DUE and promised is None:
+        raise DomainError(
+            _("Say when the callback was promised for."), field="promised_callback_at"
+        )
+    due = _future(due_at, "due_at", now)
+    case = _transition(
+        case=case,
+        version=version,
+        actor=actor,
+        to_state=state,
+        kind="parked",
+        note=note,
+        data={"reason": reason, "team": team.pk, "assignee": assignee.pk if assignee else None},
+        fields={
+            "azukari_reason": reason,
+            "owner_team": team,
+            "site_id": team.site_id,
+            "assignee": assignee,
+            "parked_at": case.parked_at or now,
+            "promised_callback_at": promised,
+            "due_at": due,
+        },
+    )
+    if promised is not None:
+        _callback_due(case, origin="promise", promised_for=promised, now=now)
+    return case
+
+
+@transaction.atomic
+def case_assign(
+    *,
+    case: Case,
+    version: int,
+    actor: User,
+    team: Team,
+    assignee: User | None = None,
+    note: str = "",
+) -> Case:
+    """Hands an azukari to another team or person without changing its state."""
+    require_center_staff(actor, case.client_id)
+    if case.state not in AZUKARI_STATES:
+        raise IllegalTransition(_("Only an open azukari can be reassigned."), field="state")
+    if case.version != version:
+        raise StaleVersion(current_version=case.version)
+    _check_team(team, case)
+    _check_assignee(assignee, case)
+    changed = Case.objects.filter(pk=case.pk, version=version).update(
+        owner_team=team, site_id=team.site_id, assignee=assignee, version=F("version") + 1
+    )
+    if not changed:
+        raise StaleVersion()
+    Callback.objects.filter(
+        case=case, status__in=[CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED]
+    ).update(team=team, assignee=assignee)
+    _write_event(
+        case,
+        actor=actor,
+        kind="assigned",
+        at=timezone.now(),
+        note=note,
+        data={"team": team.pk, "assignee": assignee.pk if assignee else None},
+    )
+    case.refresh_from_db()
+    return case
+
+
+def _withdraw_open_inquiries(case: Case, now: dt.datetime) -> None:
+    Inquiry.objects.filter(case=case, status=InquiryStatus.OPEN).update(
+        status=InquiryStatus.WITHDRAWN, answered_at=now
+    )
+
+
+def _cancel_pending_callbacks(case: Case) -> None:
+    Callback.objects.filter(
+        case=case, status__in=[CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED]
+    ).update(status=CallbackStatus.CANCELLED)
+
+
+@transaction.atomic
+def case_resume(*, case: Case, version: int, actor: User, note: str = "") -> Case:
+    """The center's turn again (e.g. the customer's document arrived)."""
+    require_center_staff(actor, case.client_id)
+    if case.state == CaseState.WAITING_CLIENT:
+        _withdraw_open_inquiries(case, timezone.now())
+    return _transition(
+        case=case,
+        version=version,
+        actor=actor,
+        to_state=CaseState.AZUKARI,
+        kind="resumed",
+        note=note,
+    )
+
+
+@transaction.atomic
+def case_wait_on_customer(
+    *, case: Case, version: int, actor: User, note: str, due_at: dt.datetime | None = None
+) -> Case:
+    require_center_staff(actor, case.client_id)
+    if case.state == CaseState.OPEN:
+        raise IllegalTransition(_("Park the case first."), field="state")
+    due = _future(due_at, "due_at", timezone.now())
+    note = _required_text(note, "note")
+    fields = {"due_at": due} if due else {}
+    return _transition(
+        case=case,
+        version=version,
+        actor=actor,
+        to_state=CaseState.WAITING_CUSTOMER,
+        kind="waiting_customer",
+        note=note,
+        fields=fields,
+    )
+
+
+@transaction.atomic
+def case_promise_callback(
+    *, case: Case, version: int, actor: User, promised_for: dt.datetime, note: str = ""
+) -> Case:
+    """The center promised to call the customer; a callback becomes due."""
+    require_center_staff(actor, case.client_id)
+    if case.state == CaseState.OPEN:
+        raise IllegalTransition(_("Park the case first."), field="state")
+    now = timezone.now()
+    promised = _future(promised_for, "promised_for", now)
+    case = _transition(
+        case=case,
+        version=version,
+        actor=actor,
+        to_state=CaseState.CALLBACK_DUE,
+        kind="callback_promised",
+        note=note,
+        fields={"promised_callback_at": promised},
+    )
+    _callback_due(case, origin="promise", promised_for=promised, now=now)
+    return case
+
+
+def _clean_options(options: list[dict[str, Any]]) -> list[dict[str, str]]:
+    cleaned: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for item in options or []:
+        code = str(item.get("code", "")).strip()
+        label = str(item.get("label", "")).strip()
+        if not code or not label:
+            raise DomainError(_("Every option needs a code and a label."), field="options")
+        if code in seen:
+            raise DomainError(
+                _("Option “%(code)s” is listed twice.") % {"code": code}, field="options"
+            )
+        seen.add(code)
+        cleaned.append({"code": code, "label": label})
+    if not cleaned:
+        raise DomainError(_("Propose at least one option."), field="options")
+    return cleaned
+
+
+@transaction.atomic
+def inquiry_send(
+    *,
+    case: Case,
+    version: int,
+    actor: User,
+    question: str,
+    options: list[dict[str, Any]],
+    due_at: dt.datetime | None = None,
+    team: Team | None = None,
+) -> Inquiry:
+    """Asks the client to decide (伺い); the client's clock runs until it answers."""
+    require_center_staff(actor, case.client_id)
+    now = timezone.now()
+    question = _required_text(question, "question")
+    cleaned = _clean_options(options)
+    due = _future(due_at, "due_at", now)
+    fields: dict[str, Any] = {}
+    if case.state == CaseState.OPEN:
+        if team is None:
+            raise DomainError(_("Choose the team that owns the azukari."), field="team")
+        _check_team(team, case)
+        fields = {
+            "owner_team": team,
+            "site_id": team.site_id,
+            "parked_at": now,
+            "azukari_reason": AzukariReason.CLIENT_DECISION,
+        }
+    if due is None:
+        hours = case.client.inquiry_due_hours
+        due = add_business_seconds(now, hours * 3600, case_calendar(case))
+    case = _transition(
+        case=case,
+        version=version,
+        actor=actor,
+        to_state=CaseState.WAITING_CLIENT,
+        kind="inquiry_sent",
+        note=question,
+        fields=fields,
+    )
+    inquiry = Inquiry.objects.create(
+        client_id=case.client_id,
+        case=case,
+        question=question,
+        options=cleaned,
+        sent_at=now,
+        sent_by=actor,
+        due_at=due,
+    )
+    return inquiry
+
+
+@transaction.atomic
+def inquiry_answer(*, inquiry: Inquiry, actor: User, option: str, note: str = "") -> Inquiry:
+    """The client decides; the case waits for the center's callback to the customer."""
+    if inquiry.client_id not in actor.visible_client_ids():
+        raise NotVisible()
+    if not (actor.is_client_approver or actor.is_center_staff):
+        raise PermissionRefused(_("You cannot answer inquiries."))
+    inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
+    if inquiry.status != InquiryStatus.OPEN:
+        raise IllegalTransition(
+            _("This inquiry has already been answered or withdrawn."), field="inquiry"
+        )
+    codes = {o["code"] for o in inquiry.options}
+    if option not in codes:
+        raise DomainError(_("Choose one of the proposed options."), field="option")
+    now = timezone.now()
+    updated = Inquiry.objects.filter(pk=inquiry.pk, status=InquiryStatus.OPEN).update(
+        status=InquiryStatus.ANSWERED,
+        answer_option=option,
+        answer_note=note.strip(),
+        answered_at=now,
+        answered_by=actor,
+    )
+    if not updated:
+        raise IllegalTransition(
+            _("This inquiry has already been answered or withdrawn."), field="inquiry"
+        )
+    case = Case.objects.select_related("client", "site").get(pk=inquiry.case_id)
+    case = _transition(
+        case=case,
+        version=case.version,
+        actor=actor,
+        to_state=CaseState.CALLBACK_DUE,
+        kind="inquiry_answered",
+        note=note,
+        data={"inquiry": inquiry.pk, "option": option},
+    )
+    _callback_due(case, origin="inquiry_answered", promised_for=None, now=now)
+    inquiry.refresh_from_db()
+    return inquiry
+
+
+@transaction.atomic
+def callback_schedule(
+    *, callback: Callback, actor: User, at: dt.datetime, assignee: User | None = None
+) -> Callback:
+    require_center_staff(actor, callback.client_id)
+    if callback.status not in (CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED):
+        raise IllegalTransition(_("This callback is no longer open."), field="callback")
+    at = _future(at, "scheduled_for", timezone.now())
+    if at is None:
+        raise DomainError(_("This field is required."), field="scheduled_for")
+    _check_assignee(assignee, callback.case)
+    Callback.objects.filter(pk=callback.pk).update(
+        status=CallbackStatus.SCHEDULED,
+        scheduled_for=at,
+        assignee=assignee or callback.assignee,
+    )
+    _write_event(
+        callback.case,
+        actor=actor,
+        kind="callback_scheduled",
+        at=timezone.now(),
+        data={"callback": callback.pk, "at": at.isoformat()},
+    )
+    callback.refresh_from_db()
+    return callback
+
+
+@transaction.atomic
+def callback_attempt_record(
+    *,
+    callback: Callback,
+    actor: User,
+    outcome: str,
+    summary: str = "",
+    stance: str = "",
+    started_at: dt.datetime | None = None,
+    ended_at: dt.datetime | None = None,
+) -> CallbackAttempt:
+    """Logs one outbound call; past the client's cap an unreachable customer goes to the desk."""
+    require_center_staff(actor, callback.client_id)
+    callback = (
+        Callback.objects.select_for_update().select_related("case", "client").get(pk=callback.pk)
+    )
+    if callback.status not in (CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED):
+        raise IllegalTransition(_("This callback is no longer open."), field="callback")
+    _choice(outcome, AttemptOutcome, "outcome")
+    now = timezone.now()
+    contact = contact_log(
+        actor=actor,
+        client=callback.client,
+        customer=callback.customer,
+        direction=Direction.OUTBOUND,
+        started_at=started_at or now,
+        ended_at=ended_at or now,
+        summary=summary,
+        stance=stance,
+        caller_relation=CallerRelation.HOLDER
+        if outcome == AttemptOutcome.REACHED
+        else CallerRelation.UNKNOWN,
+    )
+    Contact.objects.filter(pk=contact.pk).update(case=callback.case)
+    attempt = CallbackAttempt.objects.create(
+        client_id=callback.client_id,
+        callback=callback,
+        contact=contact,
+        at=now,
+        by=actor,
+        outcome=outcome,
+    )
+    attempts = callback.attempts + 1
+    if outcome == AttemptOutcome.REACHED:
+        status = CallbackStatus.DONE
+    elif attempts >= callback.client.callback_max_attempts:
+        status = CallbackStatus.UNREACHABLE
+    else:
+        status = CallbackStatus.TO_SCHEDULE
+    Callback.objects.filter(pk=callback.pk).update(
+        attempts=attempts, last_attempt_at=now, status=status
+    )
+    case = callback.case
+    _write_event(
+        case,
+        actor=actor,
+        kind="callback_attempt",
+        at=now,
+        note=summary,
+        data={"callback": callback.pk, "outcome": outcome, "attempt": attempts},
+    )
+    if status == CallbackStatus.UNREACHABLE and case.state != CaseState.AZUKARI:
+        # Named next step instead of limbo: the desk decides (letter, e-mail, close).
+        _transition(
+            case=case,
+            version=case.version,
+            actor=actor,
+            to_state=CaseState.AZUKARI,
+            kind="callback_unreachable",
+            note=str(_("Customer unreachable after %(n)d attempts.") % {"n": attempts}),
+        )
+    return attempt
+
+
+@transaction.atomic
+def case_resolve(*, case: Case, version: int, actor: User, outcome: str, note: str = "") -> Case:
+    require_center_staff(actor, case.client_id)
+    outcome = _required_text(outcome, "outcome")
+    now = timezone.now()
+    first_contact = case.state == CaseState.OPEN
+    case = _transition(
+        case=case,
+        version=version,
+        actor=actor,
+        to_state=CaseState.RESOLVED,
+        kind="resolved",
+        note=note,
+        data={"first_contact_resolution": first_contact},
+        fields={"outcome": outcome, "resolved_at": now},
+    )
+    _withdraw_open_inquiries(case, now)
+    _cancel_pending_callbacks(case)
+    return case
+
+
+@transaction.atomic
+def case_close(*, case: Case, version: int, actor: User | None, note: str = "") -> Case:
+    """Closes a resolved case once its reopen window has passed."""
+    if actor is not None:
+        require_center_staff(actor, case.client_id)
+    now = timezone.now()
+    if case.state == CaseState.RESOLVED and case.resolved_at:
+        window_ends = case.resolved_at + dt.timedelta(days=case.client.reopen_window_days)
+        if now < window_ends:
+            raise IllegalTransition(
+                _("This case can be reopened until %(date)s; it closes after that.")
+                % {"date": timezone.localtime(window_ends).strftime("%Y-%m-%d %H:%M")},
+                field="state",
+            )
+    return _transition(
+        case=case,
+        version=version,
+        actor=actor,
+        to_state=CaseState.CLOSED,
+        kind="closed",
+        note=note,
+        fields={"closed_at": now},
+    )
+
+
+@transaction.atomic
+def case_reopen(
+    *, case: Case, version: int, actor: User, note: str, team: Team | None = None
+) -> Case:
+    """The customer came back about a settled case: it is azukari again, history kept."""
+    require_center_staff(actor, case.client_id)
+    note = _required_text(note, "note")
+    fields: dict[str, Any] = {
+        "reopen_count": F("reopen_count") + 1,
+        "resolved_at": None,
+        "closed_at": None,
+        "outcome": "",
+    }
+    team = team or case.owner_team
+    if team is None:
+        raise DomainError(_("Choose the team that owns the azukari."), field="team")
+    _check_team(team, case)
+    fields.update(owner_team=team, site_id=team.site_id, parked_at=case.parked_at or timezone.now())
+    return _transition(
+        case=case,
+        version=version,
+        actor=actor,
+        to_state=CaseState.AZUKARI,
+        kind="reopened",
+        note=note,
+        fields=fields,
+    )

@@ -1,0 +1,305 @@
+"""Clients, sites, teams and the people who work in Azukari."""
+
+import datetime as dt
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from azukari.core.businesstime import BusinessCalendar
+
+
+class Role(models.TextChoices):
+    OPERATOR = "operator", _("Operator")
+    SV = "sv", _("Supervisor / leader")
+    DESK = "desk", _("Azukari desk")
+    MANAGER = "manager", _("Center manager")
+    ADMIN = "admin", _("Administrator")
+    CLIENT_APPROVER = "client_approver", _("Client approver")
+
+
+CENTER_ROLES = frozenset({Role.OPERATOR, Role.SV, Role.DESK, Role.MANAGER, Role.ADMIN})
+
+
+class EmploymentStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    LEFT = "left", _("Left")
+
+
+class Client(models.Model):
+    """A company whose customers the center serves: the tenant boundary."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_kana = models.CharField(_("name (kana)"), max_length=200, blank=True)
+    contract_signed_on = models.DateField(
+        _("contract with the center signed on"),
+        null=True,
+        blank=True,
+        help_text=_("Client approvers get no access without the company's contract on record."),
+    )
+    escalation_email = models.EmailField(_("escalation contact e-mail"), blank=True)
+    reopen_window_days = models.PositiveSmallIntegerField(_("reopen window (days)"), default=14)
+    inquiry_due_hours = models.PositiveSmallIntegerField(
+        _("inquiry answer due (business hours)"), default=16
+    )
+    callback_max_attempts = models.PositiveSmallIntegerField(
+        _("callback attempts before unreachable"), default=3
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClientClosedDay(models.Model):
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="closed_days", verbose_name=_("client")
+    )
+    date = models.DateField(_("date"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "date"], name="closed_day_unique_per_client")
+        ]
+        verbose_name = _("client closed day")
+        verbose_name_plural = _("client closed days")
+
+    def __str__(self) -> str:
+        return f"{self.client.code} {self.date:%Y-%m-%d}"
+
+
+class ClientLine(models.Model):
+    """A number customers dial; it tells the screen pop which client the call is for."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="lines", verbose_name=_("client")
+    )
+    number = models.CharField(_("dialled number (E.164)"), max_length=20, unique=True)
+    label = models.CharField(_("label"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("client line")
+        verbose_name_plural = _("client lines")
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.client.code})"
+
+
+class SiteStatus(models.TextChoices):
+    OPERATING = "operating", _("Operating")
+    DEGRADED = "degraded", _("Degraded")
+    DOWN = "down", _("Down")
+
+
+class Site(models.Model):
+    """A physical center; sites are spread out so one can go dark without losing work."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=16, choices=SiteStatus.choices, default=SiteStatus.OPERATING
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SiteHours(models.Model):
+    class Weekday(models.IntegerChoices):
+        MON = 0, _("Monday")
+        TUE = 1, _("Tuesday")
+        WED = 2, _("Wednesday")
+        THU = 3, _("Thursday")
+        FRI = 4, _("Friday")
+        SAT = 5, _("Saturday")
+        SUN = 6, _("Sunday")
+
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="hours", verbose_name=_("site")
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens_at = models.TimeField(_("opens at"))
+    closes_at = models.TimeField(_("closes at"))
+
+    class Meta:
+        ordering = ["site", "weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "weekday"], name="site_hours_one_per_weekday"),
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")),
+                name="site_hours_close_after_open",
+            ),
+        ]
+        verbose_name = _("site hours")
+        verbose_name_plural = _("site hours")
+
+    def __str__(self) -> str:
+        return f"{self.site.code} {self.get_weekday_display()} {self.opens_at}-{self.closes_at}"
+
+    def clean(self) -> None:
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            raise ValidationError({"closes_at": _("Closing time must be after opening time.")})
+
+
+class Team(models.Model):
+    """A group at one site; the azukari desk of a site owns that site's azukari."""
+
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="teams", verbose_name=_("site")
+    )
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    is_azukari_desk = models.BooleanField(_("azukari desk"), default=False)
+    clients = models.ManyToManyField(
+        Client, related_name="teams", blank=True, verbose_name=_("clients served")
+    )
+
+    class Meta:
+        ordering = ["site", "code"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return f"{self.site.name} / {self.name}"
+
+
+class AzukariUserManager(UserManager):
+    def center_staff(self):
+        return self.filter(role__in=CENTER_ROLES)
+
+
+class User(AbstractUser):
+    """Center staff and client approvers. The role decides what the rest of the fields mean."""
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.OPERATOR)
+    display_name = models.CharField(
+        _("display name"),
+        max_length=50,
+        blank=True,
+        help_text=_("The only name customers are told."),
+    )
+    language = models.CharField(
+        _("language"), max_length=8, choices=[("ja", "日本語"), ("en", "English")], default="ja"
+    )
+    home_site = models.ForeignKey(
+        Site,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("home site"),
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("team"),
+    )
+    clients = models.ManyToManyField(
+        Client, blank=True, related_name="staff", verbose_name=_("clients served")
+    )
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="approvers",
+        verbose_name=_("company (client approvers)"),
+    )
+    # NULL, not "", so that many people without an agent id fit the unique constraint.
+    agent_id = models.CharField(
+        _("PBX agent id"), max_length=64, null=True, blank=True, unique=True
+    )
+    agreement_signed_on = models.DateField(
+        _("confidentiality agreement signed on"), null=True, blank=True
+    )
+    agreement_version = models.CharField(_("agreement version"), max_length=32, blank=True)
+    employment_status = models.CharField(
+        _("employment status"),
+        max_length=8,
+        choices=EmploymentStatus.choices,
+        default=EmploymentStatus.ACTIVE,
+    )
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+
+    objects = AzukariUserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="client_approver") | models.Q(client__isnull=False),
+                name="client_approver_has_company",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_center_staff(self) -> bool:
+        return self.role in CENTER_ROLES
+
+    @property
+    def is_client_approver(self) -> bool:
+        return self.role == Role.CLIENT_APPROVER
+
+    @property
+    def has_access(self) -> bool:
+        """Access needs an active account and the agreement that binds this person."""
+        if not self.is_active or self.employment_status != EmploymentStatus.ACTIVE:
+            return False
+        if self.is_client_approver:
+            return self.client_id is not None and self.client.contract_signed_on is not None
+        return self.agreement_signed_on is not None
+
+    @cached_property
+    def _visible_client_ids(self) -> frozenset[int]:
+        if not self.has_access:
+            return frozenset()
+        if self.is_client_approver:
+            return frozenset({self.client_id})
+        return frozenset(self.clients.values_list("id", flat=True))
+
+    def visible_client_ids(self) -> frozenset[int]:
+        return self._visible_client_ids
+
+    def clean(self) -> None:
+        if self.is_client_approver:
+            if not self.client_id:
+                raise ValidationError({"client": _("A client approver belongs to one company.")})
+            if self.home_site_id:
+                raise ValidationError({"home_site": _("Client approvers have no site.")})
+        elif self.role in CENTER_ROLES and self.client_id:
+            raise ValidationError(
+                {"client": _("Center staff serve clients; they have no company.")}
+            )
+
+
+def business_calendar(*, client: Client, site: Site | None) -> BusinessCalendar:
+    """The calendar a case's clocks run on: the client's closed days and the site's hours."""
+    closed = frozenset(client.closed_days.values_list("date", flat=True))
+    if site is None:
+        hours = {d: (dt.time(9), dt.time(18)) for d in range(5)}
+    else:
+        hours = {h.weekday: (h.opens_at, h.closes_at) for h in site.hours.all()}
+    return BusinessCalendar(hours=hours, closed_dates=closed)
