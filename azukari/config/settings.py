@@ -1,5 +1,6 @@
 """Settings for every environment; everything that differs comes from the environment."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "azukari.customers",
     "azukari.subscriptions",
     "azukari.cases",
+    "azukari.api",
     "azukari.web",
 ]
 
@@ -84,8 +86,12 @@ def _database() -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         }
-        # File-based test database so that tests can use several connections at once.
-        db["TEST"] = {"NAME": env_str("AZUKARI_TEST_SQLITE", str(DATA_DIR / "test.sqlite3"))}
+        # File-based test database so that tests can use several connections at once; one
+        # file per test process so that parallel runs never share one.
+        default_test = DATA_DIR / f"test-{os.getpid()}.sqlite3"
+        db["TEST"] = {"NAME": env_str("AZUKARI_TEST_DB_NAME", str(default_test))}
+    elif env_str("AZUKARI_TEST_DB_NAME"):
+        db["TEST"] = {"NAME": env_str("AZUKARI_TEST_DB_NAME")}
     return db
 
 
