@@ -134,7 +134,7 @@ def contact_log(
 # ---------------------------------------------------------------- case lifecycle
 
 
-def _write_event(
+def case_event_write(
     case: Case,
     *,
     actor: User | None,
@@ -198,7 +198,7 @@ def _transition(
     if not changed:
         current = Case.objects.filter(pk=case.pk).values_list("version", flat=True).first()
         raise StaleVersion(current_version=current)
-    _write_event(
+    case_event_write(
         case,
         actor=actor,
         kind=kind,
@@ -264,7 +264,7 @@ def case_open(
     )
     Contact.objects.filter(pk=contact.pk).update(case=case)
     contact.case = case
-    _write_event(
+    case_event_write(
         case,
         actor=actor,
         kind="opened",
@@ -380,7 +380,7 @@ def case_assign(
     Callback.objects.filter(
         case=case, status__in=[CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED]
     ).update(team=team, assignee=assignee)
-    _write_event(
+    case_event_write(
         case,
         actor=actor,
         kind="assigned",
@@ -593,7 +593,7 @@ def callback_schedule(
         scheduled_for=at,
         assignee=assignee or callback.assignee,
     )
-    _write_event(
+    case_event_write(
         callback.case,
         actor=actor,
         kind="callback_scheduled",
@@ -657,7 +657,7 @@ def callback_attempt_record(
         attempts=attempts, last_attempt_at=now, status=status
     )
     case = callback.case
-    _write_event(
+    case_event_write(
         case,
         actor=actor,
         kind="callback_attempt",
