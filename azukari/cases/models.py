@@ -240,6 +240,24 @@ class Case(ClientOwned):
         return self.state in AZUKARI_STATES
 
 
+EVENT_LABELS = {
+    "opened": _("Opened"),
+    "parked": _("Parked as azukari"),
+    "assigned": _("Reassigned"),
+    "resumed": _("Center's turn again"),
+    "waiting_customer": _("Waiting for the customer"),
+    "callback_promised": _("Callback promised"),
+    "inquiry_sent": _("Inquiry sent to the client"),
+    "inquiry_answered": _("Client answered"),
+    "callback_scheduled": _("Callback scheduled"),
+    "callback_attempt": _("Callback attempt"),
+    "callback_unreachable": _("Customer unreachable"),
+    "resolved": _("Resolved"),
+    "closed": _("Closed"),
+    "reopened": _("Reopened"),
+}
+
+
 class CaseEvent(ClientOwned):
     """Append-only history of a case: who did what, when, and why."""
 

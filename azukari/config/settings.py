@@ -51,6 +51,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "azukari.config.urls"
 WSGI_APPLICATION = "azukari.config.wsgi.application"
 AUTH_USER_MODEL = "org.User"
+AUTHENTICATION_BACKENDS = ["azukari.org.auth.AccessBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -1,0 +1,24 @@
+from django import template
+from django.utils.translation import gettext as _
+
+from azukari.cases.models import EVENT_LABELS, CaseState
+
+register = template.Library()
+
+
+@register.filter
+def duration(seconds: int | None) -> str:
+    """Business seconds as hours and minutes, the unit the floor talks in."""
+    seconds = int(seconds or 0)
+    hours, rest = divmod(seconds, 3600)
+    return _("%(h)d h %(m)02d min") % {"h": hours, "m": rest // 60}
+
+
+@register.filter
+def event_label(kind: str) -> str:
+    return str(EVENT_LABELS.get(kind, kind))
+
+
+@register.filter
+def state_label(value: str) -> str:
+    return str(CaseState(value).label) if value in CaseState.values else value
