@@ -325,6 +325,9 @@ class Inquiry(ClientOwned):
         related_name="+",
         verbose_name=_("answered by"),
     )
+    # Escalation marks: each is set once, in the transaction that sends its e-mail.
+    reminded_at = models.DateTimeField(_("approver reminded at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
 
     class Meta:
         ordering = ["due_at"]
@@ -384,6 +387,11 @@ class Callback(ClientOwned):
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    next_attempt_not_before = models.DateTimeField(
+        _("next attempt not before"), null=True, blank=True
+    )
+    # Times offered to whoever schedules the call, inside the customer's windows (ISO strings).
+    proposed_times = models.JSONField(_("proposed times"), default=list, blank=True)
 
     class Meta:
         ordering = ["scheduled_for"]

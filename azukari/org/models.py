@@ -48,6 +48,23 @@ class Client(models.Model):
     callback_max_attempts = models.PositiveSmallIntegerField(
         _("callback attempts before unreachable"), default=3
     )
+    callback_retry_minutes = models.PositiveSmallIntegerField(
+        _("minutes between callback attempts"),
+        default=120,
+        help_text=_("A failed attempt is not retried sooner than this."),
+    )
+    unreachable_next_step = models.CharField(
+        _("next step for an unreachable customer"),
+        max_length=16,
+        choices=[
+            ("desk_review", _("The azukari desk reviews the case")),
+            ("letter", _("Send a letter and wait for the customer")),
+        ],
+        default="desk_review",
+    )
+    inquiry_remind_hours = models.PositiveSmallIntegerField(
+        _("remind the approver this many hours before an inquiry is due"), default=4
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -303,3 +320,162 @@ def business_calendar(*, client: Client, site: Site | None) -> BusinessCalendar:
     else:
         hours = {h.weekday: (h.opens_at, h.closes_at) for h in site.hours.all()}
     return BusinessCalendar(hours=hours, closed_dates=closed)
+
+
+class SiteOutage(models.Model):
+    """One period in which a site was down; the moves it caused hang off it."""
+
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="outages", verbose_name=_("site")
+    )
+    started_at = models.DateTimeField(_("down since"))
+    ended_at = models.DateTimeField(_("operating again at"), null=True, blank=True)
+    started_by = models.ForeignKey(
+        "org.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("marked down by"),
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # At most one outage still running per site: a second `down` finds it.
+            models.UniqueConstraint(
+                fields=["site"],
+                condition=models.Q(ended_at__isnull=True),
+                name="site_outage_one_open_per_site",
+            )
+        ]
+        verbose_name = _("site outage")
+        verbose_name_plural = _("site outages")
+
+    def __str__(self) -> str:
+        return f"{self.site.code} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class MoveKind(models.TextChoices):
+    CASE = "case", _("Azukari")
+    CALLBACK = "callback", _("Callback")
+
+
+class AssignmentMove(models.Model):
+    """One azukari or callback moved away from a site that went down (who had it, who has it)."""
+
+    outage = models.ForeignKey(
+        SiteOutage, on_delete=models.PROTECT, related_name="moves", verbose_name=_("outage")
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="+", verbose_name=_("client")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=MoveKind.choices)
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="+", verbose_name=_("case")
+    )
+    callback = models.ForeignKey(
+        "cases.Callback",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("callback"),
+    )
+    from_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    from_assignee = models.ForeignKey(
+        "org.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    to_assignee = models.ForeignKey(
+        "org.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    batch = models.PositiveIntegerField(_("batch"))
+    moved_at = models.DateTimeField(_("moved at"))
+
+    class Meta:
+        ordering = ["moved_at", "id"]
+        constraints = [
+            # Within one outage a piece of work moves once: a rerun cannot duplicate it.
+            models.UniqueConstraint(
+                fields=["outage", "case"],
+                condition=models.Q(kind="case"),
+                name="move_case_once_per_outage",
+            ),
+            models.UniqueConstraint(
+                fields=["outage", "callback"],
+                condition=models.Q(kind="callback"),
+                name="move_callback_once_per_outage",
+            ),
+        ]
+        verbose_name = _("assignment move")
+        verbose_name_plural = _("assignment moves")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.case_id} → {self.to_team_id}"
+
+
+class RebalanceStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    APPLIED = "applied", _("Applied")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class RebalanceProposal(models.Model):
+    """When a site operates again, work is offered back to it; nothing moves until applied."""
+
+    outage = models.OneToOneField(
+        SiteOutage, on_delete=models.PROTECT, related_name="rebalance", verbose_name=_("outage")
+    )
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="rebalances", verbose_name=_("site")
+    )
+    created_at = models.DateTimeField(_("proposed at"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=RebalanceStatus.choices,
+        default=RebalanceStatus.PROPOSED,
+    )
+    # [{"case": id, "from_team": id, "to_team": id, "to_assignee": id|None}, ...]
+    items = models.JSONField(_("proposed moves"), default=list)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "org.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("rebalance proposal")
+        verbose_name_plural = _("rebalance proposals")
+
+    def __str__(self) -> str:
+        return f"{self.site.code} {self.created_at:%Y-%m-%d %H:%M} ({len(self.items)})"
+
+
+class TaskReceipt(models.Model):
+    """Background work's ledger: one row per task effect, written in the effect's transaction.
+
+    Delivery is at least once; a second run of the same task finds its receipt, changes
+    nothing and only counts itself in `duplicate_runs`.
+    """
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    done_at = models.DateTimeField(_("done at"))
+    duplicate_runs = models.PositiveIntegerField(_("duplicate runs"), default=0)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("task receipt")
+        verbose_name_plural = _("task receipts")
+
+    def __str__(self) -> str:
+        return self.key
