@@ -1,6 +1,5 @@
-"""Plans, subscriptions with the terms shown at sign-up, deliveries and cancellation requests."""
+"""Plans, subscriptions with the terms shown at sign-up, and their deliveries."""
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -125,57 +124,3 @@ class Delivery(ClientOwned):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.get_status_display()}"
-
-
-class CancellationStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    DECIDED = "decided", _("Decided")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
-
-
-class CancellationRequest(ClientOwned):
-    """A customer's request to cancel, recorded within a case."""
-
-    subscription = models.ForeignKey(
-        Subscription,
-        on_delete=models.PROTECT,
-        related_name="cancellation_requests",
-        verbose_name=_("subscription"),
-    )
-    case = models.ForeignKey(
-        "cases.Case",
-        on_delete=models.PROTECT,
-        related_name="cancellation_requests",
-        verbose_name=_("case"),
-    )
-    requested_on = models.DateField(_("requested on"))
-    status = models.CharField(
-        _("status"),
-        max_length=12,
-        choices=CancellationStatus.choices,
-        default=CancellationStatus.PENDING,
-    )
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("recorded by"),
-    )
-    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
-    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision = models.JSONField(_("decision"), default=dict, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["subscription"],
-                condition=models.Q(status="pending"),
-                name="one_pending_cancellation_per_subscription",
-            )
-        ]
-        verbose_name = _("cancellation request")
-        verbose_name_plural = _("cancellation requests")
-
-    def __str__(self) -> str:
-        return f"{self.subscription} {self.requested_on}"
