@@ -13,6 +13,7 @@ import holidays
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 ONE_DAY = dt.timedelta(days=1)
+ONE_SECOND = dt.timedelta(seconds=1)
 
 
 @lru_cache(maxsize=64)
@@ -52,12 +53,16 @@ ALWAYS_OPEN = BusinessCalendar(hours={d: (dt.time(0), dt.time(23, 59, 59)) for d
 
 
 def business_seconds(start: dt.datetime, end: dt.datetime, calendar: BusinessCalendar) -> int:
-    """Seconds between start and end that fall inside the calendar's working hours."""
+    """Whole seconds between start and end that fall inside the calendar's working hours.
+
+    Summed as timedeltas (exact to the microsecond) and floored once, so that splitting an
+    interval never gains a second through floating-point error.
+    """
     if end <= start:
         return 0
     local_start = start.astimezone(calendar.tz)
     local_end = end.astimezone(calendar.tz)
-    total = 0.0
+    total = dt.timedelta(0)
     day = local_start.date()
     while day <= local_end.date():
         interval = calendar.working_interval(day)
@@ -65,16 +70,16 @@ def business_seconds(start: dt.datetime, end: dt.datetime, calendar: BusinessCal
             lo = max(interval[0], local_start)
             hi = min(interval[1], local_end)
             if hi > lo:
-                total += (hi - lo).total_seconds()
+                total += hi - lo
         day += ONE_DAY
-    return int(total)
+    return total // ONE_SECOND
 
 
 def add_business_seconds(
     start: dt.datetime, seconds: int, calendar: BusinessCalendar, *, horizon_days: int = 366
 ) -> dt.datetime:
-    """The moment at which `seconds` of working time have passed after `start`."""
-    remaining = float(seconds)
+    """The moment, inside working hours, at which `seconds` of working time have passed."""
+    remaining = dt.timedelta(seconds=seconds)
     local = start.astimezone(calendar.tz)
     day = local.date()
     for _ in range(horizon_days):
@@ -82,9 +87,9 @@ def add_business_seconds(
         if interval:
             lo = max(interval[0], local)
             if interval[1] > lo:
-                available = (interval[1] - lo).total_seconds()
+                available = interval[1] - lo
                 if remaining <= available:
-                    return lo + dt.timedelta(seconds=remaining)
+                    return lo + remaining
                 remaining -= available
         day += ONE_DAY
     raise ValueError("no working time within the horizon")

@@ -46,8 +46,8 @@ class NotVisible(DomainError):
     code = "not_found"
     status = 404
 
-    def __init__(self, message=None):
-        super().__init__(message or _("Not found."))
+    def __init__(self, message=None, *, field: str | None = None):
+        super().__init__(message or _("Not found."), field=field)
 
 
 class PermissionRefused(DomainError):

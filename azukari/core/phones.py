@@ -1,5 +1,6 @@
 """Phone numbers as callers and clients write them, stored as E.164."""
 
+import contextlib
 import unicodedata
 
 import phonenumbers
@@ -52,6 +53,11 @@ def normalize_phone(raw: str | None, *, field: str = "phone", region: str = "JP"
         raise InvalidPhone(
             _("“%(value)s” is not a phone number.") % {"value": raw}, field=field
         ) from exc
+    if not phonenumbers.is_valid_number(number) and text.startswith("00"):
+        # "0081 90 …": the international prefix most of the world dials, which the Japanese
+        # dialling plan (010) does not know. Tried only when the national reading fails.
+        with contextlib.suppress(phonenumbers.NumberParseException):
+            number = phonenumbers.parse("+" + text[2:], None)
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(
             _("“%(value)s” is not a valid phone number.") % {"value": raw}, field=field
