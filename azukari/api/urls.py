@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from azukari.api.api import api
+
+urlpatterns = [
+    path("v1/", api.urls),
+]

@@ -1,0 +1,107 @@
+"""One JSON shape for every error the API returns: code, message and errors per field."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from azukari.core.errors import DomainError
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    field_errors: dict[str, list[str]] = {}
+
+
+# Statuses an endpoint may answer with besides its success; listed in the OpenAPI document.
+ERROR_RESPONSES: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
+
+
+def responses(ok: dict[int, object]) -> dict[int, object]:
+    return {**ERROR_RESPONSES, **ok}
+
+
+def error_response(
+    api: NinjaAPI,
+    request: HttpRequest,
+    *,
+    status: int,
+    code: str,
+    message: str,
+    field_errors: dict[str, list[str]] | None = None,
+) -> HttpResponse:
+    body = {"code": code, "message": message, "field_errors": field_errors or {}}
+    return api.create_response(request, body, status=status)
+
+
+_SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
+
+
+def _field_name(loc: tuple | list, request: HttpRequest) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in _SOURCES:
+        parts = parts[1:]
+        # A JSON body is one parameter named after the view argument ("payload"): drop it.
+        if loc[0] == "body" and len(parts) > 1 and parts[0] == "payload":
+            parts = parts[1:]
+    return ".".join(parts) or "__all__"
+
+
+def install(api: NinjaAPI) -> None:
+    """Maps domain refusals, validation errors and HTTP errors onto ErrorOut."""
+
+    @api.exception_handler(DomainError)
+    def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        message = str(exc.message)
+        fields = {exc.field: [message]} if exc.field else {}
+        return error_response(
+            api, request, status=exc.status, code=exc.code, message=message, field_errors=fields
+        )
+
+    @api.exception_handler(ValidationError)
+    def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        fields: dict[str, list[str]] = {}
+        for error in exc.errors:
+            name = _field_name(error.get("loc", ()), request)
+            fields.setdefault(name, []).append(str(error.get("msg", "")))
+        return error_response(
+            api,
+            request,
+            status=422,
+            code="validation_error",
+            message=gettext("Some fields are not valid."),
+            field_errors=fields,
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        response = error_response(
+            api,
+            request,
+            status=401,
+            code="unauthorized",
+            message=gettext("A valid API token is required."),
+        )
+        response["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @api.exception_handler(HttpError)
+    def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return error_response(
+            api, request, status=exc.status_code, code="http_error", message=str(exc.message)
+        )
+
+    @api.exception_handler(Http404)
+    def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return error_response(
+            api, request, status=404, code="not_found", message=str(_("Not found."))
+        )

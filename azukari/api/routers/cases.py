@@ -1,0 +1,409 @@
+"""Cases: filtered lists with cursor pagination, detail with history, and lifecycle actions.
+
+Actions run the case services as the token's service user; a stale `version` gets 409, an
+illegal move 409, another client's case 404.
+"""
+
+from collections.abc import Callable
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from ninja import Field as F
+from ninja import Path, Query, Router, Schema
+
+from azukari.api.auth import scoped
+from azukari.api.errors import responses
+from azukari.api.models import Scope
+from azukari.api.schemas import (
+    MAX_ID,
+    CaseAssignIn,
+    CaseDetailOut,
+    CaseOpenIn,
+    CasePageOut,
+    CaseParkIn,
+    CasePromiseIn,
+    CaseReopenIn,
+    CaseResolveIn,
+    CaseStateName,
+    CaseWaitIn,
+    InquirySendIn,
+    ReasonName,
+    VersionIn,
+)
+from azukari.api.selectors import CaseFilter, case_detail, cases_list
+from azukari.api.services import webhooks_emit_case_events_since
+from azukari.cases import services
+from azukari.cases.models import AZUKARI_STATES, Case, CaseState, Contact
+from azukari.core.errors import DomainError
+from azukari.core.visibility import get_visible
+from azukari.org.models import Team, User
+from azukari.subscriptions.models import Subscription
+
+router = Router(tags=["Cases"])
+
+CaseId = Path(..., ge=1, le=MAX_ID)
+
+
+class CaseQuery(Schema):
+    state: list[CaseStateName] = F(default_factory=list, description="Any of these states")
+    reason: ReasonName | None = None
+    site: str | None = F(None, max_length=32, description="Site code")
+    client: str | None = F(None, max_length=32, description="Client code")
+    customer_number: str | None = F(None, max_length=64)
+    min_age_days: int | None = F(None, ge=0, le=3650, description="Opened at least this long ago")
+    overdue: bool | None = F(None, description="Past its due time or promised callback")
+    cursor: str | None = F(None, max_length=200)
+    limit: int = F(50, ge=1, le=200)
+
+
+def _is_overdue(case: Case, now) -> bool:
+    if case.state not in AZUKARI_STATES:
+        return False
+    if case.due_at and case.due_at < now:
+        return True
+    return bool(
+        case.state == CaseState.CALLBACK_DUE
+        and case.promised_callback_at
+        and case.promised_callback_at < now
+    )
+
+
+def _person(user: User | None) -> str | None:
+    if user is None:
+        return None
+    return user.agent_id or user.username
+
+
+def case_out(case: Case) -> dict:
+    now = timezone.now()
+    return {
+        "id": case.pk,
+        "client": case.client.code,
+        "customer_id": case.customer_id,
+        "customer_number": case.customer.customer_number,
+        "subscription_external_id": case.subscription.external_id if case.subscription_id else None,
+        "kind": case.kind,
+        "subject": case.subject,
+        "state": case.state,
+        "azukari_reason": case.azukari_reason,
+        "site": case.site.code,
+        "owner_team": case.owner_team.code if case.owner_team_id else None,
+        "assignee": _person(case.assignee),
+        "opened_at": case.opened_at,
+        "parked_at": case.parked_at,
+        "due_at": case.due_at,
+        "promised_callback_at": case.promised_callback_at,
+        "resolved_at": case.resolved_at,
+        "outcome": case.outcome,
+        "reopen_count": case.reopen_count,
+        "overdue": _is_overdue(case, now),
+        "version": case.version,
+    }
+
+
+def inquiry_out(inquiry, now) -> dict:
+    return {
+        "id": inquiry.pk,
+        "case_id": inquiry.case_id,
+        "status": inquiry.status,
+        "question": inquiry.question,
+        "options": inquiry.options,
+        "sent_at": inquiry.sent_at,
+        "due_at": inquiry.due_at,
+        "overdue": inquiry.status == "open" and inquiry.due_at < now,
+        "answer_option": inquiry.answer_option,
+        "answer_note": inquiry.answer_note,
+        "answered_at": inquiry.answered_at,
+    }
+
+
+def case_detail_out(case: Case) -> dict:
+    now = timezone.now()
+    return {
+        **case_out(case),
+        "events": [
+            {
+                "id": e.pk,
+                "at": e.at,
+                "actor": _person(e.actor),
+                "kind": e.kind,
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+                "note": e.note,
+                "data": e.data,
+            }
+            for e in case.events.all()
+        ],
+        "inquiries": [inquiry_out(i, now) for i in case.inquiries.all()],
+        "callbacks": [
+            {
+                "id": c.pk,
+                "status": c.status,
+                "origin": c.origin,
+                "promised_for": c.promised_for,
+                "scheduled_for": c.scheduled_for,
+                "attempts": c.attempts,
+            }
+            for c in case.callbacks.all()
+        ],
+    }
+
+
+@router.get(
+    "/cases",
+    response=responses({200: CasePageOut}),
+    auth=scoped(Scope.CASES_READ),
+    operation_id="cases_list",
+    summary="Cases, newest first, with filters and a cursor",
+)
+def list_cases(request: HttpRequest, params: Query[CaseQuery]):
+    rows, next_cursor = cases_list(
+        viewer=request.auth,
+        filters=CaseFilter(
+            states=list(params.state),
+            reason=params.reason,
+            site=params.site,
+            client=params.client,
+            customer_number=params.customer_number,
+            min_age_days=params.min_age_days,
+            overdue=params.overdue,
+        ),
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+    return {"items": [case_out(c) for c in rows], "next_cursor": next_cursor}
+
+
+@router.get(
+    "/cases/{case_id}",
+    response=responses({200: CaseDetailOut}),
+    auth=scoped(Scope.CASES_READ),
+    operation_id="case_get",
+    summary="One case with its history, inquiries and callbacks",
+)
+def get_case(request: HttpRequest, case_id: int = CaseId):
+    return case_detail_out(case_detail(viewer=request.auth, case_id=case_id))
+
+
+def _team(code: str | None) -> Team | None:
+    if not code:
+        return None
+    team = Team.objects.select_related("site").filter(code=code).first()
+    if team is None:
+        raise DomainError(_("No team has this code."), field="team")
+    return team
+
+
+def _assignee(agent_id: str | None) -> User | None:
+    if not agent_id:
+        return None
+    user = User.objects.filter(agent_id=agent_id).first()
+    if user is None:
+        raise DomainError(_("No staff member has this agent id."), field="assignee_agent_id")
+    return user
+
+
+def _act(request: HttpRequest, case_id: int, action: Callable[[Case, User], object]) -> dict:
+    """Loads the case through the door, runs one service, emits webhooks, returns the case."""
+    with transaction.atomic():
+        case = get_visible(Case.objects.select_related("client", "site"), request.auth, pk=case_id)
+        last_event = case.events.order_by("-id").values_list("id", flat=True).first() or 0
+        action(case, request.auth.service_user)
+        webhooks_emit_case_events_since(case_id=case.pk, after_id=last_event)
+    return case_detail_out(case_detail(viewer=request.auth, case_id=case_id))
+
+
+ACTION = {
+    "response": responses({200: CaseDetailOut}),
+    "auth": scoped(Scope.CASES_WRITE),
+}
+
+
+@router.post(
+    "/cases",
+    response=responses({201: CaseDetailOut}),
+    auth=scoped(Scope.CASES_WRITE),
+    operation_id="case_open",
+    summary="Open a case from a contact",
+)
+def open_case(request: HttpRequest, payload: CaseOpenIn):
+    with transaction.atomic():
+        contact = get_visible(
+            Contact.objects.select_related("client"), request.auth, pk=payload.contact_id
+        )
+        subscription = None
+        if payload.subscription_external_id:
+            subscription = (
+                Subscription.objects.visible_to(request.auth)
+                .filter(client_id=contact.client_id, external_id=payload.subscription_external_id)
+                .first()
+            )
+            if subscription is None:
+                raise DomainError(
+                    _("No subscription has this id."), field="subscription_external_id"
+                )
+        case = services.case_open(
+            contact=contact,
+            actor=request.auth.service_user,
+            kind=payload.kind,
+            subject=payload.subject,
+            subscription=subscription,
+            note=payload.note,
+        )
+    return 201, case_detail_out(case_detail(viewer=request.auth, case_id=case.pk))
+
+
+@router.post("/cases/{case_id}/park", operation_id="case_park", summary="Park as azukari", **ACTION)
+def park_case(request: HttpRequest, payload: CaseParkIn, case_id: int = CaseId):
+    def run(case: Case, actor: User):
+        team = _team(payload.team)
+        return services.case_park(
+            case=case,
+            version=payload.version,
+            actor=actor,
+            reason=payload.reason,
+            team=team,
+            assignee=_assignee(payload.assignee_agent_id),
+            state=payload.state,
+            promised_callback_at=payload.promised_callback_at,
+            due_at=payload.due_at,
+            note=payload.note,
+        )
+
+    return _act(request, case_id, run)
+
+
+@router.post(
+    "/cases/{case_id}/assign", operation_id="case_assign", summary="Hand to a team", **ACTION
+)
+def assign_case(request: HttpRequest, payload: CaseAssignIn, case_id: int = CaseId):
+    return _act(
+        request,
+        case_id,
+        lambda case, actor: services.case_assign(
+            case=case,
+            version=payload.version,
+            actor=actor,
+            team=_team(payload.team),
+            assignee=_assignee(payload.assignee_agent_id),
+            note=payload.note,
+        ),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/resume", operation_id="case_resume", summary="Center's turn again", **ACTION
+)
+def resume_case(request: HttpRequest, payload: VersionIn, case_id: int = CaseId):
+    return _act(
+        request,
+        case_id,
+        lambda case, actor: services.case_resume(
+            case=case, version=payload.version, actor=actor, note=payload.note
+        ),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/wait-on-customer",
+    operation_id="case_wait_on_customer",
+    summary="The customer must act",
+    **ACTION,
+)
+def wait_on_customer(request: HttpRequest, payload: CaseWaitIn, case_id: int = CaseId):
+    return _act(
+        request,
+        case_id,
+        lambda case, actor: services.case_wait_on_customer(
+            case=case,
+            version=payload.version,
+            actor=actor,
+            note=payload.note,
+            due_at=payload.due_at,
+        ),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/promise-callback",
+    operation_id="case_promise_callback",
+    summary="Promise the customer a call",
+    **ACTION,
+)
+def promise_callback(request: HttpRequest, payload: CasePromiseIn, case_id: int = CaseId):
+    return _act(
+        request,
+        case_id,
+        lambda case, actor: services.case_promise_callback(
+            case=case,
+            version=payload.version,
+            actor=actor,
+            promised_for=payload.promised_for,
+            note=payload.note,
+        ),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/inquiries",
+    operation_id="case_inquiry_send",
+    summary="Send an inquiry (伺い) to the client",
+    **ACTION,
+)
+def send_inquiry(request: HttpRequest, payload: InquirySendIn, case_id: int = CaseId):
+    return _act(
+        request,
+        case_id,
+        lambda case, actor: services.inquiry_send(
+            case=case,
+            version=payload.version,
+            actor=actor,
+            question=payload.question,
+            options=[o.dict() for o in payload.options],
+            due_at=payload.due_at,
+            team=_team(payload.team),
+        ),
+    )
+
+
+@router.post("/cases/{case_id}/resolve", operation_id="case_resolve", summary="Resolve", **ACTION)
+def resolve_case(request: HttpRequest, payload: CaseResolveIn, case_id: int = CaseId):
+    return _act(
+        request,
+        case_id,
+        lambda case, actor: services.case_resolve(
+            case=case,
+            version=payload.version,
+            actor=actor,
+            outcome=payload.outcome,
+            note=payload.note,
+        ),
+    )
+
+
+@router.post("/cases/{case_id}/close", operation_id="case_close", summary="Close", **ACTION)
+def close_case(request: HttpRequest, payload: VersionIn, case_id: int = CaseId):
+    return _act(
+        request,
+        case_id,
+        lambda case, actor: services.case_close(
+            case=case, version=payload.version, actor=actor, note=payload.note
+        ),
+    )
+
+
+@router.post("/cases/{case_id}/reopen", operation_id="case_reopen", summary="Reopen", **ACTION)
+def reopen_case(request: HttpRequest, payload: CaseReopenIn, case_id: int = CaseId):
+    return _act(
+        request,
+        case_id,
+        lambda case, actor: services.case_reopen(
+            case=case,
+            version=payload.version,
+            actor=actor,
+            note=payload.note,
+            team=_team(payload.team),
+        ),
+    )

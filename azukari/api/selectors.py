@@ -1,0 +1,274 @@
+"""Reads the API serves; every one goes through the visibility door with a token as viewer."""
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from azukari.api.models import ApiToken
+from azukari.cases.models import AZUKARI_STATES, Case, CaseState, Contact
+from azukari.core.errors import DomainError, NotVisible
+from azukari.core.phones import display_phone, is_withheld, normalize_phone
+from azukari.core.visibility import Viewer
+from azukari.customers.models import Customer
+from azukari.customers.selectors import customer_search, customers_by_phone
+from azukari.org.models import Client, ClientLine
+from azukari.subscriptions.models import DeliveryStatus, Subscription, SubscriptionStatus
+
+MAX_POP_MATCHES = 20
+RECENT_CONTACTS = 5
+
+
+def client_for(viewer: ApiToken, code: str | None) -> Client:
+    """The client a request acts for: the token's own, or the one named among those it sees."""
+    ids = viewer.visible_client_ids()
+    if code:
+        client = Client.objects.filter(code=code, pk__in=ids).first()
+        if client is None:
+            raise NotVisible()
+        return client
+    if viewer.client_id is not None:
+        if viewer.client_id not in ids:
+            raise NotVisible()
+        return viewer.client
+    if len(ids) == 1:
+        return Client.objects.get(pk=next(iter(ids)))
+    raise DomainError(_("Name the client: this token serves several."), field="client")
+
+
+def customer_cards(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+    """What an operator needs on the screen at once, in a fixed number of queries."""
+    current = [SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED]
+    return queryset.prefetch_related(
+        "phones",
+        Prefetch(
+            "subscriptions",
+            queryset=Subscription.objects.filter(status__in=current)
+            .select_related("plan")
+            .annotate(
+                deliveries_made=Count(
+                    "deliveries", filter=Q(deliveries__status=DeliveryStatus.SHIPPED)
+                )
+            )
+            .order_by("started_on", "id"),
+            to_attr="current_subscriptions",
+        ),
+        Prefetch(
+            "cases",
+            queryset=Case.objects.exclude(state__in=[CaseState.RESOLVED, CaseState.CLOSED])
+            .select_related("owner_team")
+            .order_by("-opened_at", "-id"),
+            to_attr="open_cases",
+        ),
+        Prefetch(
+            "contacts",
+            queryset=Contact.objects.select_related("handler").order_by("-started_at", "-id")[
+                :RECENT_CONTACTS
+            ],
+            to_attr="recent_contacts",
+        ),
+    )
+
+
+def customer_card(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.pk,
+        "customer_number": customer.customer_number,
+        "name": customer.full_name,
+        "name_kana": customer.full_name_kana,
+        "postcode": customer.postcode,
+        "address": customer.address,
+        "email": customer.email,
+        "phones": [
+            {"number": p.number, "display": display_phone(p.number), "kind": p.kind}
+            for p in customer.phones.all()
+        ],
+        "harassment_flag": customer.harassment_flag,
+        "harassment_note": customer.harassment_note,
+        "preferences": {
+            "quiet_from": customer.quiet_from,
+            "quiet_until": customer.quiet_until,
+            "days_off": customer.days_off,
+            "call_windows": customer.call_windows,
+            "holidays_ok": customer.holidays_ok,
+        },
+        "subscriptions": [
+            {
+                "external_id": s.external_id,
+                "plan_code": s.plan.code,
+                "plan_name": s.plan.name,
+                "status": s.status,
+                "started_on": s.started_on,
+                "deliveries_made": s.deliveries_made,
+                "deliveries_required": s.plan.min_deliveries,
+                "commitment_met": s.deliveries_made >= s.plan.min_deliveries,
+                "first_cancel_requested_on": s.first_cancel_requested_on,
+            }
+            for s in customer.current_subscriptions
+        ],
+        "open_cases": [
+            {
+                "id": c.pk,
+                "kind": c.kind,
+                "subject": c.subject,
+                "state": c.state,
+                "is_azukari": c.state in AZUKARI_STATES,
+                "azukari_reason": c.azukari_reason,
+                "owner_team": c.owner_team.code if c.owner_team_id else None,
+                "opened_at": c.opened_at,
+                "due_at": c.due_at,
+                "promised_callback_at": c.promised_callback_at,
+                "version": c.version,
+            }
+            for c in customer.open_cases
+        ],
+        "recent_contacts": [
+            {
+                "id": k.pk,
+                "direction": k.direction,
+                "started_at": k.started_at,
+                "ended_at": k.ended_at,
+                "handler": (k.handler.display_name or k.handler.username) if k.handler else "",
+                "reason": k.reason,
+                "summary": k.summary,
+                "stance": k.stance,
+            }
+            for k in customer.recent_contacts
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class ScreenPop:
+    client: Client
+    line: ClientLine
+    caller_number: str | None
+    withheld: bool
+    matches: list[Customer]
+
+
+def screen_pop(*, viewer: Viewer, dialled_number: str, caller_number: str | None) -> ScreenPop:
+    """The dialled number names the client; only that client's customers can match the caller.
+
+    One indexed lookup for the line, one for the customers, four prefetches: the count does
+    not grow with the number of customers, subscriptions, cases or contacts.
+    """
+    dialled = normalize_phone(dialled_number, field="dialled_number")
+    if dialled is None:
+        raise DomainError(_("This field is required."), field="dialled_number")
+    line = ClientLine.objects.select_related("client").filter(number=dialled).first()
+    if line is None or line.client_id not in viewer.visible_client_ids():
+        raise NotVisible(_("No client line has this number."))
+    if is_withheld(caller_number):
+        return ScreenPop(line.client, line, None, True, [])
+    number = normalize_phone(caller_number, field="caller_number")
+    matches = list(
+        customer_cards(
+            customers_by_phone(viewer=viewer, client_id=line.client_id, raw_number=number)
+        )[:MAX_POP_MATCHES]
+    )
+    return ScreenPop(line.client, line, number, False, matches)
+
+
+def customers_find(
+    *, viewer: Viewer, query: str, client_id: int | None, limit: int
+) -> list[Customer]:
+    """Search by name (kana/width folded), customer number or phone in any format."""
+    try:
+        phone = normalize_phone(query, field="q")
+    except DomainError:
+        phone = None
+    qs = customer_search(viewer=viewer, query=query, client_id=client_id)
+    if phone is not None:
+        by_phone = Customer.objects.visible_to(viewer).filter(phones__number=phone)
+        if client_id is not None:
+            by_phone = by_phone.filter(client_id=client_id)
+        qs = (qs | by_phone).distinct()
+    return list(
+        qs.select_related("client").prefetch_related("phones").order_by("client_id", "id")[:limit]
+    )
+
+
+# ---------------------------------------------------------------- cases
+
+
+def encode_cursor(case: Case) -> str:
+    raw = json.dumps([case.opened_at.isoformat(), case.pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        opened_at, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        at = dt.datetime.fromisoformat(opened_at)
+        if timezone.is_naive(at) or not isinstance(pk, int):
+            raise ValueError
+        return at, pk
+    except (ValueError, TypeError, binascii.Error, UnicodeError) as exc:
+        raise DomainError(_("This cursor is not valid."), field="cursor") from exc
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    states: list[str]
+    reason: str | None = None
+    site: str | None = None
+    client: str | None = None
+    customer_number: str | None = None
+    min_age_days: int | None = None
+    overdue: bool | None = None
+
+
+def cases_list(
+    *, viewer: Viewer, filters: CaseFilter, cursor: str | None, limit: int
+) -> tuple[list[Case], str | None]:
+    """Newest first, keyset-paginated on (opened_at, id) so pages stay fast and stable."""
+    now = timezone.now()
+    qs = Case.objects.visible_to(viewer).select_related(
+        "client", "customer", "site", "owner_team", "assignee", "subscription"
+    )
+    if filters.states:
+        qs = qs.filter(state__in=filters.states)
+    if filters.reason:
+        qs = qs.filter(azukari_reason=filters.reason)
+    if filters.site:
+        qs = qs.filter(site__code=filters.site)
+    if filters.client:
+        qs = qs.filter(client__code=filters.client)
+    if filters.customer_number:
+        qs = qs.filter(customer__customer_number=filters.customer_number)
+    if filters.min_age_days is not None:
+        qs = qs.filter(opened_at__lte=now - dt.timedelta(days=filters.min_age_days))
+    overdue = Q(state__in=AZUKARI_STATES, due_at__lt=now) | Q(
+        state=CaseState.CALLBACK_DUE, promised_callback_at__lt=now
+    )
+    if filters.overdue is True:
+        qs = qs.filter(overdue)
+    elif filters.overdue is False:
+        qs = qs.exclude(overdue)
+    if cursor:
+        at, pk = decode_cursor(cursor)
+        qs = qs.filter(Q(opened_at__lt=at) | Q(opened_at=at, pk__lt=pk))
+    rows = list(qs.order_by("-opened_at", "-id")[: limit + 1])
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def case_detail(*, viewer: Viewer, case_id: int) -> Case:
+    case = (
+        Case.objects.visible_to(viewer)
+        .select_related("client", "customer", "site", "owner_team", "assignee", "subscription")
+        .prefetch_related("events__actor", "inquiries", "callbacks")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise NotVisible()
+    return case

@@ -1,0 +1,824 @@
+"""Writes made by integrations: tokens, PBX contact events, data sync and webhooks.
+
+Every function is keyword-only, atomic and validates before it writes; refusals raise
+DomainError with the field at fault, and nothing is written when they do.
+"""
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from azukari.api.models import (
+    ApiToken,
+    DeliveryState,
+    Scope,
+    WebhookCursor,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from azukari.api.webhooks import resolve_target
+from azukari.cases.models import CaseEvent, Contact, Direction, Inquiry
+from azukari.core.errors import DomainError, NotVisible
+from azukari.core.phones import normalize_phone
+from azukari.core.visibility import Viewer
+from azukari.customers.models import Customer, CustomerPhone, PhoneKind
+from azukari.customers.services import (
+    _validate_preferences,
+    customer_create,
+    customer_search_text,
+)
+from azukari.org.models import Client, Role, User
+from azukari.subscriptions.models import (
+    Delivery,
+    DeliveryStatus,
+    Plan,
+    Subscription,
+    SubscriptionStatus,
+)
+
+TOKEN_PREFIX = "azk"
+
+# ---------------------------------------------------------------- tokens
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _clean_scopes(scopes: Iterable[str]) -> list[str]:
+    cleaned = sorted({s.strip() for s in scopes if s and s.strip()})
+    unknown = [s for s in cleaned if s not in Scope.values]
+    if unknown:
+        raise DomainError(
+            _("Unknown scope(s): %(scopes)s.") % {"scopes": ", ".join(unknown)}, field="scopes"
+        )
+    if not cleaned:
+        raise DomainError(_("Give the token at least one scope."), field="scopes")
+    return cleaned
+
+
+@transaction.atomic
+def api_token_create(
+    *,
+    name: str,
+    scopes: Iterable[str],
+    client: Client | None = None,
+    center_clients: Sequence[Client] = (),
+    created_by: User | None = None,
+) -> tuple[ApiToken, str]:
+    """Creates a token and its service user; the raw token is returned once and never stored.
+
+    A client token acts as a client approver of that client; a center token acts as center
+    staff serving `center_clients`, so the services' own permission checks apply unchanged.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("This field is required."), field="name")
+    if len(name) > 100:
+        raise DomainError(_("At most %(n)d characters.") % {"n": 100}, field="name")
+    cleaned = _clean_scopes(scopes)
+    if client is not None and center_clients:
+        raise DomainError(
+            _("A token belongs to one client or to the center, not both."), field="client"
+        )
+    if client is None and not center_clients:
+        raise DomainError(
+            _("Name the client, or the clients a center token serves."), field="client"
+        )
+    prefix = secrets.token_hex(4)
+    while ApiToken.objects.filter(prefix=prefix).exists():
+        prefix = secrets.token_hex(4)
+    raw = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    today = timezone.localdate()
+    user = User(
+        username=f"api-{prefix}",
+        first_name=name[:150],
+        display_name=name[:50],
+        role=Role.CLIENT_APPROVER if client else Role.OPERATOR,
+        client=client,
+        # The integration is covered by the center's contract with the client and by the
+        # agreement of the admin who issued it; the date records when it was issued.
+        agreement_signed_on=None if client else today,
+        agreement_version="" if client else "api-token",
+    )
+    user.set_unusable_password()
+    user.save()
+    if center_clients:
+        user.clients.set(center_clients)
+    token = ApiToken.objects.create(
+        name=name,
+        client=client,
+        prefix=prefix,
+        secret_hash=token_hash(raw),
+        scopes=cleaned,
+        service_user=user,
+        created_by=created_by,
+    )
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoked at once: the next request with it fails. Idempotent."""
+    if token.revoked_at is None:
+        now = timezone.now()
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+        User.objects.filter(pk=token.service_user_id).update(is_active=False)
+    token.refresh_from_db()
+    return token
+
+
+def api_token_authenticate(raw: str) -> ApiToken | None:
+    """The active token for a raw secret, or None; notes its use at most every few minutes."""
+    if not raw or not raw.startswith(TOKEN_PREFIX + "_") or len(raw) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("service_user", "client")
+        .filter(secret_hash=token_hash(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+# ---------------------------------------------------------------- PBX contact events
+
+
+class CallEvent:
+    STARTED = "started"
+    ANSWERED = "answered"
+    ENDED = "ended"
+    ABANDONED = "abandoned"
+    ALL = (STARTED, ANSWERED, ENDED, ABANDONED)
+
+
+def contact_status(contact: Contact) -> str:
+    """What the PBX events so far say about the call."""
+    if contact.ended_at is None:
+        return "in_progress" if contact.answered_at else "ringing"
+    return "ended" if contact.answered_at else "abandoned"
+
+
+def _agent(agent_id: str, client: Client) -> User:
+    agent = User.objects.filter(agent_id=agent_id).first()
+    if agent is None or not agent.is_center_staff or client.pk not in agent.visible_client_ids():
+        raise DomainError(
+            _("No staff member with this agent id serves this client."), field="agent_id"
+        )
+    return agent
+
+
+@transaction.atomic
+def contact_event_record(
+    *,
+    viewer: Viewer,
+    client: Client,
+    call_id: str,
+    event: str,
+    at: dt.datetime,
+    caller_number: str | None = None,
+    agent_id: str | None = None,
+    recording_id: str = "",
+) -> tuple[Contact, bool]:
+    """Folds one PBX event into the call's Contact, keyed by (client, call id).
+
+    Times only ever move towards the truth (earliest start and answer, latest end), the first
+    agent and recording stay, so an event sent twice or out of order leaves the same contact.
+    """
+    if client.pk not in viewer.visible_client_ids():
+        raise NotVisible()
+    call_id = (call_id or "").strip()
+    if not call_id:
+        raise DomainError(_("This field is required."), field="call_id")
+    if len(call_id) > 100:
+        raise DomainError(_("At most %(n)d characters.") % {"n": 100}, field="call_id")
+    if event not in CallEvent.ALL:
+        raise DomainError(_("“%(value)s” is not a valid choice.") % {"value": event}, field="event")
+    if timezone.is_naive(at):
+        raise DomainError(_("A time zone is required."), field="at")
+    recording_id = (recording_id or "").strip()
+    if len(recording_id) > 100:
+        raise DomainError(_("At most %(n)d characters.") % {"n": 100}, field="recording_id")
+    caller = normalize_phone(caller_number, field="caller_number") or ""
+    agent = _agent(agent_id.strip(), client) if agent_id and agent_id.strip() else None
+
+    contact, created = Contact.objects.get_or_create(
+        client=client,
+        pbx_call_id=call_id,
+        defaults={"started_at": at, "direction": Direction.INBOUND, "caller_number": caller},
+    )
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    changed: dict[str, Any] = {}
+
+    def put(field: str, value: Any) -> None:
+        if getattr(contact, field) != value:
+            setattr(contact, field, value)
+            changed[field] = value
+
+    put("started_at", min(contact.started_at, at))
+    if event == CallEvent.ANSWERED:
+        put("answered_at", min(contact.answered_at or at, at))
+    if event in (CallEvent.ENDED, CallEvent.ABANDONED):
+        put("ended_at", max(contact.ended_at or at, at))
+    if contact.answered_at and contact.answered_at < contact.started_at:
+        put("started_at", contact.answered_at)
+    if caller and not contact.caller_number:
+        put("caller_number", caller)
+    if agent is not None and contact.handler_id is None:
+        put("handler", agent)
+        put("site_id", agent.home_site_id)
+    if recording_id and not contact.recording_id:
+        put("recording_id", recording_id)
+    if contact.customer_id is None and contact.caller_number:
+        matches = list(
+            Customer.objects.filter(
+                client=client, phones__client=client, phones__number=contact.caller_number
+            )
+            .values_list("pk", flat=True)
+            .distinct()[:2]
+        )
+        if len(matches) == 1:
+            put("customer_id", matches[0])
+    if changed:
+        contact.save(update_fields=[f.removesuffix("_id") for f in changed])
+    return contact, created
+
+
+# ---------------------------------------------------------------- sync from the client's systems
+
+
+def _phones_in(phones: Sequence[dict[str, str]]) -> list[tuple[str, str]]:
+    normalized: list[tuple[str, str]] = []
+    for i, entry in enumerate(phones):
+        kind = entry.get("kind") or PhoneKind.MOBILE
+        if kind not in PhoneKind.values:
+            raise DomainError(
+                _("“%(value)s” is not a valid choice.") % {"value": kind}, field=f"phones.{i}.kind"
+            )
+        number = normalize_phone(entry.get("number"), field=f"phones.{i}.number")
+        if number and number not in {n for n, _k in normalized}:
+            normalized.append((number, kind))
+    return normalized
+
+
+CUSTOMER_SYNC_FIELDS = (
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "postcode",
+    "address",
+    "email",
+    "quiet_from",
+    "quiet_until",
+    "days_off",
+    "call_windows",
+    "holidays_ok",
+)
+
+
+@transaction.atomic
+def customer_upsert(
+    *, client: Client, customer_number: str, phones: Sequence[dict[str, str]] = (), **fields: Any
+) -> tuple[Customer, str]:
+    """Creates or updates a customer by the client's customer number; says which it did."""
+    unknown = set(fields) - set(CUSTOMER_SYNC_FIELDS)
+    if unknown:
+        raise DomainError(_("Unknown field."), field=sorted(unknown)[0])
+    customer_number = (customer_number or "").strip()
+    if not customer_number:
+        raise DomainError(_("This field is required."), field="customer_number")
+    normalized = _phones_in(phones)
+    existing = (
+        Customer.objects.select_for_update()
+        .filter(client=client, customer_number=customer_number)
+        .first()
+    )
+    if existing is None:
+        customer = customer_create(
+            client=client, customer_number=customer_number, phones=normalized, **fields
+        )
+        return customer, "created"
+    if not (fields.get("family_name") or "").strip():
+        raise DomainError(_("This field is required."), field="family_name")
+    values = {
+        name: (value.strip() if isinstance(value, str) else value) for name, value in fields.items()
+    }
+    values.setdefault("days_off", [])
+    values.setdefault("call_windows", [])
+    _validate_preferences(
+        quiet_from=values.get("quiet_from"),
+        quiet_until=values.get("quiet_until"),
+        days_off=values["days_off"],
+        call_windows=values["call_windows"],
+    )
+    changed = [name for name, value in values.items() if getattr(existing, name) != value]
+    for name in changed:
+        setattr(existing, name, values[name])
+    current = {p.number: p for p in existing.phones.all()}
+    wanted = dict(normalized)
+    stale = [p.pk for n, p in current.items() if n not in wanted]
+    fresh = [n for n in wanted if n not in current]
+    kind_changes = [p for n, p in current.items() if n in wanted and p.kind != wanted[n]]
+    if stale:
+        CustomerPhone.objects.filter(pk__in=stale).delete()
+    CustomerPhone.objects.bulk_create(
+        CustomerPhone(client=client, customer=existing, number=n, kind=wanted[n]) for n in fresh
+    )
+    for phone in kind_changes:
+        phone.kind = wanted[phone.number]
+        phone.save(update_fields=["kind"])
+    search = customer_search_text(existing, [n for n, _k in normalized])
+    if search != existing.search_text:
+        existing.search_text = search
+        changed.append("search_text")
+    if not (changed or stale or fresh or kind_changes):
+        return existing, "unchanged"
+    existing.save(update_fields=[*changed, "updated_at"])
+    return existing, "updated"
+
+
+@transaction.atomic
+def subscription_upsert(
+    *,
+    client: Client,
+    external_id: str,
+    customer_number: str,
+    plan_code: str,
+    started_on: dt.date,
+    status: str = SubscriptionStatus.ACTIVE,
+    cancelled_on: dt.date | None = None,
+    terms_version: str = "",
+    terms_snapshot: dict[str, Any] | None = None,
+) -> tuple[Subscription, str]:
+    """Creates or updates a subscription by the client's id.
+
+    The sign-up terms snapshot is what the customer saw: once recorded it is never replaced,
+    so a later sync cannot lower the floor of a cancellation.
+    """
+    external_id = (external_id or "").strip()
+    if not external_id:
+        raise DomainError(_("This field is required."), field="external_id")
+    if status not in SubscriptionStatus.values:
+        raise DomainError(
+            _("“%(value)s” is not a valid choice.") % {"value": status}, field="status"
+        )
+    if cancelled_on is not None and status != SubscriptionStatus.CANCELLED:
+        raise DomainError(
+            _("Only a cancelled subscription has a cancellation date."), field="cancelled_on"
+        )
+    if cancelled_on is not None and cancelled_on < started_on:
+        raise DomainError(
+            _("A subscription cannot be cancelled before it started."), field="cancelled_on"
+        )
+    customer = Customer.objects.filter(client=client, customer_number=customer_number).first()
+    if customer is None:
+        raise DomainError(_("No customer has this customer number."), field="customer_number")
+    plan = Plan.objects.filter(client=client, code=plan_code).first()
+    if plan is None:
+        raise DomainError(_("No plan has this code."), field="plan_code")
+    snapshot = terms_snapshot or {}
+    existing = (
+        Subscription.objects.select_for_update()
+        .filter(client=client, external_id=external_id)
+        .first()
+    )
+    if existing is None:
+        subscription = Subscription.objects.create(
+            client=client,
+            customer=customer,
+            plan=plan,
+            external_id=external_id,
+            status=status,
+            started_on=started_on,
+            cancelled_on=cancelled_on,
+            terms_version=terms_version.strip(),
+            terms_snapshot=snapshot,
+        )
+        return subscription, "created"
+    if existing.customer_id != customer.pk:
+        raise DomainError(
+            _("This subscription belongs to another customer."), field="customer_number"
+        )
+    if existing.terms_snapshot and snapshot and snapshot != existing.terms_snapshot:
+        raise DomainError(
+            _("The terms shown at sign-up are already recorded and cannot change."),
+            field="terms_snapshot",
+            code="conflict",
+        )
+    if existing.terms_version and terms_version and terms_version != existing.terms_version:
+        raise DomainError(
+            _("The terms shown at sign-up are already recorded and cannot change."),
+            field="terms_version",
+            code="conflict",
+        )
+    values: dict[str, Any] = {
+        "plan": plan,
+        "status": status,
+        "started_on": started_on,
+        "cancelled_on": cancelled_on,
+    }
+    if not existing.terms_snapshot and snapshot:
+        values["terms_snapshot"] = snapshot
+    if not existing.terms_version and terms_version:
+        values["terms_version"] = terms_version.strip()
+    changed = [name for name, value in values.items() if getattr(existing, name) != value]
+    if not changed:
+        return existing, "unchanged"
+    for name in changed:
+        setattr(existing, name, values[name])
+    existing.save(update_fields=changed)
+    return existing, "updated"
+
+
+@transaction.atomic
+def delivery_upsert(
+    *,
+    client: Client,
+    external_id: str,
+    subscription_external_id: str,
+    sequence: int,
+    scheduled_on: dt.date,
+    status: str = DeliveryStatus.SCHEDULED,
+    shipped_on: dt.date | None = None,
+    chargeable: bool = True,
+) -> tuple[Delivery, str]:
+    """Creates or updates a delivery by the client's delivery id."""
+    external_id = (external_id or "").strip()
+    if not external_id:
+        raise DomainError(_("This field is required."), field="external_id")
+    if status not in DeliveryStatus.values:
+        raise DomainError(
+            _("“%(value)s” is not a valid choice.") % {"value": status}, field="status"
+        )
+    if sequence < 1:
+        raise DomainError(_("Deliveries are numbered from 1."), field="sequence")
+    if status == DeliveryStatus.SHIPPED and shipped_on is None:
+        raise DomainError(_("A shipped delivery needs its shipping date."), field="shipped_on")
+    if status != DeliveryStatus.SHIPPED and shipped_on is not None:
+        raise DomainError(_("Only a shipped delivery has a shipping date."), field="shipped_on")
+    subscription = Subscription.objects.filter(
+        client=client, external_id=subscription_external_id
+    ).first()
+    if subscription is None:
+        raise DomainError(_("No subscription has this id."), field="subscription_external_id")
+    matches = list(
+        Delivery.objects.select_for_update().filter(client=client, external_id=external_id)[:2]
+    )
+    if len(matches) > 1:
+        raise DomainError(_("Several deliveries carry this id."), field="external_id")
+    existing = matches[0] if matches else None
+    if existing is not None and existing.subscription_id != subscription.pk:
+        raise DomainError(
+            _("This delivery belongs to another subscription."), field="subscription_external_id"
+        )
+    clash = Delivery.objects.filter(subscription=subscription, sequence=sequence)
+    if existing is not None:
+        clash = clash.exclude(pk=existing.pk)
+    if clash.exists():
+        raise DomainError(
+            _("Another delivery of this subscription has this number."), field="sequence"
+        )
+    values: dict[str, Any] = {
+        "sequence": sequence,
+        "scheduled_on": scheduled_on,
+        "status": status,
+        "shipped_on": shipped_on,
+        "chargeable": chargeable,
+    }
+    if existing is None:
+        delivery = Delivery.objects.create(
+            client=client, subscription=subscription, external_id=external_id, **values
+        )
+        return delivery, "created"
+    changed = [name for name, value in values.items() if getattr(existing, name) != value]
+    if not changed:
+        return existing, "unchanged"
+    for name in changed:
+        setattr(existing, name, values[name])
+    existing.save(update_fields=changed)
+    return existing, "updated"
+
+
+# ---------------------------------------------------------------- webhooks
+
+MAX_ATTEMPTS = 7
+RETRY_DELAYS = (
+    dt.timedelta(minutes=1),
+    dt.timedelta(minutes=5),
+    dt.timedelta(minutes=30),
+    dt.timedelta(hours=2),
+    dt.timedelta(hours=6),
+    dt.timedelta(hours=24),
+)
+CLAIM_LEASE = dt.timedelta(minutes=5)
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Backoff after the n-th failed attempt (1-based)."""
+    return RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
+
+
+def _clean_events(events: Iterable[str]) -> list[str]:
+    cleaned = sorted({e for e in events if e})
+    unknown = [e for e in cleaned if e not in WebhookEvent.values]
+    if unknown:
+        raise DomainError(
+            _("Unknown event(s): %(events)s.") % {"events": ", ".join(unknown)}, field="events"
+        )
+    if not cleaned:
+        raise DomainError(_("Pick at least one event."), field="events")
+    return cleaned
+
+
+@transaction.atomic
+def webhook_endpoint_register(
+    *,
+    viewer: Viewer,
+    client: Client,
+    url: str,
+    events: Iterable[str],
+    description: str = "",
+    token: ApiToken | None = None,
+) -> WebhookEndpoint:
+    """Registers a URL after checking it is https to a public address (resolved now)."""
+    if client.pk not in viewer.visible_client_ids():
+        raise NotVisible()
+    url = (url or "").strip()
+    if not url:
+        raise DomainError(_("This field is required."), field="url")
+    if len(url) > 500:
+        raise DomainError(_("At most %(n)d characters.") % {"n": 500}, field="url")
+    cleaned = _clean_events(events)
+    description = (description or "").strip()
+    if len(description) > 200:
+        raise DomainError(_("At most %(n)d characters.") % {"n": 200}, field="description")
+    resolve_target(url)
+    if WebhookEndpoint.objects.filter(client=client, url=url, is_active=True).count() >= 1:
+        raise DomainError(_("This URL is already registered."), field="url", code="conflict")
+    if WebhookEndpoint.objects.filter(client=client, is_active=True).count() >= 20:
+        raise DomainError(_("A client can register at most 20 webhooks."), field="url")
+    return WebhookEndpoint.objects.create(
+        client=client,
+        url=url,
+        description=description,
+        events=cleaned,
+        secret="whsec_" + secrets.token_urlsafe(32),
+        created_by_token=token,
+    )
+
+
+@transaction.atomic
+def webhook_endpoint_deactivate(*, viewer: Viewer, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Stops deliveries to the URL; its history stays. Idempotent."""
+    if endpoint.client_id not in viewer.visible_client_ids():
+        raise NotVisible()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False)
+    endpoint.refresh_from_db()
+    return endpoint
+
+
+def webhook_delivery_enqueue(delivery_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("azukari.api.tasks.webhook_deliver", delivery_id, group="webhooks")
+
+
+@transaction.atomic
+def webhooks_emit(
+    *,
+    client_id: int,
+    event: str,
+    data: dict[str, Any],
+    dedupe_key: str,
+    occurred_at: dt.datetime | None = None,
+) -> list[WebhookDelivery]:
+    """Queues `event` for every active endpoint of the client that picked it.
+
+    Call it inside the transaction that made the fact; deliveries go out after commit. The
+    same `dedupe_key` emitted twice creates nothing new.
+    """
+    if event not in WebhookEvent.values:
+        raise DomainError(_("Unknown event(s): %(events)s.") % {"events": event}, field="event")
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    client_code = Client.objects.filter(pk=client_id).values_list("code", flat=True).first()
+    endpoints = WebhookEndpoint.objects.filter(
+        client_id=client_id, is_active=True, created_at__lte=occurred_at
+    )
+    created: list[WebhookDelivery] = []
+    for endpoint in endpoints:
+        if event not in endpoint.events:
+            continue
+        payload = {
+            "id": dedupe_key,
+            "event": event,
+            "occurred_at": occurred_at.isoformat(),
+            "client": client_code,
+            "data": data,
+        }
+        delivery, is_new = WebhookDelivery.objects.get_or_create(
+            endpoint=endpoint,
+            dedupe_key=dedupe_key,
+            defaults={
+                "client_id": client_id,
+                "event": event,
+                "payload": payload,
+                "created_at": now,
+                "next_attempt_at": now,
+            },
+        )
+        if is_new:
+            created.append(delivery)
+            transaction.on_commit(partial(webhook_delivery_enqueue, delivery.pk))
+    return created
+
+
+# Which case history entries are webhook events. Kinds written by other parts of the product
+# (cancellation decisions, shipment holds) are listed by the names they write.
+CASE_EVENT_WEBHOOKS: dict[str, str] = {
+    "parked": WebhookEvent.CASE_PARKED,
+    "inquiry_sent": WebhookEvent.INQUIRY_CREATED,
+    "resolved": WebhookEvent.CASE_RESOLVED,
+    "cancellation_decided": WebhookEvent.CANCELLATION_DECIDED,
+    "shipment_hold": WebhookEvent.SHIPMENT_HOLD,
+    "shipment_held": WebhookEvent.SHIPMENT_HOLD,
+}
+
+
+def _case_event_payload(event: CaseEvent) -> dict[str, Any]:
+    case = event.case
+    data: dict[str, Any] = {
+        "case": {
+            "id": case.pk,
+            "kind": case.kind,
+            "subject": case.subject,
+            "state": event.to_state or case.state,
+            "azukari_reason": case.azukari_reason,
+            "customer_number": case.customer.customer_number,
+            "subscription_external_id": case.subscription.external_id
+            if case.subscription_id
+            else None,
+            "due_at": case.due_at.isoformat() if case.due_at else None,
+        },
+        "history": {
+            "kind": event.kind,
+            "at": event.at.isoformat(),
+            "from_state": event.from_state,
+            "to_state": event.to_state,
+            "data": event.data,
+        },
+    }
+    if event.kind == "resolved":
+        data["case"]["outcome"] = case.outcome
+    if event.kind == "inquiry_sent":
+        inquiry = (
+            Inquiry.objects.filter(case=case, sent_at__lte=event.at)
+            .order_by("-sent_at", "-id")
+            .first()
+        )
+        if inquiry is not None:
+            data["inquiry"] = {
+                "id": inquiry.pk,
+                "question": inquiry.question,
+                "options": inquiry.options,
+                "due_at": inquiry.due_at.isoformat(),
+            }
+    return data
+
+
+def webhooks_emit_case_event(event: CaseEvent) -> list[WebhookDelivery]:
+    """Turns one case history entry into webhook deliveries, if it is an event clients hear."""
+    name = CASE_EVENT_WEBHOOKS.get(event.kind)
+    if name is None:
+        return []
+    listeners = WebhookEndpoint.objects.filter(
+        client_id=event.client_id, is_active=True, created_at__lte=event.at
+    ).values_list("events", flat=True)
+    if not any(name in events for events in listeners):
+        return []
+    return webhooks_emit(
+        client_id=event.client_id,
+        event=name,
+        data=_case_event_payload(event),
+        dedupe_key=f"case-event-{event.pk}",
+        occurred_at=event.at,
+    )
+
+
+def webhooks_emit_case_events_since(*, case_id: int, after_id: int) -> int:
+    """Emits the webhook events among a case's history entries newer than `after_id`."""
+    events = CaseEvent.objects.filter(
+        case_id=case_id, id__gt=after_id, kind__in=CASE_EVENT_WEBHOOKS
+    ).select_related("case__customer", "case__subscription")
+    return sum(len(webhooks_emit_case_event(e)) for e in events)
+
+
+SWEEP_SETTLE = dt.timedelta(minutes=2)
+
+
+@transaction.atomic
+def webhooks_sweep_case_events(*, limit: int = 500) -> int:
+    """The outbox sweep: case history written anywhere (pages, services, API) reaches webhooks.
+
+    Deliveries are deduplicated per history entry, so entries emitted at once by the API are
+    not sent twice. The cursor only passes entries older than a short settling time, so a
+    transaction that committed late is still seen.
+    """
+    cursor, created = WebhookCursor.objects.select_for_update().get_or_create(name="case_events")
+    if created:
+        last = CaseEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        WebhookCursor.objects.filter(pk=cursor.pk).update(last_id=last)
+        return 0
+    now = timezone.now()
+    events = list(
+        CaseEvent.objects.filter(id__gt=cursor.last_id, kind__in=CASE_EVENT_WEBHOOKS)
+        .select_related("case__customer", "case__subscription")
+        .order_by("id")[:limit]
+    )
+    emitted = 0
+    settled = cursor.last_id
+    settling = False
+    for event in events:
+        emitted += len(webhooks_emit_case_event(event))
+        settling = settling or event.at > now - SWEEP_SETTLE
+        if not settling:
+            settled = event.pk
+    if settled != cursor.last_id:
+        WebhookCursor.objects.filter(pk=cursor.pk).update(last_id=settled)
+    return emitted
+
+
+def webhook_delivery_claim(*, delivery_id: int) -> WebhookDelivery | None:
+    """Takes a due delivery for one attempt; None when it is done, not due, or taken."""
+    now = timezone.now()
+    claimed = (
+        WebhookDelivery.objects.filter(
+            pk=delivery_id,
+            state__in=[DeliveryState.PENDING, DeliveryState.RETRYING],
+            next_attempt_at__lte=now,
+        )
+        .filter(endpoint__is_active=True)
+        .update(next_attempt_at=now + CLAIM_LEASE)
+    )
+    if not claimed:
+        return None
+    return WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+
+
+@transaction.atomic
+def webhook_attempt_record(
+    *,
+    delivery: WebhookDelivery,
+    at: dt.datetime,
+    status_code: int | None,
+    error: str,
+    duration_ms: int,
+) -> WebhookDelivery:
+    """Writes the attempt to the history and decides: delivered, retry later, or give up."""
+    from azukari.api.models import WebhookAttempt
+
+    WebhookAttempt.objects.create(
+        client_id=delivery.client_id,
+        delivery=delivery,
+        at=at,
+        status_code=status_code,
+        error=error[:300],
+        duration_ms=duration_ms,
+    )
+    attempts = delivery.attempts + 1
+    if status_code is not None and 200 <= status_code < 300:
+        fields = {"state": DeliveryState.DELIVERED, "delivered_at": at, "next_attempt_at": None}
+    elif attempts >= MAX_ATTEMPTS:
+        fields = {"state": DeliveryState.FAILED, "next_attempt_at": None}
+    else:
+        fields = {"state": DeliveryState.RETRYING, "next_attempt_at": at + retry_delay(attempts)}
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=attempts, **fields)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def webhook_deliveries_due(*, limit: int = 200) -> list[int]:
+    """Deliveries whose next attempt is due (retries, and any whose first task was lost)."""
+    return list(
+        WebhookDelivery.objects.filter(
+            state__in=[DeliveryState.PENDING, DeliveryState.RETRYING],
+            next_attempt_at__lte=timezone.now(),
+            endpoint__is_active=True,
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
