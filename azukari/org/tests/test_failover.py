@@ -59,7 +59,7 @@ def _at_sapporo(cast):
 
 
 def test_site_down_moves_5000_azukari_to_operating_sites_balanced_and_once(floor):
-    cast, fukuoka, fukuoka_desk, sapporo_tea, p = floor
+    cast, _fukuoka, _fukuoka_desk, sapporo_tea, p = floor
     coffee_ids = open_azukari(
         client=cast.coffee,
         team=cast.sapporo_desk,
@@ -150,7 +150,7 @@ def test_drill_shows_the_moves_and_changes_nothing(floor):
 
 
 def test_work_with_no_operating_site_for_its_client_stays_and_is_reported(floor):
-    cast, fukuoka, fukuoka_desk, sapporo_tea, p = floor
+    cast, _fukuoka, _fukuoka_desk, sapporo_tea, p = floor
     Team.objects.filter(code="osaka-tea-desk").update(site=cast.sapporo)
     ids = open_azukari(client=cast.tea, team=sapporo_tea, count=3, opened_by=cast.outsider)
 
@@ -197,7 +197,7 @@ def test_back_to_operating_proposes_a_rebalance_and_moves_nothing(floor):
 
 
 def test_only_managers_mark_sites_down(floor):
-    cast, *_rest, p = floor
+    cast, *_rest, _p = floor
     with pytest.raises(PermissionRefused):
         site_down(site=cast.sapporo, actor=cast.operator)
     cast.sapporo.refresh_from_db()
@@ -205,7 +205,7 @@ def test_only_managers_mark_sites_down(floor):
 
 
 def test_site_command_drill_then_down_then_up(floor, capsys):
-    cast, *_rest, p = floor
+    cast, *_rest, _p = floor
     open_azukari(client=cast.coffee, team=cast.sapporo_desk, count=5, opened_by=cast.desk)
 
     call_command("site", "down", "sapporo", "--drill")
