@@ -1,0 +1,57 @@
+"""`azukari generate --customers N`: large data sets for trying scale and for benchmarks."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from azukari.demo.bulk import generate
+from azukari.demo.story import reference_data
+from azukari.org.models import Client
+
+
+class Command(BaseCommand):
+    help = "Adds customers with subscriptions, deliveries, contacts and cases, in bulk."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=100_000)
+        parser.add_argument(
+            "--client",
+            action="append",
+            dest="clients",
+            metavar="CODE",
+            help="client code (repeatable); default: every demo client",
+        )
+        parser.add_argument("--seed", type=int, default=7)
+
+    def handle(self, *args, customers: int, clients: list[str] | None, seed: int, **options):
+        if customers <= 0:
+            raise CommandError("--customers must be a positive number")
+        reference_data()
+        codes = clients or ["coffee", "tea"]
+        found = list(Client.objects.filter(code__in=codes).order_by("code"))
+        missing = set(codes) - {c.code for c in found}
+        if missing:
+            raise CommandError(f"unknown client code(s): {', '.join(sorted(missing))}")
+        found.sort(key=lambda c: codes.index(c.code))
+        started = time.perf_counter()
+        with Progress(
+            TextColumn("[bold]customers"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}/s"),
+            TimeRemainingColumn(),
+            disable=options["verbosity"] == 0,
+        ) as progress:
+            task = progress.add_task("generate", total=customers, rate="-")
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+                done = progress.tasks[0].completed
+                rate = done / max(time.perf_counter() - started, 1e-6)
+                progress.update(task, rate=f"{rate:,.0f}")
+
+            counts = generate(clients=found, customers=customers, seed=seed, progress=advance)
+        elapsed = time.perf_counter() - started
+        summary = ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        self.stdout.write(f"generated in {elapsed:.1f} s: {summary}")

@@ -1,0 +1,323 @@
+"""The demo world: two clients, three sites, staff in every role, and DESIGN.md's story."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from azukari.cases import services as cases
+from azukari.cases.models import CaseEvent, CaseKind, Contact
+from azukari.cases.tasks import case_clocks_recompute
+from azukari.customers.services import customer_create
+from azukari.org.models import (
+    Client,
+    ClientClosedDay,
+    ClientLine,
+    Role,
+    Site,
+    SiteHours,
+    Team,
+    User,
+)
+from azukari.subscriptions.models import Delivery, DeliveryStatus, Plan, Subscription
+
+DEMO_PASSWORD = "azukari-demo"
+
+SITES = [("sapporo", "札幌センター"), ("osaka", "大阪センター"), ("fukuoka", "福岡センター")]
+
+# (username, role, site, clients, display name, family, given, agent id)
+STAFF = [
+    ("admin", Role.ADMIN, "sapporo", ["coffee", "tea"], "管理者", "管理", "太郎", None),
+    ("manager", Role.MANAGER, "osaka", ["coffee", "tea"], "小野", "小野", "真理", None),
+    ("op_sapporo", Role.OPERATOR, "sapporo", ["coffee"], "三浦", "三浦", "彩", "4001"),
+    ("op_osaka", Role.OPERATOR, "osaka", ["coffee", "tea"], "西田", "西田", "葵", "4002"),
+    ("op_fukuoka", Role.OPERATOR, "fukuoka", ["tea"], "古賀", "古賀", "翼", "4003"),
+    ("sv_sapporo", Role.SV, "sapporo", ["coffee"], "工藤", "工藤", "誠", "4101"),
+    ("sv_osaka", Role.SV, "osaka", ["coffee", "tea"], "大西", "大西", "隆", "4102"),
+    ("desk_sapporo", Role.DESK, "sapporo", ["coffee", "tea"], "菅原", "菅原", "恵子", None),
+    ("desk_osaka", Role.DESK, "osaka", ["coffee", "tea"], "上田", "上田", "直樹", None),
+]
+
+
+def _site(code: str, name: str) -> Site:
+    site, _ = Site.objects.get_or_create(code=code, defaults={"name": name})
+    for weekday in range(7):
+        opens, closes = (dt.time(10), dt.time(18)) if weekday == 6 else (dt.time(9), dt.time(21))
+        SiteHours.objects.get_or_create(
+            site=site, weekday=weekday, defaults={"opens_at": opens, "closes_at": closes}
+        )
+    return site
+
+
+def reference_data() -> dict[str, object]:
+    coffee, _ = Client.objects.get_or_create(
+        code="coffee",
+        defaults={
+            "name": "カフェ・ミル株式会社",
+            "name_kana": "カフェミル",
+            "contract_signed_on": dt.date(2024, 4, 1),
+            "escalation_email": "escalation@cafe-mill.example",
+        },
+    )
+    tea, _ = Client.objects.get_or_create(
+        code="tea",
+        defaults={
+            "name": "みどり茶園株式会社",
+            "name_kana": "ミドリチャエン",
+            "contract_signed_on": dt.date(2025, 1, 6),
+            "escalation_email": "cs-lead@midori-chaen.example",
+        },
+    )
+    ClientLine.objects.get_or_create(
+        number="+81120111222", defaults={"client": coffee, "label": "解約・変更窓口"}
+    )
+    ClientLine.objects.get_or_create(
+        number="+81120333444", defaults={"client": tea, "label": "お客様窓口"}
+    )
+    year = timezone.localdate().year
+    for day in (
+        dt.date(year, 12, 29),
+        dt.date(year, 12, 30),
+        dt.date(year, 12, 31),
+        dt.date(year + 1, 1, 2),
+        dt.date(year + 1, 1, 3),
+    ):
+        ClientClosedDay.objects.get_or_create(
+            client=coffee, date=day, defaults={"note": "年末年始休業"}
+        )
+    sites = {code: _site(code, name) for code, name in SITES}
+    teams = {}
+    for code, site in sites.items():
+        team, _ = Team.objects.get_or_create(
+            code=f"{code}-desk",
+            defaults={"site": site, "name": "預かり管理", "is_azukari_desk": True},
+        )
+        team.clients.add(*([tea] if code == "fukuoka" else [coffee, tea]))
+        teams[code] = team
+    Plan.objects.get_or_create(
+        client=coffee,
+        code="beans-monthly",
+        defaults={
+            "name": "豆の定期便(月1回)",
+            "interval_days": 30,
+            "price_yen": 3240,
+            "min_deliveries": 3,
+            "device_list_price_yen": 19800,
+            "device_price_paid_yen": 4980,
+        },
+    )
+    Plan.objects.get_or_create(
+        client=coffee,
+        code="beans-biweekly",
+        defaults={
+            "name": "豆の定期便(隔週)",
+            "interval_days": 14,
+            "price_yen": 2160,
+            "min_deliveries": 6,
+            "device_list_price_yen": 19800,
+            "device_price_paid_yen": 0,
+        },
+    )
+    Plan.objects.get_or_create(
+        client=tea,
+        code="tea-monthly",
+        defaults={
+            "name": "季節のお茶便",
+            "interval_days": 30,
+            "price_yen": 2700,
+            "min_deliveries": 0,
+        },
+    )
+    clients = {"coffee": coffee, "tea": tea}
+    for username, role, site, served, display, family, given, agent in STAFF:
+        _staff(
+            username,
+            role,
+            sites[site],
+            [clients[c] for c in served],
+            display,
+            family,
+            given,
+            agent,
+            team=teams.get(site) if role == Role.DESK else None,
+        )
+    _approver("approver_coffee", coffee, "承認", "花子")
+    _approver("approver_tea", tea, "緑川", "修")
+    leaver = _staff(
+        "left_staff", Role.OPERATOR, sites["osaka"], [coffee], "退職", "退職", "済", None
+    )
+    User.objects.filter(pk=leaver.pk).update(employment_status="left", left_on=dt.date(2026, 3, 31))
+    return {"clients": clients, "sites": sites, "teams": teams}
+
+
+def _staff(username, role, site, served, display, family, given, agent, team=None) -> User:
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "role": role,
+            "home_site": site,
+            "display_name": display,
+            "last_name": family,
+            "first_name": given,
+            "agent_id": agent,
+            "agreement_signed_on": dt.date(2024, 4, 1),
+            "agreement_version": "2024-04",
+            "is_staff": role in (Role.ADMIN, Role.MANAGER),
+            "is_superuser": role == Role.ADMIN,
+            "team": team,
+        },
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        user.clients.add(*served)
+    return user
+
+
+def _approver(username, client, family, given) -> User:
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "role": Role.CLIENT_APPROVER,
+            "client": client,
+            "last_name": family,
+            "first_name": given,
+            "display_name": family,
+        },
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
+
+@transaction.atomic
+def story() -> None:
+    """DESIGN.md §1: a cancellation after 2 of 3 deliveries, parked and sent to the client."""
+    coffee = Client.objects.get(code="coffee")
+    if Subscription.objects.filter(client=coffee, external_id="S-STORY-1").exists():
+        return
+    operator = User.objects.get(username="op_sapporo")
+    desk = User.objects.get(username="desk_sapporo")
+    sv = User.objects.get(username="sv_osaka")
+    team = Team.objects.get(code="sapporo-desk")
+    plan = Plan.objects.get(client=coffee, code="beans-monthly")
+    now = timezone.now()
+    customer = customer_create(
+        client=coffee,
+        customer_number="CM-STORY-0001",
+        family_name="北村",
+        given_name="健一",
+        family_name_kana="キタムラ",
+        given_name_kana="ケンイチ",
+        postcode="064-0810",
+        address="北海道札幌市中央区南十条西5-3-12",
+        phones=["090-2468-1357"],
+        quiet_from=dt.time(21),
+        quiet_until=dt.time(23, 59),
+        days_off=[6],
+        call_windows=[{"days": [0, 1, 2, 3, 4], "start": "18:00", "end": "20:30"}],
+    )
+    started = (now - dt.timedelta(days=75)).date()
+    sub = Subscription.objects.create(
+        client=coffee,
+        customer=customer,
+        plan=plan,
+        external_id="S-STORY-1",
+        started_on=started,
+        terms_version="2024-04",
+        terms_snapshot={
+            "text": (
+                "定期便は3回以上のお受け取りが条件です。3回目のお届け前に解約される場合、"
+                "コーヒーマシンの割引額(14,820円)のうち未回収分をお支払いいただきます。"
+            ),
+            "min_deliveries": 3,
+            "device_subsidy_yen": 14820,
+        },
+    )
+    for n in (1, 2, 3):
+        day = started + dt.timedelta(days=30 * (n - 1))
+        Delivery.objects.create(
+            client=coffee,
+            subscription=sub,
+            sequence=n,
+            scheduled_on=day,
+            shipped_on=day if n < 3 else None,
+            status=DeliveryStatus.SHIPPED if n < 3 else DeliveryStatus.SCHEDULED,
+        )
+    first_call = now - dt.timedelta(days=6, hours=3)
+    contact = cases.contact_log(
+        actor=operator,
+        client=coffee,
+        customer=customer,
+        caller_number="09024681357",
+        started_at=first_call,
+        ended_at=first_call + dt.timedelta(minutes=14),
+        caller_relation="holder",
+        identity_check="verified",
+        identity_method="生年月日・住所",
+        reason="解約希望",
+        stance="dissatisfied",
+        summary="2回受け取り後、解約を希望。豆が好みに合わないとのこと。例外判断のため預かり。",
+    )
+    case = cases.case_open(
+        contact=contact,
+        actor=operator,
+        kind=CaseKind.CANCELLATION,
+        subject="2回目受取後の解約希望",
+        subscription=sub,
+    )
+    case = cases.case_park(
+        case=case,
+        version=case.version,
+        actor=operator,
+        reason="client_decision",
+        team=team,
+        note="企業判断が必要",
+    )
+    cases.inquiry_send(
+        case=case,
+        version=case.version,
+        actor=desk,
+        question="3回条件未達(2回受取)での解約希望です。お客様は豆が合わないとのこと。対応方針をご指示ください。",
+        options=[
+            {"code": "after_third", "label": "3回目受取後に解約"},
+            {"code": "pay_subsidy", "label": "未回収のマシン割引額を支払って即時解約"},
+            {"code": "exception", "label": "例外として即時無償解約"},
+        ],
+    )
+    second_call = now - dt.timedelta(days=3, hours=5)
+    callback = cases.contact_log(
+        actor=sv,
+        client=coffee,
+        customer=customer,
+        direction="outbound",
+        started_at=second_call,
+        ended_at=second_call + dt.timedelta(minutes=22),
+        caller_relation="holder",
+        identity_check="verified",
+        stance="softened",
+        summary="SVより経過連絡。お話を伺い、お客様は落ち着かれた。企業回答待ちと説明。",
+    )
+    Contact.objects.filter(pk=callback.pk).update(case=case)
+    _backdate(case, start=first_call)
+
+
+def _backdate(case, *, start: dt.datetime) -> None:
+    """Spreads the story's history over the past week, as it happened."""
+    offsets = {
+        "opened": dt.timedelta(0),
+        "parked": dt.timedelta(minutes=14),
+        "inquiry_sent": dt.timedelta(hours=20),
+    }
+    for kind, offset in offsets.items():
+        CaseEvent.objects.filter(case=case, kind=kind).update(at=start + offset)
+    Contact.objects.filter(case=case, direction="inbound").update(started_at=start)
+    case.__class__.objects.filter(pk=case.pk).update(
+        opened_at=start, parked_at=start + dt.timedelta(minutes=14)
+    )
+    inquiry = case.inquiries.get()
+    inquiry.__class__.objects.filter(pk=inquiry.pk).update(
+        sent_at=start + dt.timedelta(hours=20), due_at=start + dt.timedelta(days=3)
+    )
+    case_clocks_recompute(case.pk)
