@@ -182,7 +182,8 @@ class ExceptionRequest(ClientOwned):
         ordering = ["-asked_at"]
         indexes = [
             models.Index(
-                fields=["client", "ground_code", "outcome", "-decided_at"], name="exception_precedents"
+                fields=["client", "ground_code", "outcome", "-decided_at"],
+                name="exception_precedents",
             ),
             models.Index(fields=["client", "decided_at"], name="exception_report"),
         ]
@@ -337,7 +338,9 @@ class ClientEvent(ClientOwned):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
-            models.Index(fields=["client", "delivered_at", "created_at"], name="client_event_outbox")
+            models.Index(
+                fields=["client", "delivered_at", "created_at"], name="client_event_outbox"
+            )
         ]
         verbose_name = _("client event")
         verbose_name_plural = _("client events")

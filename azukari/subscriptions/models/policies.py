@@ -33,7 +33,9 @@ class Policy(ClientOwned):
     class Meta:
         ordering = ["client", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["client", "code"], name="policy_code_unique_per_client"),
+            models.UniqueConstraint(
+                fields=["client", "code"], name="policy_code_unique_per_client"
+            ),
             models.UniqueConstraint(fields=["client", "plan"], name="policy_one_per_plan"),
             models.UniqueConstraint(
                 fields=["client"],

@@ -1,0 +1,53 @@
+"""Writes of the subscriptions app: policies, cancellation requests, exceptions, decisions."""
+
+from azukari.subscriptions.services.cancellations import (
+    GRANT,
+    REFUSE,
+    approval_rank,
+    cancellation_decide,
+    cancellation_disclose,
+    cancellation_exception_ask,
+    cancellation_exception_rule,
+    cancellation_inquiry_settle,
+    cancellation_request_record,
+    cancellation_request_withdraw,
+    delivery_ship_record,
+    subscriptions_cancel_due,
+)
+from azukari.subscriptions.services.policies import (
+    LoadResult,
+    PolicyInvalid,
+    VersionSpec,
+    policy_file_read,
+    policy_load,
+    policy_version_create,
+    policy_version_replace,
+    version_is_used,
+    version_spec_of,
+    version_start_problem,
+)
+
+__all__ = [
+    "GRANT",
+    "REFUSE",
+    "LoadResult",
+    "PolicyInvalid",
+    "VersionSpec",
+    "approval_rank",
+    "cancellation_decide",
+    "cancellation_disclose",
+    "cancellation_exception_ask",
+    "cancellation_exception_rule",
+    "cancellation_inquiry_settle",
+    "cancellation_request_record",
+    "cancellation_request_withdraw",
+    "delivery_ship_record",
+    "policy_file_read",
+    "policy_load",
+    "policy_version_create",
+    "policy_version_replace",
+    "subscriptions_cancel_due",
+    "version_is_used",
+    "version_spec_of",
+    "version_start_problem",
+]
