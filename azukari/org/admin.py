@@ -1,12 +1,63 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from azukari.org.models import Client, ClientClosedDay, ClientLine, Site, SiteHours, Team, User
+from azukari.core.errors import DomainError
+from azukari.org.calendars import validate_closed_day, validate_site_hours
+from azukari.org.failover import (
+    rebalance_apply,
+    rebalance_dismiss,
+    site_down,
+    site_mark_down,
+    site_up,
+)
+from azukari.org.models import (
+    AssignmentMove,
+    Client,
+    ClientClosedDay,
+    ClientLine,
+    RebalanceProposal,
+    Site,
+    SiteHours,
+    SiteOutage,
+    TaskReceipt,
+    Team,
+    User,
+)
+
+
+def _as_validation_error(exc: DomainError) -> ValidationError:
+    return ValidationError({exc.field: exc.message} if exc.field else exc.message)
+
+
+class ClientClosedDayForm(forms.ModelForm):
+    """The admin edits closed days under the same rules as the calendar services."""
+
+    class Meta:
+        model = ClientClosedDay
+        fields = ["date", "note"]
+
+    def clean(self):
+        data = super().clean()
+        date = data.get("date")
+        changed = self.instance.pk is None or "date" in self.changed_data
+        if date and changed and self.instance.client_id:
+            try:
+                validate_closed_day(
+                    client=self.instance.client, date=date, today=timezone.localdate()
+                )
+            except DomainError as exc:
+                raise _as_validation_error(exc) from exc
+        return data
 
 
 class ClientClosedDayInline(admin.TabularInline):
     model = ClientClosedDay
+    form = ClientClosedDayForm
     extra = 0
 
 
@@ -22,15 +73,153 @@ class ClientAdmin(admin.ModelAdmin):
     inlines = [ClientLineInline, ClientClosedDayInline]
 
 
+class SiteHoursForm(forms.ModelForm):
+    class Meta:
+        model = SiteHours
+        fields = ["weekday", "opens_at", "closes_at"]
+
+    def clean(self):
+        data = super().clean()
+        if {"weekday", "opens_at", "closes_at"} <= data.keys():
+            try:
+                validate_site_hours(
+                    weekday=data["weekday"], opens_at=data["opens_at"], closes_at=data["closes_at"]
+                )
+            except DomainError as exc:
+                raise _as_validation_error(exc) from exc
+        return data
+
+
 class SiteHoursInline(admin.TabularInline):
     model = SiteHours
+    form = SiteHoursForm
     extra = 0
 
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
+    """A site's status changes only through the actions, which move or propose work."""
+
     list_display = ["code", "name", "status", "status_changed_at"]
+    readonly_fields = ["status", "status_changed_at"]
     inlines = [SiteHoursInline]
+    actions = ["mark_down_drill", "mark_down", "mark_operating"]
+
+    @admin.action(description=_("Drill: show what marking down would move"))
+    def mark_down_drill(self, request, queryset):
+        for site in queryset:
+            try:
+                report = site_down(site=site, actor=request.user, drill=True)
+            except DomainError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return
+            targets = ", ".join(f"{team}: {n}" for team, n in sorted(report.to_teams.items()))
+            self.message_user(
+                request,
+                gettext(
+                    "%(site)s (drill): %(cases)d azukari and %(callbacks)d callbacks would move"
+                    " (%(targets)s); %(stranded)d would find no operating team."
+                )
+                % {
+                    "site": site.name,
+                    "cases": report.cases_moved,
+                    "callbacks": report.callbacks_moved,
+                    "targets": targets or "-",
+                    "stranded": sum(report.stranded.values()),
+                },
+            )
+
+    @admin.action(description=_("Mark down and move its open work"))
+    def mark_down(self, request, queryset):
+        for site in queryset:
+            try:
+                site_mark_down(site=site, actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return
+            self.message_user(
+                request,
+                gettext("%(site)s is down; its open work is being moved.") % {"site": site.name},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Mark operating (propose a rebalance)"))
+    def mark_operating(self, request, queryset):
+        for site in queryset:
+            try:
+                proposal = site_up(site=site, actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{site.name}: {exc}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                gettext("%(site)s is operating; %(n)d azukari proposed to move back.")
+                % {"site": site.name, "n": len(proposal.items) if proposal else 0},
+            )
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SiteOutage)
+class SiteOutageAdmin(ReadOnlyModelAdmin):
+    list_display = ["site", "started_at", "ended_at", "started_by"]
+    list_filter = ["site"]
+
+
+@admin.register(AssignmentMove)
+class AssignmentMoveAdmin(ReadOnlyModelAdmin):
+    list_display = ["moved_at", "kind", "case", "client", "from_team", "to_team", "to_assignee"]
+    list_filter = ["kind", "client", "outage"]
+    list_select_related = ["case", "client", "from_team__site", "to_team__site", "to_assignee"]
+
+    def get_queryset(self, request):
+        # Moves name cases: only those of clients the viewer serves.
+        visible = request.user.visible_client_ids()
+        return super().get_queryset(request).filter(client_id__in=visible)
+
+
+@admin.register(RebalanceProposal)
+class RebalanceProposalAdmin(ReadOnlyModelAdmin):
+    list_display = ["site", "created_at", "status", "size", "decided_by"]
+    list_filter = ["status", "site"]
+    actions = ["apply", "dismiss"]
+
+    @admin.display(description=_("azukari"))
+    def size(self, obj) -> int:
+        return len(obj.items)
+
+    @admin.action(description=_("Apply: move the proposed work back"))
+    def apply(self, request, queryset):
+        for proposal in queryset:
+            try:
+                moved = rebalance_apply(proposal=proposal, actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            self.message_user(request, gettext("%(n)d azukari moved back.") % {"n": moved})
+
+    @admin.action(description=_("Dismiss: leave the work where it is"))
+    def dismiss(self, request, queryset):
+        for proposal in queryset:
+            try:
+                rebalance_dismiss(proposal=proposal, actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+
+
+@admin.register(TaskReceipt)
+class TaskReceiptAdmin(ReadOnlyModelAdmin):
+    list_display = ["key", "done_at", "duplicate_runs"]
+    search_fields = ["key"]
 
 
 @admin.register(Team)

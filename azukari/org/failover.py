@@ -690,3 +690,21 @@ def routing_now(*, client_ids: Iterable[int], now: dt.datetime | None = None) ->
             }
         )
     return answer
+
+
+def site_mark_down(*, site: Site, actor: User | None, note: str = "") -> SiteOutage:
+    """Marks the site down now and queues the moves for the worker (for the admin and API,
+    which should not hold a request open while 100,000 azukari move)."""
+    require_site_manager(actor)
+    outage, _already = _mark_down(site, actor, note)
+    actor_id = actor.pk if actor else None
+    transaction.on_commit(
+        lambda: _enqueue("azukari.org.tasks.site_failover_continue", site.pk, actor_id)
+    )
+    return outage
+
+
+def _enqueue(func: str, *args) -> None:
+    from django_q.tasks import async_task
+
+    async_task(func, *args, group="failover")
