@@ -90,7 +90,10 @@ class WebhookEvent(models.TextChoices):
     INQUIRY_CREATED = "inquiry.created", _("Inquiry sent to the client")
     CASE_RESOLVED = "case.resolved", _("Case resolved")
     CANCELLATION_DECIDED = "cancellation.decided", _("Cancellation decided")
+    CANCELLATION_WITHDRAWN = "cancellation.withdrawn", _("Cancellation withdrawn")
     SHIPMENT_HOLD = "shipment.hold", _("Hold the next shipment")
+    SHIPMENT_RELEASE = "shipment.release", _("Release the held shipment")
+    DELIVERY_NOT_CHARGEABLE = "delivery.not_chargeable", _("Delivery not chargeable")
 
 
 class WebhookEndpoint(ClientOwned):
@@ -189,10 +192,10 @@ class WebhookAttempt(ClientOwned):
 
 
 class WebhookCursor(models.Model):
-    """How far the case history has been turned into webhook deliveries (outbox sweep)."""
+    """How far an outbox (case history, client events) has been turned into deliveries."""
 
     name = models.CharField(_("name"), max_length=32, unique=True)
-    last_id = models.BigIntegerField(_("last case event id"), default=0)
+    last_id = models.BigIntegerField(_("last id swept"), default=0)
 
     class Meta:
         verbose_name = _("webhook cursor")

@@ -37,6 +37,8 @@ from azukari.customers.services import (
 )
 from azukari.org.models import Client, Role, User
 from azukari.subscriptions.models import (
+    ClientEvent,
+    ClientEventKind,
     Delivery,
     DeliveryStatus,
     Plan,
@@ -253,7 +255,8 @@ def contact_event_record(
         if len(matches) == 1:
             put("customer_id", matches[0])
     if changed:
-        contact.save(update_fields=[f.removesuffix("_id") for f in changed])
+        fk_names = {"site_id": "site", "customer_id": "customer"}
+        contact.save(update_fields=[fk_names.get(f, f) for f in changed])
     return contact, created
 
 
@@ -647,16 +650,22 @@ def webhooks_emit(
     return created
 
 
-# Which case history entries are webhook events. Kinds written by other parts of the product
-# (cancellation decisions, shipment holds) are listed by the names they write.
+# Which case history entries are webhook events.
 CASE_EVENT_WEBHOOKS: dict[str, str] = {
     "parked": WebhookEvent.CASE_PARKED,
     "inquiry_sent": WebhookEvent.INQUIRY_CREATED,
     "resolved": WebhookEvent.CASE_RESOLVED,
-    "cancellation_decided": WebhookEvent.CANCELLATION_DECIDED,
-    "shipment_hold": WebhookEvent.SHIPMENT_HOLD,
-    "shipment_held": WebhookEvent.SHIPMENT_HOLD,
 }
+
+# The subscriptions outbox (ClientEvent) written with cancellation decisions and shipment holds.
+CLIENT_EVENT_WEBHOOKS: dict[str, str] = {
+    ClientEventKind.CANCELLATION_DECIDED: WebhookEvent.CANCELLATION_DECIDED,
+    ClientEventKind.CANCELLATION_WITHDRAWN: WebhookEvent.CANCELLATION_WITHDRAWN,
+    ClientEventKind.HOLD_SHIPMENT: WebhookEvent.SHIPMENT_HOLD,
+    ClientEventKind.RELEASE_HOLD: WebhookEvent.SHIPMENT_RELEASE,
+    ClientEventKind.DELIVERY_NOT_CHARGEABLE: WebhookEvent.DELIVERY_NOT_CHARGEABLE,
+}
+CLIENT_EVENT_KEY = "client-event-"
 
 
 def _case_event_payload(event: CaseEvent) -> dict[str, Any]:
@@ -700,15 +709,17 @@ def _case_event_payload(event: CaseEvent) -> dict[str, Any]:
     return data
 
 
+def _has_listener(client_id: int, name: str, at: dt.datetime) -> bool:
+    listeners = WebhookEndpoint.objects.filter(
+        client_id=client_id, is_active=True, created_at__lte=at
+    ).values_list("events", flat=True)
+    return any(name in events for events in listeners)
+
+
 def webhooks_emit_case_event(event: CaseEvent) -> list[WebhookDelivery]:
     """Turns one case history entry into webhook deliveries, if it is an event clients hear."""
     name = CASE_EVENT_WEBHOOKS.get(event.kind)
-    if name is None:
-        return []
-    listeners = WebhookEndpoint.objects.filter(
-        client_id=event.client_id, is_active=True, created_at__lte=event.at
-    ).values_list("events", flat=True)
-    if not any(name in events for events in listeners):
+    if name is None or not _has_listener(event.client_id, name, event.at):
         return []
     return webhooks_emit(
         client_id=event.client_id,
@@ -727,38 +738,77 @@ def webhooks_emit_case_events_since(*, case_id: int, after_id: int) -> int:
     return sum(len(webhooks_emit_case_event(e)) for e in events)
 
 
+def webhooks_emit_client_event(event: ClientEvent) -> list[WebhookDelivery]:
+    """Turns one row of the subscriptions outbox into webhook deliveries."""
+    name = CLIENT_EVENT_WEBHOOKS.get(event.kind)
+    if name is None or not _has_listener(event.client_id, name, event.created_at):
+        return []
+    subscription = event.subscription
+    delivery = event.delivery
+    data = {
+        "kind": event.kind,
+        "key": event.key,
+        "subscription_external_id": subscription.external_id,
+        "customer_number": subscription.customer.customer_number,
+        "delivery": {
+            "external_id": delivery.external_id,
+            "sequence": delivery.sequence,
+            "scheduled_on": delivery.scheduled_on.isoformat(),
+        }
+        if delivery is not None
+        else None,
+        "cancellation_request_id": event.request_id,
+        "details": event.payload,
+    }
+    return webhooks_emit(
+        client_id=event.client_id,
+        event=name,
+        data=data,
+        dedupe_key=f"{CLIENT_EVENT_KEY}{event.pk}",
+        occurred_at=event.created_at,
+    )
+
+
 SWEEP_SETTLE = dt.timedelta(minutes=2)
 
 
-@transaction.atomic
-def webhooks_sweep_case_events(*, limit: int = 500) -> int:
-    """The outbox sweep: case history written anywhere (pages, services, API) reaches webhooks.
-
-    Deliveries are deduplicated per history entry, so entries emitted at once by the API are
-    not sent twice. The cursor only passes entries older than a short settling time, so a
-    transaction that committed late is still seen.
-    """
-    cursor, created = WebhookCursor.objects.select_for_update().get_or_create(name="case_events")
+def _sweep(name: str, rows, at_field: str, emit, limit: int) -> int:
+    """Emits the rows past the cursor; the cursor passes only rows older than a settling time,
+    so a transaction that committed after a newer id is still seen (deliveries dedupe)."""
+    cursor, created = WebhookCursor.objects.select_for_update().get_or_create(name=name)
     if created:
-        last = CaseEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        # Start from now: endpoints never receive history from before the sweep existed.
+        last = rows.model.objects.order_by("-id").values_list("id", flat=True).first() or 0
         WebhookCursor.objects.filter(pk=cursor.pk).update(last_id=last)
         return 0
-    now = timezone.now()
-    events = list(
-        CaseEvent.objects.filter(id__gt=cursor.last_id, kind__in=CASE_EVENT_WEBHOOKS)
-        .select_related("case__customer", "case__subscription")
-        .order_by("id")[:limit]
-    )
+    settled_before = timezone.now() - SWEEP_SETTLE
     emitted = 0
     settled = cursor.last_id
     settling = False
-    for event in events:
-        emitted += len(webhooks_emit_case_event(event))
-        settling = settling or event.at > now - SWEEP_SETTLE
+    for row in rows.filter(id__gt=cursor.last_id).order_by("id")[:limit]:
+        emitted += len(emit(row))
+        settling = settling or getattr(row, at_field) > settled_before
         if not settling:
-            settled = event.pk
+            settled = row.pk
     if settled != cursor.last_id:
         WebhookCursor.objects.filter(pk=cursor.pk).update(last_id=settled)
+    return emitted
+
+
+@transaction.atomic
+def webhooks_sweep(*, limit: int = 500) -> int:
+    """The outbox sweep: case history and client events written anywhere (pages, services,
+    API) reach the webhooks. Entries the API already emitted are not sent twice."""
+    case_events = CaseEvent.objects.filter(kind__in=CASE_EVENT_WEBHOOKS).select_related(
+        "case__customer", "case__subscription"
+    )
+    client_events = ClientEvent.objects.filter(kind__in=CLIENT_EVENT_WEBHOOKS).select_related(
+        "subscription__customer", "delivery"
+    )
+    emitted = _sweep("case_events", case_events, "at", webhooks_emit_case_event, limit)
+    emitted += _sweep(
+        "client_events", client_events, "created_at", webhooks_emit_client_event, limit
+    )
     return emitted
 
 
@@ -802,6 +852,12 @@ def webhook_attempt_record(
     attempts = delivery.attempts + 1
     if status_code is not None and 200 <= status_code < 300:
         fields = {"state": DeliveryState.DELIVERED, "delivered_at": at, "next_attempt_at": None}
+        if delivery.dedupe_key.startswith(CLIENT_EVENT_KEY):
+            # The subscriptions outbox asks its consumers to mark what reached the client.
+            ClientEvent.objects.filter(
+                pk=int(delivery.dedupe_key.removeprefix(CLIENT_EVENT_KEY)),
+                delivered_at__isnull=True,
+            ).update(delivered_at=at)
     elif attempts >= MAX_ATTEMPTS:
         fields = {"state": DeliveryState.FAILED, "next_attempt_at": None}
     else:

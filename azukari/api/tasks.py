@@ -38,6 +38,6 @@ def webhooks_retry_due() -> int:
     return len(due)
 
 
-def webhooks_sweep_case_events() -> int:
-    """Scheduled every minute: case history written anywhere becomes webhook deliveries."""
-    return services.webhooks_sweep_case_events()
+def webhooks_sweep() -> int:
+    """Scheduled every minute: case history and client events become webhook deliveries."""
+    return services.webhooks_sweep()

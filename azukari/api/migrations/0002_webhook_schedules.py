@@ -4,7 +4,7 @@ from django.db import migrations
 
 SCHEDULES = [
     ("webhooks: retry due deliveries", "azukari.api.tasks.webhooks_retry_due"),
-    ("webhooks: sweep case history", "azukari.api.tasks.webhooks_sweep_case_events"),
+    ("webhooks: sweep outboxes", "azukari.api.tasks.webhooks_sweep"),
 ]
 
 
