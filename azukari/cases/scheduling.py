@@ -179,3 +179,34 @@ def calendar_of(*, site_hours: Sequence[tuple[int, dt.time, dt.time]], closed: I
         site_hours={weekday: (opens, closes) for weekday, opens, closes in site_hours},
         closed_dates=frozenset(closed),
     )
+
+
+# ---------------------------------------------------------------- reading the database
+
+
+def call_calendar_for(*, client, site) -> CallCalendar:
+    """The center's side of the calendar for one client at one site (no site: 9-18 weekdays)."""
+    from azukari.org.models import ClientClosedDay, SiteHours
+
+    if site is None:
+        hours = [(d, dt.time(9), dt.time(18)) for d in range(5)]
+    else:
+        hours = list(
+            SiteHours.objects.filter(site=site).values_list("weekday", "opens_at", "closes_at")
+        )
+    closed = ClientClosedDay.objects.filter(client=client).values_list("date", flat=True)
+    return calendar_of(site_hours=hours, closed=closed)
+
+
+def callback_proposals(*, callback, now: dt.datetime, count: int = 3) -> list[dt.datetime]:
+    """Times to offer for a callback: after `now`, after the client's spacing since the last
+    attempt, in the customer's windows and the owning site's hours."""
+    team = callback.team
+    site = team.site if team is not None else callback.case.site
+    after = max(now, callback.next_attempt_not_before or now)
+    return propose_callback_times(
+        prefs=preferences_of(callback.customer),
+        calendar=call_calendar_for(client=callback.client, site=site),
+        after=after,
+        count=count,
+    )

@@ -579,14 +579,52 @@ def inquiry_answer(*, inquiry: Inquiry, actor: User, option: str, note: str = ""
 
 @transaction.atomic
 def callback_schedule(
-    *, callback: Callback, actor: User, at: dt.datetime, assignee: User | None = None
+    *,
+    callback: Callback,
+    actor: User,
+    at: dt.datetime,
+    assignee: User | None = None,
+    customer_requested: bool = False,
 ) -> Callback:
+    """Schedules a callback inside the customer's windows and the site's hours.
+
+    `customer_requested` means the customer named this time: their stated preferences then
+    give way, but the site must still be open and the client's day not closed.
+    """
+    from azukari.cases.scheduling import (
+        ContactPreferences,
+        call_calendar_for,
+        preferences_of,
+        slot_refusal,
+    )
+
     require_center_staff(actor, callback.client_id)
+    callback = (
+        Callback.objects.select_for_update(of=("self",))
+        .select_related("case__site", "client", "customer", "team__site")
+        .get(pk=callback.pk)
+    )
     if callback.status not in (CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED):
         raise IllegalTransition(_("This callback is no longer open."), field="callback")
     at = _future(at, "scheduled_for", timezone.now())
     if at is None:
         raise DomainError(_("This field is required."), field="scheduled_for")
+    if callback.next_attempt_not_before and at < callback.next_attempt_not_before:
+        raise DomainError(
+            _("The client's policy spaces attempts: not before %(time)s.")
+            % {"time": timezone.localtime(callback.next_attempt_not_before).strftime("%H:%M")},
+            field="scheduled_for",
+        )
+    site = callback.team.site if callback.team_id else callback.case.site
+    refusal = slot_refusal(
+        at,
+        prefs=ContactPreferences(holidays_ok=True)
+        if customer_requested
+        else preferences_of(callback.customer),
+        calendar=call_calendar_for(client=callback.client, site=site),
+    )
+    if refusal:
+        raise DomainError(CALL_TIME_REFUSALS[refusal], field="scheduled_for")
     _check_assignee(assignee, callback.case)
     Callback.objects.filter(pk=callback.pk).update(
         status=CallbackStatus.SCHEDULED,
@@ -598,10 +636,24 @@ def callback_schedule(
         actor=actor,
         kind="callback_scheduled",
         at=timezone.now(),
-        data={"callback": callback.pk, "at": at.isoformat()},
+        data={
+            "callback": callback.pk,
+            "at": at.isoformat(),
+            "customer_requested": customer_requested,
+        },
     )
     callback.refresh_from_db()
     return callback
+
+
+CALL_TIME_REFUSALS = {
+    "closed_day": _("The client is closed that day."),
+    "holiday": _("That is a public holiday and the customer did not agree to holiday calls."),
+    "day_off": _("The customer asked not to be called on that weekday."),
+    "site_closed": _("The site is not working at that time."),
+    "quiet": _("That falls in the customer's quiet hours."),
+    "outside_windows": _("That is outside the times the customer prefers."),
+}
 
 
 @transaction.atomic
@@ -618,12 +670,20 @@ def callback_attempt_record(
     """Logs one outbound call; past the client's cap an unreachable customer goes to the desk."""
     require_center_staff(actor, callback.client_id)
     callback = (
-        Callback.objects.select_for_update().select_related("case", "client").get(pk=callback.pk)
+        Callback.objects.select_for_update(of=("self",))
+        .select_related("case", "client")
+        .get(pk=callback.pk)
     )
     if callback.status not in (CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED):
         raise IllegalTransition(_("This callback is no longer open."), field="callback")
     _choice(outcome, AttemptOutcome, "outcome")
     now = timezone.now()
+    if callback.next_attempt_not_before and now < callback.next_attempt_not_before:
+        raise DomainError(
+            _("The client's policy spaces attempts: not before %(time)s.")
+            % {"time": timezone.localtime(callback.next_attempt_not_before).strftime("%H:%M")},
+            field="callback",
+        )
     contact = contact_log(
         actor=actor,
         client=callback.client,
@@ -638,6 +698,7 @@ def callback_attempt_record(
         else CallerRelation.UNKNOWN,
     )
     Contact.objects.filter(pk=contact.pk).update(case=callback.case)
+    contact.case = callback.case
     attempt = CallbackAttempt.objects.create(
         client_id=callback.client_id,
         callback=callback,
@@ -653,8 +714,13 @@ def callback_attempt_record(
         status = CallbackStatus.UNREACHABLE
     else:
         status = CallbackStatus.TO_SCHEDULE
+    retry = dt.timedelta(minutes=callback.client.callback_retry_minutes)
     Callback.objects.filter(pk=callback.pk).update(
-        attempts=attempts, last_attempt_at=now, status=status
+        attempts=attempts,
+        last_attempt_at=now,
+        status=status,
+        next_attempt_not_before=now + retry if status == CallbackStatus.TO_SCHEDULE else None,
+        proposed_times=[],
     )
     case = callback.case
     case_event_write(
@@ -665,16 +731,33 @@ def callback_attempt_record(
         note=summary,
         data={"callback": callback.pk, "outcome": outcome, "attempt": attempts},
     )
-    if status == CallbackStatus.UNREACHABLE and case.state != CaseState.AZUKARI:
-        # Named next step instead of limbo: the desk decides (letter, e-mail, close).
-        _transition(
-            case=case,
-            version=case.version,
-            actor=actor,
-            to_state=CaseState.AZUKARI,
-            kind="callback_unreachable",
-            note=str(_("Customer unreachable after %(n)d attempts.") % {"n": attempts}),
-        )
+    if status == CallbackStatus.UNREACHABLE:
+        # A named next step from the client's policy instead of limbo: the desk reviews the
+        # case, or a letter goes out and the customer has a week to answer.
+        next_step = callback.client.unreachable_next_step
+        to_state = CaseState.WAITING_CUSTOMER if next_step == "letter" else CaseState.AZUKARI
+        fields = {"due_at": now + dt.timedelta(days=7)} if next_step == "letter" else {}
+        note = _("Customer unreachable after %(n)d attempts.") % {"n": attempts}
+        if case.state != to_state:
+            _transition(
+                case=case,
+                version=case.version,
+                actor=actor,
+                to_state=to_state,
+                kind="callback_unreachable",
+                note=str(note),
+                data={"next_step": next_step, "callback": callback.pk},
+                fields=fields,
+            )
+        else:
+            case_event_write(
+                case,
+                actor=actor,
+                kind="callback_unreachable",
+                at=now,
+                note=str(note),
+                data={"next_step": next_step, "callback": callback.pk},
+            )
     return attempt
 
 

@@ -1,0 +1,68 @@
+"""Tasks the worker runs for cases: thin, idempotent, each calls a service or scan.
+
+Delivery is at least once (a task whose worker died runs again), so each one either guards
+its effect with a row lock and a mark, or writes a receipt with its effect
+(`azukari.org.receipts.run_once`).
+"""
+
+import datetime as dt
+import os
+import time
+
+from django.db import transaction
+from django.utils import timezone
+
+from azukari.cases import escalation
+from azukari.cases.models import Callback, CallbackStatus
+from azukari.cases.scheduling import callback_proposals
+from azukari.org.receipts import run_once
+
+
+def inquiries_remind() -> int:
+    """Periodic: reminds approvers of inquiries soon due."""
+    return escalation.inquiries_remind_due()
+
+
+def inquiries_escalate() -> int:
+    """Periodic: escalates overdue inquiries to the client's escalation contact."""
+    return escalation.inquiries_escalate_overdue()
+
+
+def callbacks_propose(limit: int = 1000) -> int:
+    """Periodic: offers call times for callbacks still to schedule whose offers are missing
+    or already past. Recomputing gives the same answer, so reruns are harmless."""
+    now = timezone.now()
+    refreshed = 0
+    pending = (
+        Callback.objects.filter(status=CallbackStatus.TO_SCHEDULE)
+        .select_related("customer", "client", "team__site", "case__site")
+        .order_by("created_at")[:limit]
+    )
+    for callback in pending:
+        first = (
+            dt.datetime.fromisoformat(callback.proposed_times[0])
+            if callback.proposed_times
+            else None
+        )
+        floor = max(now, callback.next_attempt_not_before or now)
+        if first is not None and first >= floor:
+            continue
+        times = [t.isoformat() for t in callback_proposals(callback=callback, now=now)]
+        with transaction.atomic():
+            refreshed += Callback.objects.filter(
+                pk=callback.pk, status=CallbackStatus.TO_SCHEDULE
+            ).update(proposed_times=times)
+    return refreshed
+
+
+def worker_probe(key: str, work_ms: int = 0) -> bool:
+    """A unit of work with an effect that must exist once: `azukari worker --probe` and the
+    worker tests send thousands to check that workers neither lose nor repeat work."""
+
+    def effect() -> dict:
+        if work_ms:
+            time.sleep(work_ms / 1000)  # stands for real work, inside the transaction
+        return {"pid": os.getpid()}
+
+    ran, _result = run_once(f"probe:{key}", effect)
+    return ran
