@@ -101,3 +101,38 @@ def cancellation_call(
         subject="Wants to cancel the bean subscription",
         subscription=subscription,
     )
+
+
+def exception_ruling(
+    *,
+    request,
+    ground_code: str,
+    granted: bool,
+    contacts: int,
+    approver: User,
+    decided_at,
+    deliveries_made: int = 2,
+    reason: str = "",
+):
+    """A decided exception, written directly: for reports and precedents over many rulings."""
+    from azukari.subscriptions.models import ExceptionOutcome, ExceptionRequest
+
+    ground = request.policy_version.grounds.get(code=ground_code)
+    return ExceptionRequest.objects.create(
+        client_id=request.client_id,
+        request=request,
+        ground=ground,
+        ground_code=ground_code,
+        approval_level=ground.approval_level,
+        asked_at=decided_at,
+        asked_by=request.recorded_by,
+        deliveries_made=deliveries_made,
+        policy_version=request.policy_version,
+        outcome=ExceptionOutcome.GRANTED if granted else ExceptionOutcome.REFUSED,
+        decided_at=decided_at,
+        approver=approver,
+        approver_role=approver.role,
+        approver_reason=reason,
+        site_id=request.case.site_id,
+        contacts_before=contacts,
+    )
