@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from azukari.config.env import env_bool, env_int, env_list, env_str
@@ -12,8 +13,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("AZUKARI_DATA_DIR", str(Path.cwd() / "var")))
 
 DEBUG = env_bool("AZUKARI_DEBUG", False)
+# AZUKARI_PRODUCTION=true turns on every transport and cookie protection and refuses to start
+# without real secrets; see docs/security.md for the whole environment.
+PRODUCTION = env_bool("AZUKARI_PRODUCTION", False)
 # The fallback key is for the demo and tests only; `check --deploy` flags it in production.
 SECRET_KEY = env_str("AZUKARI_SECRET_KEY") or "django-insecure-azukari-demo-key-change-me"
+# Keys the audit hash chain; changing it makes earlier chains fail verification.
+AZUKARI_AUDIT_KEY = env_str("AZUKARI_AUDIT_KEY") or SECRET_KEY
+if PRODUCTION and (SECRET_KEY.startswith("django-insecure") or not env_str("AZUKARI_AUDIT_KEY")):
+    raise ImproperlyConfigured(
+        "AZUKARI_PRODUCTION needs AZUKARI_SECRET_KEY and AZUKARI_AUDIT_KEY from the environment"
+    )
 ALLOWED_HOSTS = env_list("AZUKARI_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("AZUKARI_CSRF_TRUSTED_ORIGINS", [])
 
@@ -26,23 +36,30 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_q",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "azukari.core",
     "azukari.org",
     "azukari.customers",
     "azukari.subscriptions",
     "azukari.cases",
     "azukari.api",
+    "azukari.audit",
     "azukari.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "azukari.web.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "azukari.web.security.SessionLifetimeMiddleware",
+    "azukari.web.security.TwoFactorMiddleware",
     "azukari.org.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -117,6 +134,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATIC_URL_PATH = "/" + STATIC_URL
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -124,11 +142,39 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# Sessions: an idle limit (no request for that long) and an absolute one (a shift), both
+# enforced by azukari.web.security.SessionLifetimeMiddleware; the cookie lives no longer.
+AZUKARI_SESSION_IDLE_MINUTES = env_int("AZUKARI_SESSION_IDLE_MINUTES", 30)
+AZUKARI_SESSION_ABSOLUTE_HOURS = env_int(
+    "AZUKARI_SESSION_ABSOLUTE_HOURS", env_int("AZUKARI_SESSION_AGE", 12 * 3600) // 3600
+)
+SESSION_COOKIE_AGE = AZUKARI_SESSION_ABSOLUTE_HOURS * 3600
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env_int("AZUKARI_SESSION_AGE", 12 * 3600)
-SESSION_COOKIE_SECURE = env_bool("AZUKARI_SECURE_COOKIES", False)
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("AZUKARI_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_SSL_REDIRECT = env_bool("AZUKARI_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("AZUKARI_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("AZUKARI_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("AZUKARI_HSTS_PRELOAD", False)
+if env_bool("AZUKARI_BEHIND_TLS_PROXY", False):
+    # Only behind a proxy that always sets this header itself.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies append to X-Forwarded-For (0: trust REMOTE_ADDR only).
+AZUKARI_PROXY_COUNT = env_int("AZUKARI_PROXY_COUNT", 0)
+# Log-in throttling (failed attempts per name / per address within the lock window).
+AZUKARI_LOGIN_MAX_FAILURES = env_int("AZUKARI_LOGIN_MAX_FAILURES", 5)
+AZUKARI_LOGIN_MAX_FAILURES_PER_IP = env_int("AZUKARI_LOGIN_MAX_FAILURES_PER_IP", 20)
+AZUKARI_LOGIN_LOCK_MINUTES = env_int("AZUKARI_LOGIN_LOCK_MINUTES", 15)
+# Request bodies larger than this are refused before any view runs.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("AZUKARI_MAX_BODY_BYTES", 2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+OTP_TOTP_ISSUER = "Azukari"
 
 EMAIL_BACKEND = env_str("AZUKARI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("AZUKARI_FROM_EMAIL", "azukari@localhost")
@@ -153,4 +199,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("AZUKARI_LOG_LEVEL", "WARNING")},
+    # Failed log-ins, leavers, refused access: kept at WARNING whatever the root level is.
+    "loggers": {"azukari.security": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -2,8 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from azukari.web.views import AzukariLoginView
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", AzukariLoginView.as_view(), name="login"),
+    # The admin logs in through the same throttled door (and then the two-factor step).
+    path("admin/login/", AzukariLoginView.as_view(), name="admin-login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("azukari.api.urls")),

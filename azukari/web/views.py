@@ -1,18 +1,40 @@
 """Pages for the daily work; thin: fetch through selectors, call services, render."""
 
+import datetime as dt
+from base64 import b32encode
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import devices_for_user
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from azukari.audit.masking import mask_address, mask_postcode
+from azukari.audit.models import AccessAction
+from azukari.audit.netaddr import client_ip
+from azukari.audit.selectors import named_staff_report
+from azukari.audit.services import (
+    named_staff_request_record,
+    personal_data_access,
+    personal_data_reveal,
+)
+from azukari.audit.throttle import login_failure_record, login_failures_clear, login_wait
 from azukari.cases import selectors
 from azukari.cases.clocks import live_clocks
 from azukari.cases.models import AzukariReason, CaseState
-from azukari.core.errors import NotVisible
+from azukari.core.errors import DomainError, NotVisible, PermissionRefused
 from azukari.core.phones import mask_phone
+from azukari.org.staff import agreement_register
+from azukari.web.forms import NamedStaffForm, RevealForm, ThrottledAuthenticationForm, TokenForm
 
 PAGE_SIZE = 25
 
@@ -35,6 +57,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
         open_azukari=request.GET.get("open") == "1",
     )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    personal_data_access(
+        viewer=request.user,
+        customers=[case.customer for case in page],
+        fields=("name",),
+        action=AccessAction.SEARCH,
+        purpose="case list",
+        request=request,
+        object_type="case_list",
+    )
     return render(
         request,
         "web/case_list.html",
@@ -55,7 +86,18 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         case = selectors.case_detail(viewer=request.user, case_id=case_id)
     except NotVisible as exc:
         raise Http404 from exc
-    phones = [mask_phone(p.number) for p in case.customer.phones.all()]
+    customer = case.customer
+    phones = [mask_phone(p.number) for p in customer.phones.all()]
+    personal_data_access(
+        viewer=request.user,
+        customers=[customer],
+        fields=CASE_DETAIL_FIELDS,
+        action=AccessAction.VIEW,
+        purpose=f"case:{case.pk}",
+        request=request,
+        object_type="case",
+        object_ref=str(case.pk),
+    )
     return render(
         request,
         "web/case_detail.html",
@@ -63,6 +105,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "case": case,
             "clocks": live_clocks(case, now=timezone.now()),
             "phones": phones,
+            "address": mask_address(customer.address),
+            "postcode": mask_postcode(customer.postcode),
         },
     )
 
@@ -82,3 +126,126 @@ def language_set(request: HttpRequest) -> HttpResponse:
         request.user.save(update_fields=["language"])
     response.set_cookie("django_language", language, samesite="Lax", httponly=True)
     return response
+
+
+# ---------------------------------------------------------------- personal data
+
+
+CASE_DETAIL_FIELDS = ("name", "name_kana", "customer_number", "phones_masked", "address_masked")
+
+
+@require_POST
+@login_required
+def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Shows one masked value in clear for the stated purpose; the reveal is audited."""
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(status=400)
+    try:
+        value = personal_data_reveal(
+            viewer=request.user,
+            customer_id=customer_id,
+            field=form.cleaned_data["field"],
+            purpose=form.cleaned_data["purpose"],
+            request=request,
+        )
+    except NotVisible as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        return HttpResponse(escape(str(exc)), status=400)
+    return render(request, "web/partials/revealed.html", {"value": value})
+
+
+@require_POST
+@login_required
+def case_named_staff(request: HttpRequest, case_id: int) -> HttpResponse:
+    """One click: the caller asked for a staff member by name. Nothing about staff is shown."""
+    form = NamedStaffForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(status=400)
+    try:
+        case = selectors.case_detail(viewer=request.user, case_id=case_id)
+        named_staff_request_record(
+            operator=request.user,
+            client=case.client,
+            case=case,
+            note=form.cleaned_data["note"],
+            request=request,
+        )
+    except NotVisible as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        return HttpResponse(escape(str(exc)), status=400)
+    messages.success(
+        request, _("Recorded: the caller asked for a staff member by name. Say no names.")
+    )
+    return redirect("case-detail", case_id=case.pk)
+
+
+@require_GET
+@login_required
+def named_staff_report_view(request: HttpRequest) -> HttpResponse:
+    days = 30
+    rows = named_staff_report(viewer=request.user, since=timezone.now() - dt.timedelta(days=days))
+    return render(request, "web/named_staff_report.html", {"rows": rows, "days": days})
+
+
+@require_GET
+@login_required
+def agreement_register_view(request: HttpRequest) -> HttpResponse:
+    try:
+        rows = agreement_register(viewer=request.user)
+    except PermissionRefused as exc:
+        raise Http404 from exc
+    return render(request, "web/agreement_register.html", {"rows": rows})
+
+
+# ---------------------------------------------------------------- log-in and two factors
+
+
+class AzukariLoginView(auth_views.LoginView):
+    authentication_form = ThrottledAuthenticationForm
+    redirect_authenticated_user = False
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return "/"
+    return target
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Verifies a TOTP code, or enrols a first device (shown once as a key and a link)."""
+    devices = list(devices_for_user(request.user, confirmed=True))
+    enrolling = not devices
+    if enrolling:
+        device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+        if device is None:
+            device = TOTPDevice.objects.create(
+                user=request.user, name=str(_("Authenticator app")), confirmed=False
+            )
+        devices = [device]
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["token"].strip()
+        wait = login_wait(username=request.user.get_username(), ip=client_ip(request))
+        matched = None if wait else next((d for d in devices if d.verify_token(token)), None)
+        if matched is not None:
+            if enrolling:
+                matched.confirmed = True
+                matched.save(update_fields=["confirmed"])
+            otp_login(request, matched)
+            login_failures_clear(username=request.user.get_username())
+            return redirect(_safe_next(request))
+        login_failure_record(username=request.user.get_username(), ip=client_ip(request))
+        form.add_error("token", _("That code is not valid. Try the current one."))
+    context = {"form": form, "enrolling": enrolling, "next": _safe_next(request)}
+    if enrolling:
+        context["secret"] = b32encode(devices[0].bin_key).decode()
+        context["config_url"] = devices[0].config_url
+    return render(request, "web/account/two_factor.html", context)

@@ -1,0 +1,343 @@
+"""Personal-data audit, confidentiality events, security records and retention.
+
+Access events are appended cheaply (one INSERT, no chain work) on the screen-pop path; a worker
+seals them into a per-client hash chain in checkpoints (see `chain.py`).
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from azukari.core.visibility import ClientOwned
+
+
+class AccessAction(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    SCREEN_POP = "screen_pop", _("Screen pop")
+    SEARCH = "search", _("Search results")
+    EXPORT = "export", _("Exported")
+    REVEAL = "reveal", _("Revealed a masked value")
+    NAMED_STAFF = "named_staff", _("Caller asked for a staff member by name")
+    ERASE = "erase", _("Retention erasure")
+
+
+class RetentionRun(models.Model):
+    """One application of the retention periods; tombstones in the chain point to it."""
+
+    client = models.ForeignKey(
+        "org.Client", on_delete=models.PROTECT, related_name="+", verbose_name=_("client")
+    )
+    ran_at = models.DateTimeField(_("ran at"))
+    ran_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ran by"),
+    )
+    audit_cutoff = models.DateTimeField(_("audit events erased before"), null=True, blank=True)
+    customer_cutoff = models.DateTimeField(_("customers inactive since"), null=True, blank=True)
+    audit_events_erased = models.PositiveIntegerField(_("audit events erased"), default=0)
+    customers_anonymised = models.PositiveIntegerField(_("customers anonymised"), default=0)
+
+    class Meta:
+        ordering = ["-ran_at"]
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.ran_at:%Y-%m-%d %H:%M}"
+
+
+class AccessEvent(ClientOwned):
+    """Who saw or exported which personal data, when, from where and why.
+
+    `customer_ref` is a plain id, not a foreign key: the event outlives the customer's
+    erasure and its hash must not change when the customer row does.
+    """
+
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    action = models.CharField(_("action"), max_length=16, choices=AccessAction.choices)
+    customer_ref = models.BigIntegerField(_("customer id"), null=True, blank=True)
+    object_type = models.CharField(_("record type"), max_length=32, blank=True)
+    object_ref = models.CharField(_("record"), max_length=64, blank=True)
+    fields = models.JSONField(_("fields"), default=list, blank=True)
+    purpose = models.CharField(_("why"), max_length=200, blank=True)
+    ip = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    count = models.PositiveIntegerField(_("records"), default=1)
+    # Filled by the sealing task, never on the request path.
+    seq = models.PositiveBigIntegerField(_("sequence"), null=True, blank=True)
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
+    chain_hash = models.CharField(_("chain hash"), max_length=64, blank=True)
+    # A tombstone: content erased by retention, its hashes kept so the chain still verifies.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+    erased_by = models.ForeignKey(
+        RetentionRun,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tombstones",
+        verbose_name=_("erased by"),
+    )
+
+    class Meta:
+        ordering = ["client", "seq", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "seq"], name="audit_seq_unique_per_client")
+        ]
+        indexes = [
+            models.Index(fields=["client", "customer_ref"], name="audit_by_customer"),
+            models.Index(fields=["actor", "at"], name="audit_by_actor"),
+        ]
+        verbose_name = _("access event")
+        verbose_name_plural = _("access events")
+
+    def __str__(self) -> str:
+        return f"{self.client_id}#{self.seq or '-'} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ChainHead(models.Model):
+    """Where each client's chain ends; the sealing task locks this row, nothing else does."""
+
+    client = models.OneToOneField(
+        "org.Client", on_delete=models.PROTECT, related_name="+", verbose_name=_("client")
+    )
+    last_seq = models.PositiveBigIntegerField(_("last sequence"), default=0)
+    head_hash = models.CharField(_("head hash"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.last_seq}"
+
+
+class AuditCheckpoint(ClientOwned):
+    """One sealing: the range of sequence numbers it chained and the hash it ended on."""
+
+    first_seq = models.PositiveBigIntegerField(_("first sequence"))
+    last_seq = models.PositiveBigIntegerField(_("last sequence"))
+    head_hash = models.CharField(_("head hash"), max_length=64)
+    sealed_at = models.DateTimeField(_("sealed at"))
+
+    class Meta:
+        ordering = ["client", "last_seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "last_seq"], name="audit_checkpoint_unique_per_client"
+            )
+        ]
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.first_seq}-{self.last_seq}"
+
+
+class NamedStaffRequest(ClientOwned):
+    """A caller asked for a staff member by name: a confidentiality event, never a lookup."""
+
+    at = models.DateTimeField(_("at"))
+    site = models.ForeignKey(
+        "org.Site",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("case"),
+    )
+    contact = models.ForeignKey(
+        "cases.Contact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contact"),
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["client", "at"], name="named_staff_by_client")]
+        verbose_name = _("named-staff request")
+        verbose_name_plural = _("named-staff requests")
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class RetentionPolicy(models.Model):
+    """How long a client's personal data is kept; nothing is erased without one."""
+
+    client = models.OneToOneField(
+        "org.Client",
+        on_delete=models.PROTECT,
+        related_name="retention_policy",
+        verbose_name=_("client"),
+    )
+    customer_inactive_days = models.PositiveIntegerField(
+        _("anonymise customers inactive for (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: customers are kept."),
+    )
+    audit_days = models.PositiveIntegerField(
+        _("erase audit event details after (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: audit events are kept. The chain keeps their hashes."),
+    )
+
+    class Meta:
+        verbose_name = _("retention policy")
+        verbose_name_plural = _("retention policies")
+
+    def __str__(self) -> str:
+        return str(self.client_id)
+
+
+class UserSession(models.Model):
+    """A login's session, kept so that marking someone as left can end all of them at once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    session_key = models.CharField(_("session key"), max_length=64, unique=True)
+    started_at = models.DateTimeField(_("started at"))
+    ip = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "ended_at"], name="session_by_user")]
+        verbose_name = _("user session")
+        verbose_name_plural = _("user sessions")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class LoginAttempt(models.Model):
+    """Failed log-ins, for throttling and for the security log."""
+
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    username = models.CharField(_("user name"), max_length=150)
+    ip = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    # A later successful log-in forgives the name (the row stays in the security log).
+    forgiven = models.BooleanField(_("forgiven"), default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "at"], name="login_fail_by_user"),
+            models.Index(fields=["ip", "at"], name="login_fail_by_ip"),
+        ]
+        verbose_name = _("failed log-in")
+        verbose_name_plural = _("failed log-ins")
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M}"
+
+
+class IncidentKind(models.TextChoices):
+    LEAK = "leak", _("Leak (漏えい)")
+    LOSS = "loss", _("Loss (滅失)")
+    DAMAGE = "damage", _("Damage (毀損)")
+    RISK = "risk", _("Possible leak (おそれ)")
+
+
+class IncidentStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    PRELIMINARY_REPORTED = "preliminary", _("Preliminary report made")
+    CLOSED = "closed", _("Final report made")
+
+
+# APPI art. 26 and its Enforcement Rules art. 8: a preliminary report "promptly" (in practice
+# 3–5 days), a final report within 30 days, or 60 days when the leak was for an unlawful purpose.
+PRELIMINARY_DAYS = 5
+FINAL_DAYS = 30
+FINAL_DAYS_INTENTIONAL = 60
+
+
+class Incident(models.Model):
+    """A personal-data incident with the legal clocks that start when it is discovered."""
+
+    client = models.ForeignKey(
+        "org.Client",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("client"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=8, choices=IncidentKind.choices)
+    description = models.TextField(_("what happened"), blank=True)
+    discovered_at = models.DateTimeField(_("discovered at"))
+    intentional = models.BooleanField(
+        _("for an unlawful purpose (不正の目的)"),
+        default=False,
+        help_text=_("The final report is then due within 60 days instead of 30."),
+    )
+    affected_count = models.PositiveIntegerField(_("people affected"), default=0)
+    status = models.CharField(
+        _("status"), max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.OPEN
+    )
+    preliminary_reported_at = models.DateTimeField(
+        _("preliminary report made at"), null=True, blank=True
+    )
+    final_reported_at = models.DateTimeField(_("final report made at"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+
+    class Meta:
+        ordering = ["-discovered_at"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def preliminary_due(self) -> dt.datetime:
+        return self.discovered_at + dt.timedelta(days=PRELIMINARY_DAYS)
+
+    @property
+    def final_due(self) -> dt.datetime:
+        days = FINAL_DAYS_INTENTIONAL if self.intentional else FINAL_DAYS
+        return self.discovered_at + dt.timedelta(days=days)

@@ -1,0 +1,56 @@
+"""Forms of the pages: explicit fields only, nothing assigned that the form does not name."""
+
+import math
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from azukari.audit.netaddr import client_ip
+from azukari.audit.throttle import login_failure_record, login_failures_clear, login_wait
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Refuses to even check the password while the name or address is locked out."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": _("Too many failed attempts. Try again in %(minutes)d minutes."),
+    }
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        ip = client_ip(self.request)
+        wait = login_wait(username=username, ip=ip)
+        if wait is not None:
+            raise forms.ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": max(1, math.ceil(wait.total_seconds() / 60))},
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if username:
+                login_failure_record(username=username, ip=ip)
+            raise
+        login_failures_clear(username=username)
+        return cleaned
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code from your authenticator app"),
+        min_length=6,
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class RevealForm(forms.Form):
+    field = forms.CharField(max_length=20)
+    purpose = forms.CharField(max_length=200)
+
+
+class NamedStaffForm(forms.Form):
+    note = forms.CharField(max_length=300, required=False)
