@@ -19,7 +19,9 @@ def yamada(cast):
     return CustomerFactory(client=cast.coffee, customer_number="C-1", phones=["+819012345678"])
 
 
-def test_story_through_the_api(api, cast, lines, pbx_token, coffee_desk_token, coffee_token, yamada):
+def test_story_through_the_api(
+    api, cast, lines, pbx_token, coffee_desk_token, coffee_token, yamada
+):
     # The PBX reports the call; the CTI desktop opens and parks the case.
     call = {
         "event": "answered",

@@ -118,7 +118,14 @@ def test_another_client_cannot_reach_coffee_rows(api, cast, coffee_token, tea_to
     # The tea token writes into tea only: coffee's customer number is unknown there.
     body = api.post(SUBSCRIPTIONS, tea_token, {"items": [subscription()]}).json()
     assert body["results"][0]["error"]["field_errors"].keys() == {"customer_number"}
-    assert api.post(CUSTOMERS, tea_token, {"items": [YAMADA]}, ).json()["created"] == 1
+    assert (
+        api.post(
+            CUSTOMERS,
+            tea_token,
+            {"items": [YAMADA]},
+        ).json()["created"]
+        == 1
+    )
     assert Customer.objects.get(client=cast.coffee).family_name == "山田"
     assert Customer.objects.filter(customer_number="C-1").count() == 2
     # Naming another client is not found; a center token must say which client.
