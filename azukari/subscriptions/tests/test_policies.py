@@ -6,6 +6,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from azukari.core.errors import DomainError
 from azukari.org.models import Role
@@ -206,8 +208,16 @@ def _admin_form(policy, **overrides) -> dict:
     return form
 
 
+def _pass_second_factor(client, user) -> None:
+    """Log in as the admin does: password, then the one-time code of an enrolled device."""
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client.force_login(user)
+    code = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+    client.post(reverse("two-factor"), {"token": code})
+
+
 def test_admin_adds_a_version_and_refuses_a_contradiction(client, cast, policy, manager):
-    client.force_login(manager)
+    _pass_second_factor(client, manager)
     url = reverse("admin:subscriptions_policyversion_add")
     assert client.get(url).status_code == 200
     response = client.post(url, _admin_form(policy, fixed_fee_yen=30000))
