@@ -33,6 +33,10 @@ class TrendResult:
     p_value: float | None = None
 
     @property
+    def label(self) -> str:
+        return str(Verdict(self.verdict).label)
+
+    @property
     def flagged(self) -> bool:
         return self.verdict == Verdict.RISES_WITH_CONTACTS
 
