@@ -52,14 +52,18 @@ def staff_sessions_end(*, user: User) -> int:
 
 
 def _tokens_revoke(user: User) -> int:
-    """API tokens that act as this person stop at once (when the API app is installed)."""
+    """API tokens acting as this person, and those they issued (they saw the secret, which is
+    shown once to its issuer), stop at once. Integrations that used them need a new token."""
     try:
         from azukari.api.models import ApiToken
         from azukari.api.services import api_token_revoke
     except ImportError:  # pragma: no cover - the API app is optional
         return 0
     revoked = 0
-    for token in ApiToken.objects.filter(service_user=user, revoked_at__isnull=True):
+    tokens = ApiToken.objects.filter(
+        Q(service_user=user) | Q(created_by=user), revoked_at__isnull=True
+    )
+    for token in tokens:
         api_token_revoke(token=token)
         revoked += 1
     return revoked
