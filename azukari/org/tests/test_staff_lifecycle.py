@@ -50,7 +50,7 @@ def test_a_leaver_cannot_log_in_again(cast, manager):
 
 def test_a_leavers_tokens_stop_on_their_next_request(cast, manager):
     admin = UserFactory(username="adm", role=Role.ADMIN, home_site=cast.sapporo)
-    token, raw = api_token_create(
+    _token, raw = api_token_create(
         name="Coffee order system",
         scopes=["customers:read"],
         client=cast.coffee,
