@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "azukari.cases",
     "azukari.api",
     "azukari.audit",
+    "azukari.floor",
+    "azukari.reports",
+    "azukari.dataio",
     "azukari.web",
 ]
 
