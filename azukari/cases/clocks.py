@@ -5,7 +5,7 @@ the event history gives the same totals, so the worker can repair them idempoten
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from azukari.cases.statemachine import CENTER, CLIENT, CLOCK_OF_STATE, CUSTOMER
@@ -49,6 +49,35 @@ def clocks_from_history(
             clocks = clocks.plus(running, business_seconds(since, at, calendar))
         running = CLOCK_OF_STATE.get(to_state)
         since = at if running else None
+    return clocks, since
+
+
+def clocks_from_events(
+    events: Iterable[tuple[dt.datetime, str, int | None]],
+    calendar_for: Callable[[int | None], BusinessCalendar],
+    *,
+    site_id: int | None = None,
+) -> tuple[Clocks, dt.datetime | None]:
+    """Like `clocks_from_history`, with each stretch counted on the hours of its own site.
+
+    Events are (at, to_state, site): a state change (to_state set), a move to another site
+    (site set), or both. A move to another site splits the running stretch; anything else that
+    names the same site does not, so that no second is lost to rounding.
+    """
+    clocks = Clocks()
+    since: dt.datetime | None = None
+    state: str | None = None
+    for at, to_state, event_site in events:
+        moves_site = event_site is not None and event_site != site_id
+        if not to_state and not moves_site:
+            continue
+        running = CLOCK_OF_STATE.get(state) if state else None
+        if running and since:
+            clocks = clocks.plus(running, business_seconds(since, at, calendar_for(site_id)))
+        if event_site is not None:
+            site_id = event_site
+        state = to_state or state
+        since = at if CLOCK_OF_STATE.get(state) else None
     return clocks, since
 
 

@@ -40,16 +40,16 @@ from azukari.core.errors import (
 )
 from azukari.core.phones import normalize_phone
 from azukari.customers.models import Customer
-from azukari.org.models import Client, SiteStatus, Team, User
+from azukari.org.models import Client, SiteStatus, Team, User, business_calendar
 from azukari.subscriptions.models import Subscription
 
 # ---------------------------------------------------------------- guards
 
 
-def require_center_staff(actor: User, client_id: int) -> None:
+def require_center_staff(actor: User, client_id: int, *, field: str | None = None) -> None:
     """Center staff serving this client may act; anyone else sees nothing to act on."""
     if client_id not in actor.visible_client_ids():
-        raise NotVisible()
+        raise NotVisible(field=field)
     if not actor.is_center_staff:
         raise PermissionRefused(_("Only center staff can do this."))
 
@@ -60,11 +60,16 @@ def _choice(value: str, choices, field: str) -> str:
     return value
 
 
-def _future(value: dt.datetime | None, field: str, now: dt.datetime) -> dt.datetime | None:
-    if value is None:
-        return None
-    if timezone.is_naive(value):
+def _aware(value: dt.datetime | None, field: str) -> dt.datetime | None:
+    """A time without a zone is ambiguous (Tokyo or UTC?); refuse it rather than guess."""
+    if value is not None and timezone.is_naive(value):
         raise DomainError(_("A time zone is required."), field=field)
+    return value
+
+
+def _future(value: dt.datetime | None, field: str, now: dt.datetime) -> dt.datetime | None:
+    if _aware(value, field) is None:
+        return None
     if value <= now:
         raise DomainError(_("This time is in the past."), field=field)
     return value
@@ -101,11 +106,12 @@ def contact_log(
     pbx_call_id: str | None = None,
     recording_id: str = "",
 ) -> Contact:
-    require_center_staff(actor, client.pk)
+    require_center_staff(actor, client.pk, field="client")
     if customer is not None and customer.client_id != client.pk:
-        raise NotVisible()
+        raise NotVisible(field="customer")
     now = timezone.now()
-    started_at = started_at or now
+    started_at = _aware(started_at, "started_at") or now
+    ended_at = _aware(ended_at, "ended_at")
     if ended_at is not None and ended_at < started_at:
         raise DomainError(_("A contact cannot end before it started."), field="ended_at")
     if stance:
@@ -198,6 +204,12 @@ def _transition(
     if not changed:
         current = Case.objects.filter(pk=case.pk).values_list("version", flat=True).first()
         raise StaleVersion(current_version=current)
+    if from_state == CaseState.WAITING_CLIENT and kind != "inquiry_answered":
+        # The question is no longer with the client: it must not show as overdue nor be
+        # answered into a case that has moved on.
+        _withdraw_open_inquiries(case, now)
+    # The site whose hours the clocks run on from now; the recompute reads it back.
+    site_id = updates.get("site_id", case.site_id)
     case_event_write(
         case,
         actor=actor,
@@ -206,7 +218,7 @@ def _transition(
         from_state=from_state,
         to_state=to_state,
         note=note,
-        data=data,
+        data={**(data or {}), "site": site_id},
     )
     transaction.on_commit(partial(_enqueue_clock_recompute, case.pk))
     case.refresh_from_db()
@@ -372,11 +384,23 @@ def case_assign(
         raise StaleVersion(current_version=case.version)
     _check_team(team, case)
     _check_assignee(assignee, case)
-    changed = Case.objects.filter(pk=case.pk, version=version).update(
-        owner_team=team, site_id=team.site_id, assignee=assignee, version=F("version") + 1
-    )
+    now = timezone.now()
+    updates: dict[str, Any] = {
+        "owner_team": team,
+        "site_id": team.site_id,
+        "assignee": assignee,
+        "version": F("version") + 1,
+    }
+    running = CLOCK_OF_STATE.get(case.state)
+    if running and case.clock_since and team.site_id != case.site_id:
+        # The time so far ran on the old site's hours; from now on the new site's count.
+        spent = business_seconds(case.clock_since, now, case_calendar(case))
+        updates[f"{running}_seconds"] = F(f"{running}_seconds") + spent
+        updates["clock_since"] = now
+    changed = Case.objects.filter(pk=case.pk, version=version, state=case.state).update(**updates)
     if not changed:
-        raise StaleVersion()
+        current = Case.objects.filter(pk=case.pk).values_list("version", flat=True).first()
+        raise StaleVersion(current_version=current)
     Callback.objects.filter(
         case=case, status__in=[CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED]
     ).update(team=team, assignee=assignee)
@@ -384,9 +408,13 @@ def case_assign(
         case,
         actor=actor,
         kind="assigned",
-        at=timezone.now(),
+        at=now,
         note=note,
-        data={"team": team.pk, "assignee": assignee.pk if assignee else None},
+        data={
+            "team": team.pk,
+            "assignee": assignee.pk if assignee else None,
+            "site": team.site_id,
+        },
     )
     case.refresh_from_db()
     return case
@@ -408,8 +436,10 @@ def _cancel_pending_callbacks(case: Case) -> None:
 def case_resume(*, case: Case, version: int, actor: User, note: str = "") -> Case:
     """The center's turn again (e.g. the customer's document arrived)."""
     require_center_staff(actor, case.client_id)
-    if case.state == CaseState.WAITING_CLIENT:
-        _withdraw_open_inquiries(case, timezone.now())
+    if case.state == CaseState.OPEN:
+        raise IllegalTransition(_("Park the case first."), field="state")
+    if case.state in (CaseState.RESOLVED, CaseState.CLOSED):
+        raise IllegalTransition(_("Reopen a settled case instead."), field="state")
     return _transition(
         case=case,
         version=version,
@@ -512,8 +542,16 @@ def inquiry_send(
             "azukari_reason": AzukariReason.CLIENT_DECISION,
         }
     if due is None:
-        hours = case.client.inquiry_due_hours
-        due = add_business_seconds(now, hours * 3600, case_calendar(case))
+        # Due in the client's business hours, counted on the site that will own the azukari.
+        site = team.site if fields else case.site
+        calendar = business_calendar(client=case.client, site=site)
+        try:
+            due = add_business_seconds(now, case.client.inquiry_due_hours * 3600, calendar)
+        except ValueError as exc:
+            raise DomainError(
+                _("The site has no working hours in the coming year; give a due time."),
+                field="due_at",
+            ) from exc
     case = _transition(
         case=case,
         version=version,
@@ -813,6 +851,8 @@ def case_reopen(
 ) -> Case:
     """The customer came back about a settled case: it is azukari again, history kept."""
     require_center_staff(actor, case.client_id)
+    if case.state not in (CaseState.RESOLVED, CaseState.CLOSED):
+        raise IllegalTransition(_("Only a resolved or closed case can be reopened."), field="state")
     note = _required_text(note, "note")
     fields: dict[str, Any] = {
         "reopen_count": F("reopen_count") + 1,

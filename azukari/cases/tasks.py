@@ -5,23 +5,36 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from azukari.cases.clocks import case_calendar, clocks_from_history
+from azukari.cases.clocks import case_calendar, clocks_from_events
 from azukari.cases.models import Case, CaseState
+from azukari.org.models import Site, business_calendar
 
 
 def case_clocks_recompute(case_id: int) -> dict[str, int] | None:
     """Rebuilds a case's clocks from its event history; the result is the same every run."""
     with transaction.atomic():
         case = (
-            Case.objects.select_for_update()
+            Case.objects.select_for_update(of=("self",))
             .select_related("client", "site")
             .filter(pk=case_id)
             .first()
         )
         if case is None:
             return None
-        history = list(case.events.exclude(to_state="").values_list("at", "from_state", "to_state"))
-        clocks, since = clocks_from_history(history, case_calendar(case))
+        calendars = {case.site_id: case_calendar(case)}
+
+        def calendar_for(site_id: int | None):
+            if site_id not in calendars:
+                site = Site.objects.filter(pk=site_id).first()
+                calendars[site_id] = business_calendar(client=case.client, site=site)
+            return calendars[site_id]
+
+        # Events written before sites were recorded run on the case's present site.
+        events = [
+            (at, to_state, data.get("site") if isinstance(data, dict) else None)
+            for at, to_state, data in case.events.values_list("at", "to_state", "data")
+        ]
+        clocks, since = clocks_from_events(events, calendar_for, site_id=case.site_id)
         Case.objects.filter(pk=case_id).update(
             center_seconds=clocks.center,
             client_seconds=clocks.client,
