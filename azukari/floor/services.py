@@ -1,0 +1,173 @@
+"""Writes of the floor: notices and their reads, ending a call under a criterion, SV help."""
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from azukari.cases.models import Contact
+from azukari.core.errors import DomainError, IllegalTransition, NotVisible, PermissionRefused
+from azukari.customers.models import Customer
+from azukari.floor.models import (
+    CallEnding,
+    FloorIntervention,
+    HarassmentCriterion,
+    InterventionKind,
+    Notice,
+    NoticeRead,
+)
+from azukari.org.models import Client, Role, Site, User
+
+# Who may publish notices and see who has not read them.
+NOTICE_PUBLISHERS = frozenset({Role.SV, Role.DESK, Role.MANAGER, Role.ADMIN})
+# Who is expected to confirm a notice (the people on the phones).
+NOTICE_READERS = frozenset({Role.OPERATOR, Role.SV})
+# Who may join or take over a call.
+FLOOR_SUPERVISORS = frozenset({Role.SV, Role.MANAGER, Role.ADMIN})
+
+
+def _require_serving(actor: User, client_id: int, roles: frozenset[str] | None = None) -> None:
+    if client_id not in actor.visible_client_ids():
+        raise NotVisible()
+    if not actor.is_center_staff:
+        raise PermissionRefused(_("Only center staff can do this."))
+    if roles is not None and actor.role not in roles:
+        raise PermissionRefused(_("Your role cannot do this."))
+
+
+@transaction.atomic
+def notice_publish(
+    *,
+    actor: User,
+    client: Client,
+    title: str,
+    body: str,
+    site: Site | None = None,
+    expires_at: dt.datetime | None = None,
+) -> Notice:
+    """An SV, desk or manager posts an instruction for one client's operators."""
+    _require_serving(actor, client.pk, NOTICE_PUBLISHERS)
+    title = (title or "").strip()
+    body = (body or "").strip()
+    if not title:
+        raise DomainError(_("This field is required."), field="title")
+    if len(title) > 200:
+        raise DomainError(_("At most %(n)d characters.") % {"n": 200}, field="title")
+    if not body:
+        raise DomainError(_("This field is required."), field="body")
+    now = timezone.now()
+    if expires_at is not None:
+        if timezone.is_naive(expires_at):
+            raise DomainError(_("A time zone is required."), field="expires_at")
+        if expires_at <= now:
+            raise DomainError(_("This time is in the past."), field="expires_at")
+    return Notice.objects.create(
+        client=client,
+        site=site,
+        title=title,
+        body=body,
+        published_at=now,
+        published_by=actor,
+        expires_at=expires_at,
+    )
+
+
+@transaction.atomic
+def notice_confirm_read(*, actor: User, notice: Notice) -> NoticeRead:
+    """Confirms the reader has read the notice; confirming twice keeps the first time."""
+    _require_serving(actor, notice.client_id)
+    existing = NoticeRead.objects.filter(notice=notice, reader=actor).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return NoticeRead.objects.create(
+                client_id=notice.client_id, notice=notice, reader=actor, read_at=timezone.now()
+            )
+    except IntegrityError:  # a double click raced us; the first confirmation stands
+        return NoticeRead.objects.get(notice=notice, reader=actor)
+
+
+@transaction.atomic
+def call_end_under_criterion(
+    *,
+    actor: User,
+    contact: Contact,
+    criterion: HarassmentCriterion,
+    note: str = "",
+    flag_customer: bool = False,
+) -> CallEnding:
+    """Ends a call under one of the client's written criteria and records which one.
+
+    Flagging the customer lets the desk and the next operator see it on the customer.
+    """
+    _require_serving(actor, contact.client_id)
+    if criterion.client_id != contact.client_id or not criterion.is_active:
+        raise DomainError(_("Choose one of the client's criteria."), field="criterion")
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    if CallEnding.objects.filter(contact=contact).exists():
+        raise IllegalTransition(
+            _("This call was already ended under a criterion."), field="contact"
+        )
+    now = timezone.now()
+    if contact.ended_at is None:
+        contact.ended_at = now
+        contact.save(update_fields=["ended_at"])
+    note = (note or "").strip()
+    flagged = bool(flag_customer and contact.customer_id)
+    if flagged:
+        Customer.objects.filter(pk=contact.customer_id).update(
+            harassment_flag=True,
+            harassment_note=(f"{criterion.label}: {note}" if note else str(criterion.label))[:300],
+        )
+    return CallEnding.objects.create(
+        client_id=contact.client_id,
+        contact=contact,
+        criterion=criterion,
+        by=actor,
+        at=now,
+        note=note,
+        customer_flagged=flagged,
+    )
+
+
+def _in_progress(actor: User, contact: Contact) -> Contact:
+    _require_serving(actor, contact.client_id, FLOOR_SUPERVISORS)
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    if contact.ended_at is not None or contact.answered_at is None:
+        raise IllegalTransition(_("This call is no longer in progress."), field="contact")
+    return contact
+
+
+@transaction.atomic
+def contact_join(*, actor: User, contact: Contact) -> FloorIntervention:
+    """An SV listens in on (joins) a long call; the handler stays the same."""
+    contact = _in_progress(actor, contact)
+    return FloorIntervention.objects.create(
+        client_id=contact.client_id,
+        contact=contact,
+        kind=InterventionKind.JOIN,
+        by=actor,
+        at=timezone.now(),
+        previous_handler_id=contact.handler_id,
+    )
+
+
+@transaction.atomic
+def contact_take_over(*, actor: User, contact: Contact) -> FloorIntervention:
+    """An SV takes the call over: from now on the SV is its handler."""
+    contact = _in_progress(actor, contact)
+    if contact.handler_id == actor.pk:
+        raise IllegalTransition(_("You are already handling this call."), field="contact")
+    previous = contact.handler_id
+    contact.handler = actor
+    contact.save(update_fields=["handler"])
+    return FloorIntervention.objects.create(
+        client_id=contact.client_id,
+        contact=contact,
+        kind=InterventionKind.TAKE_OVER,
+        by=actor,
+        at=timezone.now(),
+        previous_handler_id=previous,
+    )
