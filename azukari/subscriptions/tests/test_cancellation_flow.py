@@ -348,3 +348,14 @@ def test_decided_request_cannot_be_decided_twice(cast, request_):
             actor=cast.operator, request=request_, option_code="cancel_after_remaining"
         )
     assert CancellationDecision.objects.count() == 1
+
+
+def test_cancellation_takes_effect_on_its_date_once(cast, subscription, request_, first_call):
+    from azukari.subscriptions.tasks import subscriptions_cancel_due_task
+
+    cancellation_decide(actor=cast.operator, request=request_, option_code="cancel_after_remaining")
+    assert subscriptions_cancel_due_task() == 0
+    first_call.move_to(_at(2026, 10, 31, 9))
+    assert subscriptions_cancel_due_task() == 1
+    assert subscriptions_cancel_due_task() == 0
+    assert _reload(subscription).status == SubscriptionStatus.CANCELLED
