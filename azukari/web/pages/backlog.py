@@ -1,0 +1,657 @@
+"""The backlog board (預かり管理): open azukari by age, state, reason, site, client and owner.
+
+Every figure is aggregated in the database (GROUP BY with conditional counts), so the number
+of queries does not grow with the number of cases. The running part of each waiting clock is
+summed per (client, site, state, hour it started) and priced with each calendar's hourly
+business seconds, computed once per calendar rather than once per case.
+"""
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Case as SqlCase
+from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, ExtractMinute, ExtractSecond, Trunc
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from azukari.cases.models import (
+    AZUKARI_STATES,
+    AzukariReason,
+    Callback,
+    CallbackStatus,
+    Case,
+    CaseEvent,
+    CaseState,
+    Inquiry,
+    InquiryStatus,
+)
+from azukari.cases.statemachine import CLOCK_OF_STATE
+from azukari.core.businesstime import TOKYO, BusinessCalendar, is_public_holiday
+from azukari.core.visibility import Viewer
+from azukari.org.models import Client, ClientClosedDay, Role, Site, SiteHours, Team
+from azukari.subscriptions.selectors import cancellations_overdue
+
+BOARD_ROLES = frozenset({Role.DESK, Role.SV, Role.MANAGER, Role.ADMIN})
+PAGE_SIZE = 25
+PANEL_ROWS = 10
+UTC = dt.UTC
+HOUR = dt.timedelta(hours=1)
+DEFAULT_HOURS = {d: (dt.time(9), dt.time(18)) for d in range(5)}
+
+
+@dataclass(frozen=True)
+class Bucket:
+    code: str
+    label: str
+    min_days: int  # business days, inclusive
+    max_days: int | None  # exclusive
+
+
+BUCKETS = (
+    Bucket("lt1", _("Under 1 business day"), 0, 1),
+    Bucket("1to3", _("1–3 business days"), 1, 3),
+    Bucket("3to7", _("3–7 business days"), 3, 7),
+    Bucket("gt7", _("Over 7 business days"), 7, None),
+)
+BUCKET_CODES = {b.code for b in BUCKETS}
+
+
+def require_board_viewer(user) -> None:
+    """The board is the center's: desk, SVs and managers. Others find nothing here."""
+    if not user.is_center_staff or user.role not in BOARD_ROLES:
+        raise Http404
+
+
+def business_days_ago(now: dt.datetime, days: int) -> dt.datetime:
+    """The instant `days` working days (Japanese calendar, Monday to Friday) before `now`."""
+    local = now.astimezone(TOKYO)
+    counted = 0
+    while counted < days:
+        local -= dt.timedelta(days=1)
+        day = local.date()
+        if day.weekday() < 5 and not is_public_holiday(day):
+            counted += 1
+    return local
+
+
+def bucket_q(bucket: str, now: dt.datetime) -> Q:
+    """The cases of one age bucket, by when they were first parked."""
+    b = next(b for b in BUCKETS if b.code == bucket)
+    q = Q()
+    if b.min_days:
+        q &= Q(parked_at__lte=business_days_ago(now, b.min_days))
+    if b.max_days is not None:
+        q &= Q(parked_at__gt=business_days_ago(now, b.max_days))
+    return q
+
+
+# ---------------------------------------------------------------- filters
+
+
+@dataclass
+class Filters:
+    client: int | None = None
+    site: int | None = None
+    team: int | None = None
+    state: str = ""
+    reason: str = ""
+    bucket: str = ""
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> "Filters":
+        def as_int(name: str) -> int | None:
+            value = request.GET.get(name, "")
+            return int(value) if value.isdigit() else None
+
+        state = request.GET.get("state", "")
+        reason = request.GET.get("reason", "")
+        bucket = request.GET.get("bucket", "")
+        return cls(
+            client=as_int("client"),
+            site=as_int("site"),
+            team=as_int("team"),
+            state=state if state in AZUKARI_STATES else "",
+            reason=reason if reason in AzukariReason.values else "",
+            bucket=bucket if bucket in BUCKET_CODES else "",
+        )
+
+    def apply(self, qs: QuerySet, now: dt.datetime, *, prefix: str = "") -> QuerySet:
+        lookups = {}
+        if self.client:
+            lookups[f"{prefix}client_id"] = self.client
+        if self.site:
+            lookups[f"{prefix}site_id"] = self.site
+        if self.team:
+            lookups[f"{prefix}owner_team_id"] = self.team
+        if self.state:
+            lookups[f"{prefix}state"] = self.state
+        if self.reason:
+            lookups[f"{prefix}azukari_reason"] = self.reason
+        qs = qs.filter(**lookups)
+        if self.bucket and not prefix:
+            qs = qs.filter(bucket_q(self.bucket, now))
+        return qs
+
+    def query(self, **overrides) -> str:
+        """The filters as a query string, with some replaced (for click-through links)."""
+        from django.utils.http import urlencode
+
+        values = {
+            "client": self.client or "",
+            "site": self.site or "",
+            "team": self.team or "",
+            "state": self.state,
+            "reason": self.reason,
+            "bucket": self.bucket,
+        }
+        values.update(overrides)
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+
+def open_azukari(viewer: Viewer) -> QuerySet[Case]:
+    return Case.objects.visible_to(viewer).filter(state__in=AZUKARI_STATES)
+
+
+# ---------------------------------------------------------------- calendars
+
+
+def calendars_for(client_ids: Iterable[int], site_ids: Iterable[int]):
+    """Every (client, site) calendar needed, from two queries whatever their number."""
+    client_ids, site_ids = set(client_ids), set(site_ids)
+    closed: dict[int, set[dt.date]] = defaultdict(set)
+    for client_id, day in ClientClosedDay.objects.filter(client_id__in=client_ids).values_list(
+        "client_id", "date"
+    ):
+        closed[client_id].add(day)
+    hours: dict[int, dict[int, tuple[dt.time, dt.time]]] = defaultdict(dict)
+    for site_id, weekday, opens, closes in SiteHours.objects.filter(
+        site_id__in=site_ids
+    ).values_list("site_id", "weekday", "opens_at", "closes_at"):
+        hours[site_id][weekday] = (opens, closes)
+    cache: dict[tuple[int, int | None], BusinessCalendar] = {}
+
+    def calendar(client_id: int, site_id: int | None) -> BusinessCalendar:
+        key = (client_id, site_id)
+        if key not in cache:
+            site_hours = hours.get(site_id) if site_id else None
+            cache[key] = BusinessCalendar(
+                hours=site_hours if site_id else DEFAULT_HOURS,
+                closed_dates=frozenset(closed.get(client_id, ())),
+            )
+        return cache[key]
+
+    return calendar
+
+
+def hourly_remaining(
+    calendar: BusinessCalendar, since: dt.datetime, now: dt.datetime
+) -> dict[dt.datetime, tuple[int, int]]:
+    """For each UTC hour from `since` to `now`: (business seconds inside that hour, business
+    seconds from the hour's end to now). Japan's offset is whole hours, so every UTC hour lies
+    in one local day."""
+    result: dict[dt.datetime, tuple[int, int]] = {}
+    first = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    after = 0
+    intervals: dict[dt.date, tuple[dt.datetime, dt.datetime] | None] = {}
+    while hour >= first:
+        end = min(hour + HOUR, now)
+        day = hour.astimezone(calendar.tz).date()
+        if day not in intervals:
+            intervals[day] = calendar.working_interval(day)
+        interval = intervals[day]
+        inside = 0
+        if interval:
+            lo, hi = max(interval[0], hour), min(interval[1], end)
+            inside = max(0, int((hi - lo).total_seconds()))
+        result[hour] = (inside, after)
+        after += inside
+        hour -= HOUR
+    return result
+
+
+# ---------------------------------------------------------------- the board's figures
+
+
+@dataclass
+class Row:
+    """One line of a breakdown: counts per bucket and the three clocks (seconds)."""
+
+    key: object
+    label: str
+    buckets: dict[str, int] = field(default_factory=lambda: {b.code: 0 for b in BUCKETS})
+    count: int = 0
+    center: int = 0
+    client: int = 0
+    customer: int = 0
+    query: str = ""
+    links: list = field(default_factory=list)
+
+    @property
+    def total_seconds(self) -> int:
+        return self.center + self.client + self.customer
+
+    @property
+    def average_seconds(self) -> int:
+        return self.total_seconds // self.count if self.count else 0
+
+    @property
+    def bucket_counts(self) -> list[tuple[str, int]]:
+        return [(b.code, self.buckets[b.code]) for b in BUCKETS]
+
+
+@dataclass
+class Breakdown:
+    dimension: str
+    title: str
+    param: str
+    rows: dict[object, Row] = field(default_factory=dict)
+
+    def row(self, key: object, label: str) -> Row:
+        if key not in self.rows:
+            self.rows[key] = Row(key=key, label=label)
+        return self.rows[key]
+
+    @property
+    def sorted_rows(self) -> list[Row]:
+        return sorted(self.rows.values(), key=lambda r: (-r.count, str(r.label)))
+
+
+def _bucket_aggregates(now: dt.datetime) -> dict[str, Count]:
+    return {f"b_{b.code}": Count("id", filter=bucket_q(b.code, now)) for b in BUCKETS}
+
+
+@dataclass
+class Board:
+    total: Row
+    by: dict[str, Breakdown]
+    aging: dict[str, dict[str, int]]  # bucket → state → count
+
+
+def backlog_board(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> Board:
+    """Two grouped queries (plus two for calendars): the counts by every dimension, and the
+    running clocks by the hour they started."""
+    base = filters.apply(open_azukari(viewer), now)
+    state_labels = dict(CaseState.choices)
+    reason_labels = dict(AzukariReason.choices)
+    breakdowns = {
+        "state": Breakdown("state", _t("By state"), "state"),
+        "reason": Breakdown("reason", _t("By reason"), "reason"),
+        "site": Breakdown("site", _t("By site"), "site"),
+        "client": Breakdown("client", _t("By client"), "client"),
+        "team": Breakdown("team", _t("By owning team"), "team"),
+    }
+    total = Row(key=None, label=_t("All open azukari"))
+    aging: dict[str, dict[str, int]] = {b.code: defaultdict(int) for b in BUCKETS}
+    groups = (
+        base.order_by()
+        .values(
+            "client_id",
+            "client__name",
+            "site_id",
+            "site__name",
+            "owner_team_id",
+            "owner_team__name",
+            "state",
+            "azukari_reason",
+        )
+        .annotate(
+            n=Count("id"),
+            center=Sum("center_seconds"),
+            client_s=Sum("client_seconds"),
+            customer=Sum("customer_seconds"),
+            **_bucket_aggregates(now),
+        )
+    )
+    # Rows a running clock's seconds go to, by (client, site, state): the reason/team split
+    # of the running part is not kept (those rows show stored time only for it).
+    by_clock_key: dict[tuple, list[Row]] = defaultdict(list)
+    for g in groups:
+        keys = {
+            "state": (g["state"], state_labels.get(g["state"], g["state"])),
+            "reason": (g["azukari_reason"], reason_labels.get(g["azukari_reason"], "—")),
+            "site": (g["site_id"], g["site__name"]),
+            "client": (g["client_id"], g["client__name"]),
+            "team": (g["owner_team_id"], g["owner_team__name"] or _t("No team")),
+        }
+        rows = [total] + [breakdowns[d].row(*keys[d]) for d in breakdowns]
+        for row in rows:
+            row.count += g["n"]
+            row.center += g["center"] or 0
+            row.client += g["client_s"] or 0
+            row.customer += g["customer"] or 0
+            for b in BUCKETS:
+                row.buckets[b.code] += g[f"b_{b.code}"]
+        for b in BUCKETS:
+            aging[b.code][g["state"]] += g[f"b_{b.code}"]
+        clock_key = (g["client_id"], g["site_id"], g["state"])
+        for row in (total, breakdowns["state"].rows[keys["state"][0]]):
+            if row not in by_clock_key[clock_key]:
+                by_clock_key[clock_key].append(row)
+        for d in ("site", "client"):
+            row = breakdowns[d].rows[keys[d][0]]
+            if row not in by_clock_key[clock_key]:
+                by_clock_key[clock_key].append(row)
+    _add_running_clocks(base, now, by_clock_key)
+    return Board(total=total, by=breakdowns, aging={k: dict(v) for k, v in aging.items()})
+
+
+def _add_running_clocks(base: QuerySet, now: dt.datetime, rows_of: dict[tuple, list[Row]]):
+    running = (
+        base.filter(clock_since__isnull=False, clock_since__lt=now)
+        .order_by()
+        .annotate(hour=Trunc("clock_since", "hour", tzinfo=UTC))
+        .values("client_id", "site_id", "state", "hour")
+        .annotate(
+            n=Count("id"),
+            offset=Sum(
+                ExtractMinute("clock_since", tzinfo=UTC) * 60
+                + ExtractSecond("clock_since", tzinfo=UTC)
+            ),
+        )
+    )
+    groups = list(running)
+    if not groups:
+        return
+    calendar = calendars_for({g["client_id"] for g in groups}, {g["site_id"] for g in groups})
+    earliest: dict[tuple[int, int], dt.datetime] = {}
+    for g in groups:
+        key = (g["client_id"], g["site_id"])
+        earliest[key] = min(earliest.get(key, g["hour"]), g["hour"])
+    tables = {key: hourly_remaining(calendar(*key), since, now) for key, since in earliest.items()}
+    for g in groups:
+        clock = CLOCK_OF_STATE.get(g["state"])
+        inside, after = tables[(g["client_id"], g["site_id"])].get(g["hour"], (0, 0))
+        # Linear inside the hour: exact for hours wholly inside or outside working time.
+        seconds = g["n"] * after + max(0, round(inside * (g["n"] - (g["offset"] or 0) / 3600)))
+        for row in rows_of.get((g["client_id"], g["site_id"], g["state"]), []):
+            setattr(row, clock, getattr(row, clock) + seconds)
+
+
+# ---------------------------------------------------------------- overdue panels
+
+
+def overdue_inquiries(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> QuerySet[Inquiry]:
+    qs = Inquiry.objects.visible_to(viewer).filter(status=InquiryStatus.OPEN, due_at__lt=now)
+    return (
+        filters.apply(qs, now, prefix="case__")
+        .select_related("client", "case", "case__site")
+        .order_by("due_at", "id")
+    )
+
+
+def overdue_callbacks(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> QuerySet:
+    qs = (
+        Callback.objects.visible_to(viewer)
+        .filter(status__in=[CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED])
+        .annotate(due=Coalesce("scheduled_for", "promised_for"))
+        .filter(due__lt=now)
+    )
+    return (
+        filters.apply(qs, now, prefix="case__")
+        .select_related("client", "case", "case__site", "team", "assignee")
+        .order_by("due", "id")
+    )
+
+
+# ---------------------------------------------------------------- trend
+
+
+def backlog_trend(*, viewer: Viewer, days: int = 30) -> list[dict]:
+    """Open azukari at the end of each of the last `days` days, from the case history.
+
+    One query: every state change counts +1 when a case enters an azukari state and -1 when
+    it leaves them; a conditional sum per day adds up everything before that day's end.
+    """
+    days = max(1, min(days, 366))
+    today = timezone.localdate()
+    ends = [
+        dt.datetime.combine(today - dt.timedelta(days=n), dt.time.max, tzinfo=TOKYO)
+        for n in range(days - 1, -1, -1)
+    ]
+    azukari = list(AZUKARI_STATES)
+    delta = SqlCase(
+        When(Q(to_state__in=azukari) & ~Q(from_state__in=azukari), then=Value(1)),
+        When(Q(from_state__in=azukari) & ~Q(to_state__in=azukari) & ~Q(to_state=""), then=-1),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    sums = (
+        CaseEvent.objects.visible_to(viewer)
+        .exclude(to_state="")
+        .aggregate(**{f"d{i}": Sum(delta, filter=Q(at__lte=end)) for i, end in enumerate(ends)})
+    )
+    return [
+        {"date": end.date().isoformat(), "open": max(0, sums[f"d{i}"] or 0)}
+        for i, end in enumerate(ends)
+    ]
+
+
+# ---------------------------------------------------------------- pages
+
+
+def _choices(viewer):
+    visible = viewer.visible_client_ids()
+    return {
+        "clients": Client.objects.filter(pk__in=visible).order_by("code"),
+        "sites": Site.objects.order_by("code"),
+        "teams": Team.objects.filter(clients__in=visible).distinct().order_by("site", "code"),
+        "states": [(s, CaseState(s).label) for s in CaseState.values if s in AZUKARI_STATES],
+        "reasons": AzukariReason.choices,
+        "buckets": BUCKETS,
+    }
+
+
+@require_GET
+@login_required
+def backlog(request: HttpRequest) -> HttpResponse:
+    require_board_viewer(request.user)
+    now = timezone.now()
+    filters = Filters.from_request(request)
+    board = backlog_board(viewer=request.user, filters=filters, now=now)
+    inquiries = overdue_inquiries(viewer=request.user, filters=filters, now=now)
+    callbacks = overdue_callbacks(viewer=request.user, filters=filters, now=now)
+    cancellations = cancellations_overdue(viewer=request.user)
+    trend = backlog_trend(viewer=request.user, days=30)
+    for breakdown in board.by.values():
+        for row in breakdown.rows.values():
+            key = row.key if row.key not in (None, "") else ""
+            row.query = filters.query(**{breakdown.param: key})
+            row.links = [
+                (code, n, filters.query(**{breakdown.param: key, "bucket": code}))
+                for code, n in row.bucket_counts
+            ]
+    board.total.links = [
+        (code, n, filters.query(bucket=code)) for code, n in board.total.bucket_counts
+    ]
+    state_labels = dict(CaseState.choices)
+    chart = {
+        "trend": {
+            "labels": [p["date"][5:] for p in trend],
+            "values": [p["open"] for p in trend],
+            "label": _t("Open azukari"),
+        },
+        "aging": {
+            "labels": [str(b.label) for b in BUCKETS],
+            "datasets": [
+                {
+                    "label": str(state_labels[s]),
+                    "data": [board.aging[b.code].get(s, 0) for b in BUCKETS],
+                }
+                for s in CaseState.values
+                if s in AZUKARI_STATES
+            ],
+        },
+    }
+    context = {
+        "board": board,
+        "filters": filters,
+        "inquiries": inquiries[:PANEL_ROWS],
+        "inquiry_count": inquiries.count(),
+        "callbacks": callbacks[:PANEL_ROWS],
+        "callback_count": callbacks.count(),
+        "cancellations": cancellations[:PANEL_ROWS],
+        "cancellation_count": len(cancellations),
+        "chart": chart,
+        "now": now,
+        **_choices(request.user),
+    }
+    return render(request, "web/backlog/board.html", context)
+
+
+LISTS = {
+    "azukari": _("Open azukari"),
+    "inquiries": _("Overdue inquiries"),
+    "callbacks": _("Overdue callbacks"),
+    "cancellations": _("Overdue cancellation requests"),
+}
+
+
+def _list_rows(kind: str, viewer, filters: Filters, now: dt.datetime):
+    """(header, queryset or list, row function) for one list; rows hold no personal data."""
+    if kind == "inquiries":
+        qs = overdue_inquiries(viewer=viewer, filters=filters, now=now)
+        header = [_t("Inquiry"), _t("Case"), _t("Client"), _t("Site"), _t("Sent at"),
+                  _t("Due at"), _t("Reminded at"), _t("Escalated at")]  # fmt: skip
+
+        def row(i: Inquiry) -> list:
+            return [i.pk, i.case_id, i.client.name, i.case.site.name, _local(i.sent_at),
+                    _local(i.due_at), _local(i.reminded_at), _local(i.escalated_at)]  # fmt: skip
+
+        return header, qs, row
+    if kind == "callbacks":
+        qs = overdue_callbacks(viewer=viewer, filters=filters, now=now)
+        header = [_t("Callback"), _t("Case"), _t("Client"), _t("Site"), _t("Status"),
+                  _t("Due at"), _t("Team"), _t("Assignee"), _t("Attempts")]  # fmt: skip
+
+        def row(c: Callback) -> list:
+            return [c.pk, c.case_id, c.client.name, c.case.site.name, c.get_status_display(),
+                    _local(c.due), c.team.name if c.team else "",
+                    (c.assignee.display_name or str(c.assignee)) if c.assignee else "",
+                    c.attempts]  # fmt: skip
+
+        return header, qs, row
+    if kind == "cancellations":
+        items = cancellations_overdue(viewer=viewer)
+        header = [_t("Request"), _t("Case"), _t("First asked on"), _t("Days so far"),
+                  _t("Limit (days)")]  # fmt: skip
+
+        def row(t) -> list:
+            return [t.request_id, t.case_id, t.first_requested_on.isoformat(),
+                    t.days_to_decision, t.limit_days]  # fmt: skip
+
+        return header, items, row
+    qs = (
+        filters.apply(open_azukari(viewer), now)
+        .select_related("client", "site", "owner_team", "assignee")
+        .order_by("parked_at", "id")
+    )
+    header = [_t("Case"), _t("Subject"), _t("Client"), _t("Site"), _t("State"), _t("Reason"),
+              _t("Owning team"), _t("Assignee"), _t("First parked at"), _t("Due at"),
+              _t("Center's time (h)"), _t("Client's time (h)"),
+              _t("Customer's time (h)")]  # fmt: skip
+    calendar = None
+
+    def row(c: Case) -> list:
+        nonlocal calendar
+        if calendar is None:
+            calendar = calendars_for(
+                viewer.visible_client_ids(), Site.objects.values_list("pk", flat=True)
+            )
+        clocks = _live(c, now, calendar(c.client_id, c.site_id))
+        return [c.pk, c.subject, c.client.name, c.site.name, c.get_state_display(),
+                c.get_azukari_reason_display(), c.owner_team.name if c.owner_team else "",
+                (c.assignee.display_name or str(c.assignee)) if c.assignee else "",
+                _local(c.parked_at), _local(c.due_at), round(clocks[0] / 3600, 1),
+                round(clocks[1] / 3600, 1), round(clocks[2] / 3600, 1)]  # fmt: skip
+
+    return header, qs, row
+
+
+def _live(case: Case, now: dt.datetime, calendar: BusinessCalendar) -> tuple[int, int, int]:
+    from azukari.cases.clocks import live_clocks
+
+    c = live_clocks(case, now=now, calendar=calendar)
+    return c.center, c.client, c.customer
+
+
+def _local(value: dt.datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_stream(header: list, items, row) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # the BOM makes Excel read UTF-8
+    yield writer.writerow(header)
+    iterable = items.iterator(chunk_size=2000) if isinstance(items, QuerySet) else items
+    for item in iterable:
+        yield writer.writerow(row(item))
+
+
+def _xlsx(header: list, items, row, title: str) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=title[:31])
+    sheet.append(header)
+    iterable = items.iterator(chunk_size=2000) if isinstance(items, QuerySet) else items
+    for item in iterable:
+        sheet.append(row(item))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@require_GET
+@login_required
+def backlog_list(request: HttpRequest, kind: str) -> HttpResponse:
+    """Click-through from the board; `?format=csv` or `xlsx` exports the whole list."""
+    require_board_viewer(request.user)
+    if kind not in LISTS:
+        raise Http404
+    now = timezone.now()
+    filters = Filters.from_request(request)
+    header, items, row = _list_rows(kind, request.user, filters, now)
+    export = request.GET.get("format", "")
+    stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
+    if export == "csv":
+        response = StreamingHttpResponse(
+            _csv_stream(header, items, row), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="backlog-{kind}-{stamp}.csv"'
+        return response
+    if export == "xlsx":
+        response = HttpResponse(
+            _xlsx(header, items, row, kind),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="backlog-{kind}-{stamp}.xlsx"'
+        return response
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "kind": kind,
+        "title": LISTS[kind],
+        "header": header,
+        "rows": [row(item) for item in page],
+        "page": page,
+        "filters": filters,
+        "query": filters.query(),
+        **_choices(request.user),
+    }
+    return render(request, "web/backlog/list.html", context)
