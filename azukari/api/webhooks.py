@@ -94,7 +94,7 @@ def resolve_target(url: str) -> Target:
     scheme, host, port, path = _split(url)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+    except (OSError, UnicodeError, ValueError) as exc:
         raise UnsafeWebhookUrl(
             _("The host “%(host)s” could not be resolved.") % {"host": host}, field="url"
         ) from exc

@@ -1,0 +1,68 @@
+"""A site's status from outside: mark it down (or drill) when a disaster takes it out."""
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Path, Query, Router, Schema
+
+from azukari.api.auth import scoped
+from azukari.api.errors import responses
+from azukari.core.errors import PermissionRefused
+from azukari.org.failover import site_by_code, site_down, site_mark_down
+
+SITES_MANAGE = "sites:manage"
+
+router = Router(tags=["Sites and routing"])
+
+
+class SiteDownQuery(Schema):
+    drill: bool = Field(False, description="Only report what would move; change nothing.")
+
+
+class SiteDownOut(Schema):
+    site: str
+    status: str
+    drill: bool
+    outage: int | None = None
+    cases_to_move: int
+    callbacks_to_move: int
+    stranded: dict[str, int] = {}
+    to_teams: dict[str, int] = {}
+
+
+def _center_token(request: HttpRequest) -> None:
+    """A site's status concerns every client it serves: only a center token may change it."""
+    if getattr(request.auth, "client_id", None) is not None:
+        raise PermissionRefused(_("Only a center integration can change a site's status."))
+
+
+@router.post(
+    "/sites/{code}/down",
+    response=responses({200: SiteDownOut, 202: SiteDownOut}),
+    auth=scoped(SITES_MANAGE),
+    operation_id="site_down",
+    summary="Mark a site down; its open azukari and callbacks move to operating sites",
+)
+def mark_down(
+    request: HttpRequest,
+    code: str = Path(..., max_length=32, pattern=r"^[-a-zA-Z0-9_]+$"),
+    params: Query[SiteDownQuery] = None,
+):
+    _center_token(request)
+    site = site_by_code(code)
+    drill = bool(params and params.drill)
+    # The drill plans the moves the worker would make; the real run shows what is queued.
+    plan = site_down(site=site, actor=None, drill=True)
+    body = {
+        "site": site.code,
+        "status": site.status,
+        "drill": drill,
+        "cases_to_move": plan.cases_moved,
+        "callbacks_to_move": plan.callbacks_moved,
+        "stranded": dict(plan.stranded),
+        "to_teams": dict(plan.to_teams),
+    }
+    if drill:
+        return 200, body
+    outage = site_mark_down(site=site, actor=None, note=f"API: {request.auth}")
+    site.refresh_from_db()
+    return 202, {**body, "status": site.status, "outage": outage.pk}
