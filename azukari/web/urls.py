@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 
 from azukari.web import views
+from azukari.web.pages import backlog, callbacks, desk, floor, notices, portal
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,4 +13,26 @@ urlpatterns = [
     path("staff/agreements/", views.agreement_register_view, name="agreement-register"),
     path("account/2fa/", views.two_factor, name="two-factor"),
     path("language/", views.language_set, name="language-set"),
+    path("backlog/", backlog.backlog, name="backlog"),
+    path("backlog/list/<slug:kind>/", backlog.backlog_list, name="backlog-list"),
+    path("floor/", floor.floor, name="floor"),
+    path("floor/contacts/<int:contact_id>/join/", floor.contact_join, name="floor-contact-join"),
+    path(
+        "floor/contacts/<int:contact_id>/take-over/",
+        floor.contact_take_over,
+        name="floor-contact-take-over",
+    ),
+    path("floor/contacts/<int:contact_id>/end/", floor.call_end, name="floor-call-end"),
+    path("notices/", notices.notices, name="notices"),
+    path("notices/<int:notice_id>/", notices.notice, name="notice"),
+    path("notices/<int:notice_id>/read/", notices.notice_read, name="notice-read"),
+    path("portal/inquiries/", portal.portal_inquiries, name="portal-inquiries"),
+    path("portal/inquiries/<int:inquiry_id>/", portal.portal_inquiry, name="portal-inquiry"),
+    path("desk/", desk.desk, name="desk"),
+    path("desk/customers/<int:customer_id>/", desk.pop, name="desk-pop"),
+    path("desk/cases/<int:case_id>/", desk.case_page, name="desk-case"),
+    path("callbacks/", callbacks.callback_list, name="callbacks"),
+    path("callbacks/<int:callback_id>/", callbacks.callback_brief, name="callback-brief"),
+    # The cancellation desk the operator desk links to (terms, options, decisions).
+    path("", include("azukari.subscriptions.urls")),
 ]
