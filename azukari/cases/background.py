@@ -66,3 +66,30 @@ def worker_probe(key: str, work_ms: int = 0) -> bool:
 
     ran, _result = run_once(f"probe:{key}", effect)
     return ran
+
+
+def probe_enqueue(run: str, count: int, work_ms: int = 0) -> None:
+    """Queues `count` probes in one INSERT: the same packages `async_task` builds, so the
+    workers see ordinary tasks, without paying one round trip per task to queue them."""
+    from django_q.conf import Conf
+    from django_q.humanhash import uuid
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    now = timezone.now()
+    rows = []
+    for n in range(count):
+        name, task_id = uuid()
+        package = {
+            "id": task_id,
+            "name": name,
+            "func": "azukari.cases.background.worker_probe",
+            "args": (f"{run}:{n}", work_ms),
+            "kwargs": {},
+            "group": f"probe-{run}",
+            "save": False,
+            "ack_failure": Conf.ACK_FAILURES,
+            "started": now,
+        }
+        rows.append(OrmQ(key=Conf.CLUSTER_NAME, payload=SignedPackage.dumps(package), lock=now))
+    OrmQ.objects.bulk_create(rows, batch_size=2000)

@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from azukari.api.auth import scoped
 from azukari.api.errors import responses
@@ -62,7 +62,7 @@ def mark_down(
         "to_teams": dict(plan.to_teams),
     }
     if drill:
-        return 200, body
+        return Status(200, body)
     outage = site_mark_down(site=site, actor=None, note=f"API: {request.auth}")
     site.refresh_from_db()
-    return 202, {**body, "status": site.status, "outage": outage.pk}
+    return Status(202, {**body, "status": site.status, "outage": outage.pk})
