@@ -135,12 +135,14 @@ def bench_database(requests: int, rulings: int) -> None:
     for _ in range(requests):
         subscription = story_subscription(coffee, started_on=started)
         case = cancellation_call(actor=operator, subscription=subscription)
-        start = time.perf_counter()
-        made.append(cancellation_request_record(actor=operator, case=case))
-        durations.append(time.perf_counter() - start)
+        with CaptureQueriesContext(connection) as recorded:
+            start = time.perf_counter()
+            made.append(cancellation_request_record(actor=operator, case=case))
+            durations.append(time.perf_counter() - start)
     print(
         f"record request ({connection.vendor}): {requests} requests, median "
-        f"{statistics.median(durations) * 1000:.1f} ms, max {max(durations) * 1000:.1f} ms"
+        f"{statistics.median(durations) * 1000:.1f} ms, max {max(durations) * 1000:.1f} ms, "
+        f"{len(recorded)} queries each"
     )
     desk_times = []
     for request in made[:50]:
