@@ -1,0 +1,113 @@
+"""Turning what a client's file says into our values, one cell at a time.
+
+Each cleaner returns the value or raises DomainError; the importer names the row and column.
+Names keep their characters (①, ㈱, 髙 and 﨑 survive); only half-width katakana is widened
+and full-width digits are narrowed, which is how the same customer is typed two ways.
+"""
+
+import datetime as dt
+import re
+import unicodedata
+
+import jaconv
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+
+from azukari.core.errors import DomainError
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "y", "はい", "可", "○", "〇", "有"})
+FALSE_WORDS = frozenset({"", "0", "false", "no", "n", "いいえ", "不可", "×", "無"})
+POSTCODE = re.compile(r"^(\d{3})-?(\d{4})$")
+
+
+def text(value: str, *, max_length: int) -> str:
+    """Names and addresses: half-width katakana → full width, full-width digits → ASCII."""
+    value = jaconv.h2z(value, kana=True, ascii=False, digit=False)
+    value = jaconv.z2h(value, kana=False, ascii=False, digit=True).strip()
+    if len(value) > max_length:
+        raise DomainError(
+            _("At most %(n)s characters (this has %(len)s).") % {"n": max_length, "len": len(value)}
+        )
+    return value
+
+
+def kana(value: str, *, max_length: int) -> str:
+    """A reading: half-width katakana widened, full-width spaces folded."""
+    return text(value.replace("\u3000", " "), max_length=max_length)
+
+
+def code(value: str, *, max_length: int) -> str:
+    """Ids, codes and addresses of ASCII nature: NFKC folds full-width letters and digits."""
+    value = unicodedata.normalize("NFKC", value).strip()
+    if len(value) > max_length:
+        raise DomainError(
+            _("At most %(n)s characters (this has %(len)s).") % {"n": max_length, "len": len(value)}
+        )
+    return value
+
+
+def postcode(value: str) -> str:
+    value = code(value, max_length=20).replace("〒", "").replace(" ", "")
+    if not value:
+        return ""
+    match = POSTCODE.match(value.replace("ー", "-").replace("−", "-"))
+    if not match:
+        raise DomainError(_("A postcode has seven digits, like 150-0001."))
+    return f"{match[1]}-{match[2]}"
+
+
+def email(value: str) -> str:
+    value = code(value, max_length=254)
+    if value:
+        try:
+            validate_email(value)
+        except ValidationError as exc:
+            raise DomainError(_("Enter a valid e-mail address.")) from exc
+    return value
+
+
+def boolean(value: str) -> bool:
+    folded = unicodedata.normalize("NFKC", value).strip().lower()
+    if folded in TRUE_WORDS:
+        return True
+    if folded in FALSE_WORDS:
+        return False
+    raise DomainError(_("Write 1 or 0 (yes or no)."))
+
+
+def time_of_day(value: str) -> dt.time | None:
+    folded = unicodedata.normalize("NFKC", value).strip().replace("時", ":").rstrip(":")
+    if not folded:
+        return None
+    try:
+        if ":" not in folded:
+            return dt.time(int(folded))
+        return dt.time.fromisoformat(folded if len(folded.split(":")[0]) == 2 else "0" + folded)
+    except ValueError as exc:
+        raise DomainError(_("A time of day, like 09:30.")) from exc
+
+
+def date(value: str) -> dt.date | None:
+    folded = unicodedata.normalize("NFKC", value).strip()
+    if not folded:
+        return None
+    folded = folded.replace("/", "-").replace(".", "-").split("T")[0].split(" ")[0]
+    for char in ("年", "月"):
+        folded = folded.replace(char, "-")
+    folded = folded.rstrip("日")
+    try:
+        year, month, day = (int(p) for p in folded.split("-"))
+        return dt.date(year, month, day)
+    except ValueError as exc:
+        raise DomainError(_("A date, like 2026-04-01 or 2026/4/1.")) from exc
+
+
+def integer(value: str) -> int | None:
+    folded = unicodedata.normalize("NFKC", value).strip().replace(",", "")
+    if not folded:
+        return None
+    try:
+        return int(folded)
+    except ValueError as exc:
+        raise DomainError(_("A whole number.")) from exc

@@ -1,0 +1,366 @@
+"""Imports of a client's files: every row checked, then all of the file written, or none of it.
+
+`import_run` is deliberately not one transaction: see `customer_import` for why the rows are
+staged and switched in. Subscriptions and deliveries are smaller files whose rules live in the
+sync services; they run through those services inside one transaction that is rolled back as a
+whole when any row is refused.
+"""
+
+import datetime as dt
+import time
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from azukari.core.errors import DomainError, NotVisible, PermissionRefused
+from azukari.dataio import customer_import
+from azukari.dataio.models import ColumnMapping, ImportBatch, ImportKind, ImportStatus
+from azukari.dataio.readers import encoding_named, open_sheet
+from azukari.dataio.rows import ROW_KINDS
+from azukari.org.models import Client, Role, User
+
+ERROR_LIMIT = 1000
+TICK_ROWS = 2000
+IMPORT_ROLES = frozenset({Role.MANAGER, Role.ADMIN, Role.DESK})
+
+# Headers understood without a saved mapping: our field names and the usual Japanese ones.
+DEFAULT_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
+    ImportKind.CUSTOMERS: {
+        "customer_number": ("顧客番号", "会員番号", "お客様番号"),
+        "family_name": ("姓", "氏名（姓）"),
+        "given_name": ("名", "氏名（名）"),
+        "family_name_kana": ("セイ", "姓カナ", "姓（カナ）", "フリガナ（姓）"),
+        "given_name_kana": ("メイ", "名カナ", "名（カナ）", "フリガナ（名）"),
+        "postcode": ("郵便番号",),
+        "address": ("住所",),
+        "email": ("メールアドレス", "メール"),
+        "phone": ("電話番号", "電話番号1", "携帯電話"),
+        "phone2": ("電話番号2",),
+        "phone3": ("電話番号3",),
+        "quiet_from": ("架電不可開始",),
+        "quiet_until": ("架電不可終了",),
+        "holidays_ok": ("祝日架電可",),
+    },
+    ImportKind.SUBSCRIPTIONS: {
+        "external_id": ("契約番号", "定期番号"),
+        "customer_number": ("顧客番号", "会員番号"),
+        "plan_code": ("プランコード", "コース"),
+        "started_on": ("開始日", "契約日"),
+        "status": ("状態",),
+        "cancelled_on": ("解約日",),
+        "terms_version": ("規約版",),
+    },
+    ImportKind.DELIVERIES: {
+        "external_id": ("配送番号", "出荷番号"),
+        "subscription_external_id": ("契約番号", "定期番号"),
+        "sequence": ("回数", "配送回"),
+        "scheduled_on": ("予定日", "配送予定日"),
+        "status": ("状態",),
+        "shipped_on": ("出荷日",),
+        "chargeable": ("請求対象",),
+    },
+}
+REQUIRED_COLUMNS = {
+    ImportKind.CUSTOMERS: ("customer_number", "family_name"),
+    ImportKind.SUBSCRIPTIONS: ("external_id", "customer_number", "plan_code", "started_on"),
+    ImportKind.DELIVERIES: ("external_id", "subscription_external_id", "sequence", "scheduled_on"),
+}
+
+
+def _fold(header: str) -> str:
+    return unicodedata.normalize("NFKC", header).strip().lower()
+
+
+def _check_actor(actor: User | None, client: Client) -> None:
+    """None is the command line, run by whoever runs the server; people need a role."""
+    if actor is None:
+        return
+    if client.pk not in actor.visible_client_ids():
+        raise NotVisible(field="client")
+    if actor.role not in IMPORT_ROLES:
+        raise PermissionRefused(_("Only the azukari desk and managers import files."))
+
+
+@transaction.atomic
+def column_mapping_save(
+    *, actor: User | None, client: Client, kind: str, columns: dict[str, str]
+) -> ColumnMapping:
+    """Saves how this client's files name our fields, for every later import of this kind."""
+    _check_actor(actor, client)
+    if kind not in ImportKind.values:
+        raise DomainError(_("Unknown kind of import."), field="kind")
+    known = set(DEFAULT_HEADERS[kind])
+    for header, field in columns.items():
+        if field not in known:
+            raise DomainError(
+                _("“%(field)s” is not a field of this import.") % {"field": field},
+                field=f"columns.{header}",
+            )
+    mapping, _created = ColumnMapping.objects.update_or_create(
+        client=client, kind=kind, defaults={"columns": {k.strip(): v for k, v in columns.items()}}
+    )
+    return mapping
+
+
+def columns_for(*, client_id: int, kind: str, header: list[str]) -> dict[int, str]:
+    """Which column holds which field: the client's saved mapping first, then the defaults."""
+    saved = ColumnMapping.objects.filter(client_id=client_id, kind=kind).first()
+    by_header = {_fold(k): v for k, v in (saved.columns if saved else {}).items()}
+    for field, aliases in DEFAULT_HEADERS[kind].items():
+        for alias in (field, *aliases):
+            by_header.setdefault(_fold(alias), field)
+    found: dict[int, str] = {}
+    for index, name in enumerate(header):
+        field = by_header.get(_fold(name))
+        if field and field not in found.values():
+            found[index] = field
+    return found
+
+
+@transaction.atomic
+def import_start(
+    *,
+    actor: User | None,
+    client: Client,
+    kind: str,
+    path: Path,
+    filename: str = "",
+    encoding: str = "",
+) -> ImportBatch:
+    """Records an import to run; the rows are read by `import_run` (here or in the worker)."""
+    _check_actor(actor, client)
+    if kind not in ImportKind.values:
+        raise DomainError(_("Unknown kind of import."), field="kind")
+    if encoding:
+        encoding_named(encoding)
+    path = Path(path)
+    if not path.is_file():
+        raise DomainError(_("No such file."), field="file")
+    return ImportBatch.objects.create(
+        client=client,
+        kind=kind,
+        filename=filename or path.name,
+        stored_path=str(path),
+        encoding=encoding,
+        created_by=actor,
+        bytes_total=path.stat().st_size,
+    )
+
+
+class _Errors:
+    """All errors counted; the first ERROR_LIMIT kept with messages in English and Japanese."""
+
+    def __init__(self, batch: ImportBatch, header: list[str], columns: dict[int, str]) -> None:
+        self.batch = batch
+        self.header_of = {field: header[i] for i, field in columns.items()}
+
+    def add(self, row: int, field: str, value: str, en: str, ja: str) -> None:
+        self.batch.error_count += 1
+        if len(self.batch.errors) < ERROR_LIMIT:
+            self.batch.errors.append(
+                {
+                    "row": row,
+                    "column": self.header_of.get(field, field),
+                    "field": field,
+                    "value": value[:100],
+                    "message": {"en": en, "ja": ja},
+                }
+            )
+
+
+def _both(fn: Callable[[], str]) -> tuple[str, str]:
+    with translation.override("en"):
+        en = str(fn())
+    with translation.override("ja"):
+        ja = str(fn())
+    return en, ja
+
+
+def import_run(
+    *, batch: ImportBatch, progress: Callable[[ImportBatch], None] | None = None
+) -> ImportBatch:
+    """Reads, checks and writes one file; the batch says what happened, row by row."""
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.RUNNING, heartbeat_at=timezone.now()
+    )
+    batch.status = ImportStatus.RUNNING
+    try:
+        if batch.kind == ImportKind.CUSTOMERS:
+            _run_customers(batch, progress)
+        else:
+            _run_with_services(batch, progress)
+    except DomainError as exc:
+        refusal = exc
+        en, ja = _both(lambda: refusal.message)
+        _Errors(batch, [], {}).add(0, refusal.field or "file", "", en, ja)
+        _finish(batch, ImportStatus.FAILED)
+    except BaseException:
+        _finish(batch, ImportStatus.FAILED)
+        raise
+    finally:
+        customer_import.staged_discard(batch.pk)
+    return batch
+
+
+def _finish(batch: ImportBatch, status: str) -> None:
+    batch.status = status
+    batch.finished_at = timezone.now()
+    batch.save()
+
+
+def _tick(batch: ImportBatch, sheet, rows: int, progress) -> None:
+    batch.rows_seen = rows
+    batch.bytes_done = min(sheet.position(), batch.bytes_total)
+    batch.heartbeat_at = timezone.now()
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        rows_seen=batch.rows_seen, bytes_done=batch.bytes_done, heartbeat_at=batch.heartbeat_at
+    )
+    if progress:
+        progress(batch)
+
+
+def _open(batch: ImportBatch):
+    sheet = open_sheet(Path(batch.stored_path), encoding=batch.encoding or None)
+    if batch.encoding != sheet.encoding:
+        batch.encoding = sheet.encoding
+        ImportBatch.objects.filter(pk=batch.pk).update(encoding=sheet.encoding)
+    columns = columns_for(client_id=batch.client_id, kind=batch.kind, header=sheet.header)
+    errors = _Errors(batch, sheet.header, columns)
+    for field in REQUIRED_COLUMNS[batch.kind]:
+        if field not in columns.values():
+            en, ja = _both(lambda f=field: _("This column is missing (%(field)s).") % {"field": f})
+            errors.add(1, field, "", en, ja)
+    return sheet, columns, errors
+
+
+def _cells(record: list[str], columns: dict[int, str]) -> dict[str, str]:
+    return {field: (record[i] if i < len(record) else "") for i, field in columns.items()}
+
+
+def _run_customers(batch: ImportBatch, progress) -> None:
+    sheet, columns, errors = _open(batch)
+    stager = customer_import.CustomerStager(batch, columns.values())
+    rows = 0
+    with translation.override("en"):
+        for number, record in sheet.rows:
+            rows += 1
+            cells = _cells(record, columns)
+            values, problems = customer_import.clean_row(cells)
+            if problems:
+                with translation.override("ja"):
+                    _v, problems_ja = customer_import.clean_row(cells)
+                ja = dict(problems_ja)
+                for field, message in problems:
+                    errors.add(number, field, cells.get(field, ""), message, ja.get(field, message))
+            elif not batch.error_count:
+                stager.add(number, values)
+            if rows % TICK_ROWS == 0:
+                _tick(batch, sheet, rows, progress)
+    if not batch.error_count:
+        stager.flush()
+        for customer_number, first, again in customer_import.customer_number_repeats(
+            batch, ERROR_LIMIT
+        ):
+            en, ja = _both(
+                lambda f=first: _("This customer number is also in row %(row)s.") % {"row": f}
+            )
+            errors.add(again, "customer_number", customer_number, en, ja)
+    _tick(batch, sheet, rows, progress)
+    if batch.error_count:
+        batch.created = batch.updated = batch.unchanged = 0
+        _finish(batch, ImportStatus.FAILED)
+        return
+    started = time.perf_counter()
+    with transaction.atomic():
+        created, _updated = customer_import.customers_switch_in(batch)
+        if created != batch.created:
+            raise DomainError(
+                _("Some of these customers were created meanwhile; import the file again."),
+                field="file",
+                code="conflict",
+            )
+        batch.switch_seconds = time.perf_counter() - started
+        _finish(batch, ImportStatus.DONE)
+
+
+def _run_with_services(batch: ImportBatch, progress) -> None:
+    sheet, columns, errors = _open(batch)
+    if batch.error_count:
+        _finish(batch, ImportStatus.FAILED)
+        return
+    kind = ROW_KINDS[batch.kind]
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    rows = 0
+    started = time.perf_counter()
+    client = Client.objects.get(pk=batch.client_id)
+    with transaction.atomic():
+        with translation.override("en"):
+            for number, record in sheet.rows:
+                rows += 1
+                cells = _cells(record, columns)
+                outcome = kind.apply(client, cells)
+                if isinstance(outcome, str):
+                    counts[outcome] += 1
+                else:
+                    with translation.override("ja"):
+                        again = kind.apply(client, cells)
+                    ja = {} if isinstance(again, str) else dict(again)
+                    for field, message in outcome:
+                        errors.add(
+                            number, field, cells.get(field, ""), message, ja.get(field, message)
+                        )
+                if rows % TICK_ROWS == 0:
+                    batch.rows_seen = rows
+                    batch.bytes_done = min(sheet.position(), batch.bytes_total)
+                    if progress:
+                        progress(batch)
+        batch.rows_seen = rows
+        batch.bytes_done = batch.bytes_total
+        if batch.error_count:
+            transaction.set_rollback(True)
+        else:
+            batch.created, batch.updated, batch.unchanged = (
+                counts["created"],
+                counts["updated"],
+                counts["unchanged"],
+            )
+            batch.switch_seconds = time.perf_counter() - started
+            _finish(batch, ImportStatus.DONE)
+    if batch.error_count:
+        _finish(batch, ImportStatus.FAILED)
+    if progress:
+        progress(batch)
+
+
+def import_journal_sweep(*, stale_after: dt.timedelta = dt.timedelta(minutes=15)) -> int:
+    """Marks imports that stopped making progress (a killed process) abandoned and drops
+    their staged rows. The live tables never held any of their rows."""
+    cutoff = timezone.now() - stale_after
+    stale = list(
+        ImportBatch.objects.filter(
+            status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.SWITCHING],
+            heartbeat_at__lt=cutoff,
+        ).values_list("pk", flat=True)
+    )
+    for batch_id in stale:
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportStatus.ABANDONED, finished_at=timezone.now()
+        )
+        customer_import.staged_discard(batch_id)
+    return len(stale)
+
+
+def import_summary(batch: ImportBatch) -> dict[str, Any]:
+    return {
+        "status": batch.status,
+        "rows": batch.rows_seen,
+        "created": batch.created,
+        "updated": batch.updated,
+        "unchanged": batch.unchanged,
+        "errors": batch.error_count,
+    }
