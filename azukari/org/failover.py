@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from azukari.cases.models import AZUKARI_STATES, Callback, CallbackStatus, Case
+from azukari.cases.models import AZUKARI_STATES, Callback, CallbackStatus, Case, CaseEvent
 from azukari.cases.services import case_event_write
 from azukari.core.errors import DomainError, IllegalTransition, NotVisible, PermissionRefused
 from azukari.org.models import (
@@ -326,23 +326,31 @@ def _apply_moves(
     )
     AssignmentMove.objects.bulk_create(records, batch_size=1000)
     note = _t("Moved from %(site)s: the site is down.") % {"site": outage.site.name}
-    for m in moves:
-        case_event_write(
-            Case(pk=m.case_id, client_id=m.client_id),
-            actor=actor,
-            kind=MOVE_EVENT,
-            at=now,
-            note=note,
-            data={
-                "outage": outage.pk,
-                "what": m.kind,
-                "callback": m.callback_id,
-                "from_team": m.from_team_id,
-                "to_team": m.to_team_id,
-                "from_assignee": m.from_assignee_id,
-                "to_assignee": m.to_assignee_id,
-            },
-        )
+    # The same rows `case_event_write` writes, in one INSERT per batch: at 100,000 moves
+    # one INSERT each is most of the failover time.
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                client_id=m.client_id,
+                case_id=m.case_id,
+                at=now,
+                actor=actor,
+                kind=MOVE_EVENT,
+                note=note,
+                data={
+                    "outage": outage.pk,
+                    "what": m.kind,
+                    "callback": m.callback_id,
+                    "from_team": m.from_team_id,
+                    "to_team": m.to_team_id,
+                    "from_assignee": m.from_assignee_id,
+                    "to_assignee": m.to_assignee_id,
+                },
+            )
+            for m in moves
+        ],
+        batch_size=1000,
+    )
     return followers
 
 

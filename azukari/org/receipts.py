@@ -19,24 +19,25 @@ from azukari.org.models import TaskReceipt
 def run_once(key: str, effect: Callable[[], dict[str, Any] | None]) -> tuple[bool, dict]:
     """Runs `effect` unless a receipt for `key` exists; returns (ran, result).
 
-    `effect` runs inside the transaction that writes the receipt, so both commit or neither.
+    The effect and its receipt commit together or not at all. A run that finds the receipt
+    rolls its effect back when the receipt's unique key refuses it (if both run at the same
+    moment, the second waits for the first's commit first). So `effect` must only
+    write to the database (mail and webhooks go through their own idempotent paths).
     """
     try:
         with transaction.atomic():
-            receipt = TaskReceipt.objects.create(key=key, done_at=timezone.now())
             result = effect() or {}
-            if result:
-                TaskReceipt.objects.filter(pk=receipt.pk).update(result=result)
+            TaskReceipt.objects.create(key=key, done_at=timezone.now(), result=result)
             return True, result
     except IntegrityError:
-        # An earlier delivery of this task already did it (the unique index made this run
-        # wait for that commit); count this run. A conflict inside the effect itself is not
-        # ours to swallow.
-        counted = TaskReceipt.objects.filter(key=key).update(duplicate_runs=F("duplicate_runs") + 1)
-        if not counted:
-            raise
-        receipt = TaskReceipt.objects.get(key=key)
-        return False, receipt.result
+        if not TaskReceipt.objects.filter(key=key).exists():
+            raise  # a conflict inside the effect itself is not ours to swallow
+        return False, _count_duplicate(key)
+
+
+def _count_duplicate(key: str) -> dict:
+    TaskReceipt.objects.filter(key=key).update(duplicate_runs=F("duplicate_runs") + 1)
+    return TaskReceipt.objects.filter(key=key).values_list("result", flat=True).first() or {}
 
 
 def duplicate_runs(prefix: str = "") -> int:

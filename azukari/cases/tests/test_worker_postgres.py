@@ -109,7 +109,7 @@ def test_two_workers_drain_10000_tasks_each_effect_exactly_once(record_property)
     started = time.monotonic()
     workers = [start_worker(), start_worker()]
     try:
-        done = wait_for(lambda: receipts(run) >= 10_000, seconds=300, procs=workers)
+        done = wait_for(lambda: receipts(run) >= 10_000, seconds=600, procs=workers)
         elapsed = time.monotonic() - started
     finally:
         for proc in workers:
