@@ -64,7 +64,7 @@ def callbacks_due(*, viewer, now: dt.datetime, site_id: int | None = None):
         .filter(status__in=OPEN_STATUSES)
         .filter(Q(status=CallbackStatus.TO_SCHEDULE) | Q(scheduled_for__lte=end_of_day))
         .annotate(due=Coalesce("scheduled_for", "promised_for", "created_at"))
-        .select_related("case", "customer", "client", "team__site", "assignee")
+        .select_related("case__site", "customer", "client", "team__site", "assignee")
     )
     if site_id:
         qs = qs.filter(Q(team__site_id=site_id) | Q(team__isnull=True, case__site_id=site_id))
@@ -223,8 +223,13 @@ def callback_brief(request: HttpRequest, callback_id: int) -> HttpResponse:
     except NotVisible as exc:
         raise Http404 from exc
     callback = brief["callback"]
+    is_open = callback.status in OPEN_STATUSES
+    proposals = callback_proposals(callback=callback, now=timezone.now()) if is_open else []
     action = request.POST.get("action") if request.method == "POST" else None
-    schedule_form = ScheduleForm(request.POST if action == "schedule" else None)
+    schedule_form = ScheduleForm(
+        request.POST if action == "schedule" else None,
+        initial={"at": timezone.localtime(proposals[0]) if proposals else None},
+    )
     attempt_form = AttemptForm(request.POST if action == "attempt" else None)
     form = {"schedule": schedule_form, "attempt": attempt_form}.get(action or "")
     if form is not None and form.is_valid():
@@ -262,16 +267,13 @@ def callback_brief(request: HttpRequest, callback_id: int) -> HttpResponse:
         object_type="callback",
         object_ref=str(callback.pk),
     )
-    is_open = callback.status in OPEN_STATUSES
     return render(
         request,
         "web/callbacks/brief.html",
         {
             **brief,
             "is_open": is_open,
-            "proposals": callback_proposals(callback=callback, now=timezone.now())
-            if is_open
-            else [],
+            "proposals": proposals,
             "schedule_form": schedule_form,
             "attempt_form": attempt_form,
         },

@@ -86,7 +86,12 @@ class SearchForm(forms.Form):
 class ContactForm(forms.Form):
     """What the operator records about the call, and the case it opens if any."""
 
-    caller_relation = forms.ChoiceField(label=_("Who called"), choices=CallerRelation.choices)
+    # The first thing asked once the customer pops, so the keyboard starts here.
+    caller_relation = forms.ChoiceField(
+        label=_("Who called"),
+        choices=CallerRelation.choices,
+        widget=forms.Select(attrs={"autofocus": True}),
+    )
     identity_check = forms.ChoiceField(
         label=_("Identity check (本人確認)"), choices=IdentityCheck.choices
     )

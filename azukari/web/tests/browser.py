@@ -1,0 +1,85 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright against pytest-django's live server.
+
+Import the fixtures from a test module (`from azukari.web.tests.browser import page, ...`).
+Tests using them are marked `browser` and skipped, with the reason, where Chromium or
+Playwright is missing.
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# A 1366×768 screen: what the floor has on every desk.
+VIEWPORT = {"width": 1366, "height": 768}
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "screenshots"
+PASSWORD = "pass-word-123"  # the factories' password
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator:
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed (pip install playwright)"
+    )
+    # Playwright's sync API runs an event loop in this thread; the test's own database
+    # calls are still synchronous, so Django's async guard does not apply to them.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium, live_server) -> Iterator:
+    """A fresh browser context (no cookies) on the live server, at desk size."""
+    context = chromium.new_context(viewport=VIEWPORT, base_url=live_server.url, locale="ja-JP")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shots() -> "Screenshots":
+    SCREENSHOTS.mkdir(exist_ok=True)
+    return Screenshots(SCREENSHOTS)
+
+
+class Screenshots:
+    """Saves each page of a walk as screenshots/<walk>-<nn>-<name>.png."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def take(self, page, walk: str, step: int, name: str) -> Path:
+        path = self.folder / f"{walk}-{step:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def log_in(page, username: str, password: str = PASSWORD) -> None:
+    """Through the real log-in form, as a person would."""
+    page.goto("/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+
+
+def log_out(page) -> None:
+    page.context.clear_cookies()
