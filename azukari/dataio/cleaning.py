@@ -19,12 +19,15 @@ from azukari.core.errors import DomainError
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "はい", "可", "○", "〇", "有"})
 FALSE_WORDS = frozenset({"", "0", "false", "no", "n", "いいえ", "不可", "×", "無"})
 POSTCODE = re.compile(r"^(\d{3})-?(\d{4})$")
+HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def text(value: str, *, max_length: int) -> str:
     """Names and addresses: half-width katakana → full width, full-width digits → ASCII."""
-    value = jaconv.h2z(value, kana=True, ascii=False, digit=False)
-    value = jaconv.z2h(value, kana=False, ascii=False, digit=True).strip()
+    if HALF_WIDTH_KANA.search(value):
+        value = jaconv.h2z(value, kana=True, ascii=False, digit=False)
+    value = value.translate(FULL_WIDTH_DIGITS).strip()
     if len(value) > max_length:
         raise DomainError(
             _("At most %(n)s characters (this has %(len)s).") % {"n": max_length, "len": len(value)}
