@@ -82,6 +82,10 @@ class GroundTrend:
     result: TrendResult
     by_contacts: tuple[RateRow, ...]
 
+    @property
+    def ground_label(self) -> str:
+        return ground_name(self.ground)
+
 
 @dataclass(frozen=True)
 class ConsistencyReport:

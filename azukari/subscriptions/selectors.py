@@ -22,6 +22,7 @@ from azukari.subscriptions.models import (
 )
 from azukari.subscriptions.policy import (
     EXCEPTION_PREFIX,
+    ApprovalLevel,
     Assessment,
     BuiltinGround,
     DeliveryFact,
@@ -151,6 +152,18 @@ class DeskOption:
     deliveries_to_ship: int
     approval_level: str
     explanation: str
+
+    @property
+    def approval_label(self) -> str:
+        return str(ApprovalLevel(self.approval_level).label)
+
+    @property
+    def is_exception(self) -> bool:
+        return self.code.startswith(EXCEPTION_PREFIX)
+
+    @property
+    def ground(self) -> str:
+        return self.code.removeprefix(EXCEPTION_PREFIX) if self.is_exception else ""
 
 
 @dataclass(frozen=True)

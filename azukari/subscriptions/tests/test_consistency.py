@@ -143,6 +143,16 @@ def test_report_over_the_database_flags_only_the_squeaky_ground_and_exports_csv(
     )  # fmt: skip
     assert out.getvalue() == csv_text
 
+    out = io.StringIO()
+    call_command(
+        "policy", "report", "--client", "coffee", "--from", "2026-06-01", "--to", "2026-12-31",
+        stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert "significance level 0.05" in text
+    assert "Financial hardship: Grant rate rises with contacts (z=" in text
+    assert "Moving abroad: Not enough data" in text
+
     # Another client's staff see none of it.
     other = consistency_report(
         viewer=cast.outsider,
@@ -229,3 +239,12 @@ def test_time_to_decision_and_overdue_requests(cast, recorded, first_call):
         6.5,
         13,
     )
+    out = io.StringIO()
+    call_command(
+        "policy", "timing", "--client", "coffee", "--from", "2026-10-01", "--to", "2026-10-31",
+        "--csv", stdout=out,
+    )  # fmt: skip
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("request,case,first_requested_on")
+    assert f"{recorded.pk},{recorded.case_id},2026-10-20," in lines[1]
+    assert lines[1].endswith(",13,0,10,1")

@@ -142,7 +142,7 @@ def test_commitment_met_means_cancel_now_at_no_cost(t, p, situation):
 
 @settings(max_examples=300)
 @given(terms(), policies(), situations())
-def test_cost_never_negative_nor_above_unrecovered_subsidy_nor_the_terms(t, p, situation):
+def test_no_option_costs_more_than_the_subsidy_or_the_terms_allow(t, p, situation):
     state, first, _today = situation
     made = _made(state, first)
     required = min(t.min_deliveries, p.min_deliveries)
@@ -154,6 +154,9 @@ def test_cost_never_negative_nor_above_unrecovered_subsidy_nor_the_terms(t, p, s
         assert 0 <= option.cost_yen <= unrecovered
         assert option.cost_yen <= _terms_allow(t, made)
         assert option.deliveries_to_ship <= max(0, t.min_deliveries - made)
+        if not option.deliveries_to_ship:
+            # Never a longer notice than the terms stated.
+            assert option.effective_on <= first + dt.timedelta(days=t.notice_days)
 
 
 @settings(max_examples=300)
