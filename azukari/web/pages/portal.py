@@ -160,9 +160,12 @@ def portal_inquiry(request: HttpRequest, inquiry_id: int) -> HttpResponse:
         "customer": customer,
         "phones": [mask_phone(p.number) for p in customer.phones.all()],
         "exception": exception,
-        "precedents": (
-            exception_precedents(viewer=request.user, exception=exception) if exception else []
-        ),
+        "precedents": [
+            (p, ExceptionOutcome(p.outcome).label if p.outcome in ExceptionOutcome.values else "")
+            for p in (
+                exception_precedents(viewer=request.user, exception=exception) if exception else []
+            )
+        ],
         "form": form,
         "is_open": inquiry.status == InquiryStatus.OPEN,
         "answer_label": next(
