@@ -141,6 +141,8 @@ class ExceptionRequest(ClientOwned):
         related_name="+",
         verbose_name=_("policy version"),
     )
+    terms_version = models.CharField(_("terms version"), max_length=32, blank=True)
+    terms_snapshot = models.JSONField(_("terms shown at sign-up"), default=dict, blank=True)
     inquiry = models.ForeignKey(
         "cases.Inquiry",
         on_delete=models.PROTECT,

@@ -615,6 +615,8 @@ def cancellation_exception_ask(
         reason=reason,
         deliveries_made=assessment.facts.deliveries_made,
         policy_version=request.policy_version,
+        terms_version=request.subscription.terms_version,
+        terms_snapshot=request.subscription.terms_snapshot,
     )
     CancellationRequest.objects.filter(pk=request.pk).update(
         status=CancellationStatus.AWAITING_APPROVAL

@@ -190,6 +190,8 @@ def test_sv_ground_needs_an_sv(cast, request_):
     assert exception.outcome == ExceptionOutcome.GRANTED
     assert exception.approver == cast.sv
     assert exception.deliveries_made == 2
+    assert exception.terms_snapshot["text"] == STORY_TERMS_TEXT
+    assert exception.policy_version == request_.policy_version
     decision = _reload(request_).decision
     assert (decision.option_code, decision.cost_yen, decision.ground_code) == (
         "exception:defect",
