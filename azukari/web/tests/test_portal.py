@@ -89,21 +89,25 @@ def test_a_bad_answer_keeps_what_was_typed(approver, inquiry):
     assert inquiry.status == InquiryStatus.OPEN
 
 
-def test_an_exception_inquiry_is_ruled_with_precedents_and_needs_a_reason(cast, approver):
-    coffee_policy(cast.coffee)
+def _hardship_asked(cast, reason: str):
     with time_machine.travel(timezone.now(), tick=False):
         subscription = story_subscription(
             cast.coffee, started_on=timezone.localdate() - dt.timedelta(days=50)
         )
         case = cancellation_call(actor=cast.operator, subscription=subscription)
         request_ = cancellation_request_record(actor=cast.operator, case=case)
-        exception = cancellation_exception_ask(
+        return cancellation_exception_ask(
             actor=cast.operator,
             request=request_,
             ground_code="hardship",
-            reason="Lost his job",
+            reason=reason,
             team=cast.sapporo_desk,
         )
+
+
+def test_an_exception_inquiry_is_ruled_with_precedents_and_needs_a_reason(cast, approver):
+    coffee_policy(cast.coffee)
+    exception = _hardship_asked(cast, "Lost his job")
     url = reverse("portal-inquiry", args=[exception.inquiry_id])
     page = approver.get(url)
     assert page.context["exception"].pk == exception.pk
@@ -114,6 +118,14 @@ def test_an_exception_inquiry_is_ruled_with_precedents_and_needs_a_reason(cast, 
     exception.refresh_from_db()
     assert exception.outcome == ExceptionOutcome.GRANTED
     assert exception.approver == cast.approver
+    # The next approver sees this ruling as a precedent for the same ground.
+    second = _hardship_asked(cast, "Hospital bills")
+    page = approver.get(reverse("portal-inquiry", args=[second.inquiry_id]))
+    precedents = page.context["precedents"]
+    assert [(p.exception_id, str(label)) for p, label in precedents] == [
+        (exception.pk, str(ExceptionOutcome.GRANTED.label))
+    ]
+    assert "Hardship shown" in page.content.decode()
 
 
 def test_response_time_figures_are_the_company_s_own(cast, approver, inquiry, tea_inquiry):
