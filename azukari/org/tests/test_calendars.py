@@ -19,6 +19,18 @@ from azukari.testing.factories import UserFactory
 TODAY = dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC)
 
 
+def login_verified(browser, user) -> None:
+    """The admin wants the second factor (TOTP) passed, as any staff page does."""
+    from django.urls import reverse
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    browser.force_login(user)
+    code = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+    assert browser.post(reverse("two-factor"), {"token": code}).status_code == 302
+
+
 @pytest.fixture
 def manager(cast):
     return UserFactory(
@@ -86,7 +98,7 @@ def test_site_hours_are_validated_and_one_working_day_remains(cast, manager):
 
 @time_machine.travel(TODAY, tick=False)
 def test_admin_refuses_a_past_closed_day_with_the_reason(client, cast, manager):
-    client.force_login(manager)
+    login_verified(client, manager)
     url = reverse("admin:org_client_change", args=[cast.coffee.pk])
     page = client.get(url)
     assert page.status_code == 200
@@ -127,7 +139,7 @@ def test_admin_site_actions_drill_down_and_up(
     from azukari.org.tests.builders import open_azukari
 
     ids = open_azukari(client=cast.coffee, team=cast.sapporo_desk, count=4, opened_by=cast.desk)
-    client.force_login(manager)
+    login_verified(client, manager)
     url = reverse("admin:org_site_changelist")
     drill = client.post(
         url, {"action": "mark_down_drill", "_selected_action": [cast.sapporo.pk]}, follow=True
