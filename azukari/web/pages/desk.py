@@ -139,6 +139,7 @@ class VersionedForm(forms.Form):
 
 
 class ResolveForm(VersionedForm):
+    prefix = "resolve"  # two forms on one page: ids and names must not collide
     outcome = forms.CharField(
         label=_("Outcome told to the customer"), widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -146,6 +147,7 @@ class ResolveForm(VersionedForm):
 
 
 class ParkForm(VersionedForm):
+    prefix = "park"
     reason = forms.ChoiceField(label=_("Azukari reason"), choices=AzukariReason.choices)
     team = forms.ModelChoiceField(label=_("Owning team"), queryset=Team.objects.none())
     promised_callback_at = forms.DateTimeField(
@@ -342,12 +344,12 @@ def _case_for(request: HttpRequest, case_id: int) -> Case:
         raise Http404 from exc
 
 
-def _rebased(data: QueryDict, case: Case) -> QueryDict:
+def _rebased(data: QueryDict, case: Case, prefix: str) -> QueryDict:
     """What the user typed, now against the current version (shown after a stale write)."""
     data = data.copy()
-    data["version"] = str(case.version)
+    data[f"{prefix}-version"] = str(case.version)
     last = case.events.all().order_by("-id").first()
-    data["seen_event"] = str(last.pk if last else 0)
+    data[f"{prefix}-seen_event"] = str(last.pk if last else 0)
     return data
 
 
@@ -373,7 +375,7 @@ def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
             seen = form.cleaned_data.get("seen_event") or 0
             case = _case_for(request, case_id)
             changes = [e for e in case.events.all() if e.pk > seen]
-            rebased = _rebased(request.POST, case)
+            rebased = _rebased(request.POST, case, form.prefix)
             form = ResolveForm(rebased) if action == "resolve" else ParkForm(rebased, case=case)
             form.is_valid()
             form.add_error(None, str(exc.message))

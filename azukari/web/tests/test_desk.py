@@ -231,11 +231,11 @@ def test_parking_with_a_promise_makes_a_callback(client, cast, story):
         reverse("desk-case", args=[case.pk]),
         {
             "action": "park",
-            "version": case.version,
-            "reason": AzukariReason.CLIENT_DECISION,
-            "team": cast.sapporo_desk.pk,
-            "promised_callback_at": promised.strftime("%Y-%m-%dT%H:%M"),
-            "note": "Told him the client decides within a week",
+            "park-version": case.version,
+            "park-reason": AzukariReason.CLIENT_DECISION,
+            "park-team": cast.sapporo_desk.pk,
+            "park-promised_callback_at": promised.strftime("%Y-%m-%dT%H:%M"),
+            "park-note": "Told him the client decides within a week",
         },
     )
     assert response.status_code == 302
@@ -249,7 +249,11 @@ def test_resolving_on_the_call(client, cast, story):
     client.force_login(cast.operator)
     client.post(
         reverse("desk-case", args=[case.pk]),
-        {"action": "resolve", "version": case.version, "outcome": "Explained the terms"},
+        {
+            "action": "resolve",
+            "resolve-version": case.version,
+            "resolve-outcome": "Explained the terms",
+        },
     )
     case.refresh_from_db()
     assert case.state == CaseState.RESOLVED
@@ -274,9 +278,9 @@ def test_a_stale_form_says_so_and_shows_what_changed(client, cast, story):
         reverse("desk-case", args=[case.pk]),
         {
             "action": "resolve",
-            "version": shown_version,
-            "seen_event": seen,
-            "outcome": "My typed outcome",
+            "resolve-version": shown_version,
+            "resolve-seen_event": seen,
+            "resolve-outcome": "My typed outcome",
         },
     )
     assert response.status_code == 409

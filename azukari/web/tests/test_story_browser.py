@@ -121,9 +121,9 @@ def test_the_story_in_japanese(browser_page, shots, cast, story):
 
     # Azukari: the operator cannot decide the exception; the case is parked with the desk.
     page.goto(reverse("desk-case", args=[case.pk]))
-    page.select_option("#id_reason", "client_decision")
-    page.select_option("#id_team", str(cast.sapporo_desk.pk))
-    page.fill("#id_note", "会社に確認し、1週間以内にご連絡すると伝えた")
+    page.select_option("#id_park-reason", "client_decision")
+    page.select_option("#id_park-team", str(cast.sapporo_desk.pk))
+    page.fill("#id_park-note", "会社に確認し、1週間以内にご連絡すると伝えた")
     submit(page, "#park-form button[type=submit]")
     case.refresh_from_db()
     assert case.state == CaseState.AZUKARI and case.owner_team == cast.sapporo_desk
@@ -135,7 +135,7 @@ def test_the_story_in_japanese(browser_page, shots, cast, story):
     row = page.locator("#option-exceptionhardship")
     row.locator("textarea[name=reason]").fill("収入が大きく減ったとのこと")
     with page.expect_navigation():
-        row.locator("button[type=submit]").click()
+        row.locator("form:has(textarea[name=reason]) button[type=submit]").click()
     inquiry = Inquiry.objects.get(case=case)
     case.refresh_from_db()
     assert case.state == CaseState.WAITING_CLIENT
@@ -181,7 +181,7 @@ def test_the_story_in_japanese(browser_page, shots, cast, story):
 
     # Resolved, with the outcome told to the customer.
     page.goto(reverse("desk-case", args=[case.pk]))
-    page.fill("#id_outcome", "例外として解約。本人了承済み")
+    page.fill("#id_resolve-outcome", "例外として解約。本人了承済み")
     submit(page, "#resolve-form button[type=submit]")
     case.refresh_from_db()
     assert case.state == CaseState.RESOLVED
