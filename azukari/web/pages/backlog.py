@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Case as SqlCase
 from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce, ExtractMinute, ExtractSecond, Trunc
+from django.db.models.functions import Cast, Coalesce, ExtractMinute, ExtractSecond, Substr, Trunc
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -348,20 +349,28 @@ def backlog_board(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> Boar
 
 
 def _add_running_clocks(base: QuerySet, now: dt.datetime, rows_of: dict[tuple, list[Row]]):
+    if connection.vendor == "sqlite":
+        # SQLite keeps UTC times as text; slicing it avoids a Python function call per row.
+        hour = Substr("clock_since", 1, 13)
+        offset = Cast(Substr("clock_since", 15, 2), IntegerField()) * 60 + Cast(
+            Substr("clock_since", 18, 2), IntegerField()
+        )
+    else:
+        hour = Trunc("clock_since", "hour", tzinfo=UTC)
+        offset = ExtractMinute("clock_since", tzinfo=UTC) * 60 + ExtractSecond(
+            "clock_since", tzinfo=UTC
+        )
     running = (
         base.filter(clock_since__isnull=False, clock_since__lt=now)
         .order_by()
-        .annotate(hour=Trunc("clock_since", "hour", tzinfo=UTC))
+        .annotate(hour=hour)
         .values("client_id", "site_id", "state", "hour")
-        .annotate(
-            n=Count("id"),
-            offset=Sum(
-                ExtractMinute("clock_since", tzinfo=UTC) * 60
-                + ExtractSecond("clock_since", tzinfo=UTC)
-            ),
-        )
+        .annotate(n=Count("id"), offset=Sum(offset))
     )
     groups = list(running)
+    for g in groups:
+        if isinstance(g["hour"], str):
+            g["hour"] = dt.datetime.fromisoformat(g["hour"] + ":00").replace(tzinfo=UTC)
     if not groups:
         return
     calendar = calendars_for({g["client_id"] for g in groups}, {g["site_id"] for g in groups})
@@ -412,7 +421,8 @@ def backlog_trend(*, viewer: Viewer, days: int = 30) -> list[dict]:
     """Open azukari at the end of each of the last `days` days, from the case history.
 
     One query: every state change counts +1 when a case enters an azukari state and -1 when
-    it leaves them; a conditional sum per day adds up everything before that day's end.
+    it leaves them; the changes are summed per day (all earlier history in the first day)
+    and the days added up in order.
     """
     days = max(1, min(days, 366))
     today = timezone.localdate()
@@ -427,15 +437,27 @@ def backlog_trend(*, viewer: Viewer, days: int = 30) -> list[dict]:
         default=Value(0),
         output_field=IntegerField(),
     )
-    sums = (
-        CaseEvent.objects.visible_to(viewer)
-        .exclude(to_state="")
-        .aggregate(**{f"d{i}": Sum(delta, filter=Q(at__lte=end)) for i, end in enumerate(ends)})
+    # Which day's end each event falls before: 0 for anything up to the first day's end.
+    day_of = SqlCase(
+        *[When(at__lte=end, then=Value(i)) for i, end in enumerate(ends)],
+        default=Value(len(ends)),
+        output_field=IntegerField(),
     )
-    return [
-        {"date": end.date().isoformat(), "open": max(0, sums[f"d{i}"] or 0)}
-        for i, end in enumerate(ends)
-    ]
+    changes = (
+        CaseEvent.objects.visible_to(viewer)
+        .filter(Q(to_state__in=azukari) | Q(from_state__in=azukari))
+        .exclude(to_state="")
+        .order_by()
+        .annotate(day=day_of)
+        .values("day")
+        .annotate(delta=Sum(delta))
+    )
+    by_day = {row["day"]: row["delta"] or 0 for row in changes}
+    trend, running = [], 0
+    for i, end in enumerate(ends):
+        running += by_day.get(i, 0)
+        trend.append({"date": end.date().isoformat(), "open": max(0, running)})
+    return trend
 
 
 # ---------------------------------------------------------------- pages
