@@ -1,0 +1,108 @@
+"""Admin: the audit is read-only; incidents and retention policies are kept here."""
+
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from azukari.audit.models import (
+    AccessEvent,
+    AuditCheckpoint,
+    Incident,
+    LoginAttempt,
+    NamedStaffRequest,
+    RetentionPolicy,
+    RetentionRun,
+    UserSession,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Evidence is never edited by hand: no add, change or delete, not even for superusers."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "client", "seq", "actor", "action", "customer_ref", "purpose", "ip"]
+    list_filter = ["action", "client"]
+    search_fields = ["=customer_ref", "actor__username", "purpose"]
+    list_select_related = ["client", "actor"]
+    date_hierarchy = "at"
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["client", "first_seq", "last_seq", "head_hash", "sealed_at"]
+    list_filter = ["client"]
+
+
+@admin.register(NamedStaffRequest)
+class NamedStaffRequestAdmin(ReadOnlyAdmin):
+    list_display = ["at", "client", "site", "recorded_by", "case"]
+    list_filter = ["client", "site"]
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(ReadOnlyAdmin):
+    list_display = ["ran_at", "client", "audit_events_erased", "customers_anonymised", "ran_by"]
+
+
+@admin.register(LoginAttempt)
+class LoginAttemptAdmin(ReadOnlyAdmin):
+    list_display = ["at", "username", "ip", "forgiven"]
+    search_fields = ["username", "ip"]
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(ReadOnlyAdmin):
+    list_display = ["user", "started_at", "ip", "ended_at"]
+    search_fields = ["user__username"]
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(admin.ModelAdmin):
+    list_display = ["client", "customer_inactive_days", "audit_days"]
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "client",
+        "kind",
+        "discovered_at",
+        "preliminary_due_shown",
+        "final_due_shown",
+        "status",
+    ]
+    list_filter = ["status", "kind", "intentional"]
+    readonly_fields = ["status", "preliminary_reported_at", "final_reported_at", "recorded_by"]
+
+    @admin.display(description=_("preliminary report due"))
+    def preliminary_due_shown(self, obj: Incident) -> str:
+        return self._due(obj.preliminary_due, obj.preliminary_reported_at)
+
+    @admin.display(description=_("final report due"))
+    def final_due_shown(self, obj: Incident) -> str:
+        return self._due(obj.final_due, obj.final_reported_at)
+
+    def _due(self, due, done) -> str:
+        when = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
+        if done is not None:
+            return _("%(when)s (done)") % {"when": when}
+        if due < timezone.now():
+            return _("%(when)s (OVERDUE)") % {"when": when}
+        return when
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,134 @@
+"""Incidents with their APPI clocks, retention of customers, the access review."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+from django.test import TestCase
+from django.utils import timezone
+
+from azukari.audit.models import AccessAction, AccessEvent, IncidentKind, RetentionPolicy
+from azukari.audit.reminders import incident_reminders_send
+from azukari.audit.retention import ERASED_NAME, retention_apply
+from azukari.audit.selectors import access_review, who_saw
+from azukari.audit.services import (
+    audit_seal_all,
+    incident_record,
+    incident_report_final,
+    incident_report_preliminary,
+    personal_data_access,
+)
+from azukari.audit.verify import audit_verify
+from azukari.core.errors import DomainError, PermissionRefused
+from azukari.customers.models import Customer, CustomerPhone
+from azukari.org.models import Role
+from azukari.org.staff import staff_mark_left
+from azukari.testing.factories import CustomerFactory, UserFactory
+
+NOW = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def manager(cast):
+    return UserFactory(
+        username="mgr",
+        role=Role.MANAGER,
+        home_site=cast.sapporo,
+        clients=[cast.coffee],
+        email="mgr@center.example",
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_incident_shows_its_legal_clocks(manager):
+    leak = incident_record(
+        by=manager,
+        title="Printed list left on a train",
+        kind=IncidentKind.LOSS,
+        discovered_at=NOW - dt.timedelta(days=1),
+    )
+    assert leak.preliminary_due == NOW + dt.timedelta(days=4)
+    assert leak.final_due == NOW + dt.timedelta(days=29)
+    theft = incident_record(
+        by=manager,
+        title="Customer list copied by an insider",
+        kind=IncidentKind.LEAK,
+        discovered_at=NOW,
+        intentional=True,
+    )
+    assert theft.final_due == NOW + dt.timedelta(days=60)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_incidents_are_kept_by_managers_and_refused_in_the_future(cast, manager):
+    with pytest.raises(PermissionRefused):
+        incident_record(by=cast.operator, title="x", kind=IncidentKind.LEAK, discovered_at=NOW)
+    with pytest.raises(DomainError) as exc:
+        incident_record(
+            by=manager, title="x", kind=IncidentKind.LEAK, discovered_at=NOW + dt.timedelta(1)
+        )
+    assert exc.value.field == "discovered_at"
+
+
+def test_reminders_go_once_a_day_until_the_report_is_made(manager, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with time_machine.travel(NOW, tick=False):
+        incident = incident_record(
+            by=manager,
+            title="Mail sent to the wrong customer",
+            kind=IncidentKind.LEAK,
+            discovered_at=NOW - dt.timedelta(days=4, hours=12),
+        )
+    with time_machine.travel(NOW, tick=False):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            assert incident_reminders_send() == 1
+        assert incident_reminders_send() == 0  # a second run the same day sends nothing
+    assert len(mail.outbox) == 1 and "Mail sent to the wrong customer" in mail.outbox[0].subject
+    incident_report_preliminary(by=manager, incident=incident)
+    incident_report_final(by=manager, incident=incident)
+    with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
+        assert incident_reminders_send() == 0
+
+
+def test_retention_dry_run_counts_and_apply_anonymises_inactive_customers(cast, capsys):
+    with time_machine.travel(timezone.now() - dt.timedelta(days=800), tick=False):
+        old = CustomerFactory(client=cast.coffee, phones=["+819055556666"])
+    recent = CustomerFactory(client=cast.coffee, phones=["+819077778888"])
+    RetentionPolicy.objects.create(client=cast.coffee, customer_inactive_days=730)
+    call_command("retention", "apply", "--client", "coffee", "--dry-run")
+    assert "would anonymise 1 customers" in capsys.readouterr().out
+    assert Customer.objects.get(pk=old.pk).family_name == "山田"
+    result = retention_apply(client=cast.coffee, dry_run=False)
+    assert result.customers == 1
+    erased = Customer.objects.get(pk=old.pk)
+    assert (erased.family_name, erased.address, erased.postcode) == (ERASED_NAME, "", "")
+    assert not CustomerPhone.objects.filter(customer=old).exists()
+    assert Customer.objects.get(pk=recent.pk).family_name == "山田"
+    # The erasure itself is in the audit, and the chain still verifies.
+    assert who_saw(customer_id=old.pk).filter(action=AccessAction.ERASE).count() == 1
+    audit_seal_all()
+    assert audit_verify(client=cast.coffee).ok
+
+
+def test_the_access_review_flags_bulk_viewers_unused_access_and_leavers(cast, manager):
+    customers = [CustomerFactory(client=cast.coffee) for _ in range(3)]
+    personal_data_access(viewer=cast.desk, customers=customers, fields=["name"])
+    personal_data_access(
+        viewer=cast.sv, customers=customers[:1], fields=["name"], action=AccessAction.EXPORT
+    )
+    staff_mark_left(staff=cast.operator, left_on=timezone.localdate(), by=manager)
+    rows = {r.user.username: r for r in access_review(client=cast.coffee)}
+    assert rows["desk_sapporo"].customers_seen == 3
+    assert "bulk" in rows["sv_osaka"].flags
+    assert "left" in rows["op_sapporo"].flags and "left_still_assigned" in rows["op_sapporo"].flags
+    assert "unused" in rows["desk_sapporo"].flags  # never logged in
+    assert "op_tea" not in rows
+
+
+def test_the_access_review_command_prints_one_line_per_person(cast, capsys):
+    call_command("audit", "access-review", "--client", "coffee")
+    out = capsys.readouterr().out
+    assert "op_sapporo" in out and "approver_coffee" in out and "op_tea" not in out
+    assert AccessEvent.objects.count() == 0
