@@ -22,6 +22,20 @@ from azukari.org.models import Client, ClientLine
 from azukari.subscriptions.models import DeliveryStatus, Subscription, SubscriptionStatus
 
 MAX_POP_MATCHES = 20
+# What a customer card shows, as recorded in the audit trail.
+CARD_FIELDS = (
+    "name",
+    "name_kana",
+    "customer_number",
+    "phones",
+    "postcode",
+    "address",
+    "email",
+    "preferences",
+    "subscriptions",
+    "cases",
+    "contacts",
+)
 RECENT_CONTACTS = 5
 
 

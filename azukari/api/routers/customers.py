@@ -8,7 +8,15 @@ from azukari.api.auth import scoped
 from azukari.api.errors import responses
 from azukari.api.models import Scope
 from azukari.api.schemas import MAX_ID, CustomerCardOut, CustomerSearchOut
-from azukari.api.selectors import client_for, customer_card, customer_cards, customers_find
+from azukari.api.selectors import (
+    CARD_FIELDS,
+    client_for,
+    customer_card,
+    customer_cards,
+    customers_find,
+)
+from azukari.audit.models import AccessAction
+from azukari.audit.services import personal_data_access
 from azukari.core.phones import display_phone
 from azukari.core.visibility import get_visible
 from azukari.customers.models import Customer
@@ -42,6 +50,15 @@ def search_customers(request: HttpRequest, params: Query[SearchQuery]):
     found = customers_find(
         viewer=request.auth, query=params.q, client_id=client_id, limit=params.limit + 1
     )
+    if found:
+        personal_data_access(
+            viewer=request.auth,
+            customers=found[: params.limit],
+            fields=["name", "name_kana", "customer_number", "phones"],
+            action=AccessAction.SEARCH,
+            purpose="api search",
+            request=request,
+        )
     return {
         "items": [
             {
@@ -70,4 +87,12 @@ def search_customers(request: HttpRequest, params: Query[SearchQuery]):
 )
 def get_customer(request: HttpRequest, customer_id: int = Path(..., ge=1, le=MAX_ID)):
     customer = get_visible(customer_cards(Customer.objects.all()), request.auth, pk=customer_id)
+    personal_data_access(
+        viewer=request.auth,
+        customers=[customer],
+        fields=CARD_FIELDS,
+        action=AccessAction.VIEW,
+        purpose="api customer card",
+        request=request,
+    )
     return customer_card(customer)

@@ -9,7 +9,9 @@ from azukari.api.auth import scoped
 from azukari.api.errors import responses
 from azukari.api.models import Scope
 from azukari.api.schemas import ScreenPopOut
-from azukari.api.selectors import customer_card, screen_pop
+from azukari.api.selectors import CARD_FIELDS, customer_card, screen_pop
+from azukari.audit.models import AccessAction
+from azukari.audit.services import personal_data_access
 
 router = Router(tags=["Screen pop"])
 
@@ -39,6 +41,15 @@ def get_screen_pop(request: HttpRequest, params: Query[ScreenPopQuery]):
         dialled_number=params.dialled_number,
         caller_number=params.caller_number,
     )
+    if pop.matches:
+        personal_data_access(
+            viewer=request.auth,
+            customers=pop.matches,
+            fields=CARD_FIELDS,
+            action=AccessAction.SCREEN_POP,
+            purpose="api screen pop",
+            request=request,
+        )
     search_url = None
     if pop.withheld or not pop.matches:
         search_url = reverse("api-v1:customers_search") + f"?client={pop.client.code}&q="

@@ -7,7 +7,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from azukari.api.auth import scoped
 from azukari.api.errors import responses
 from azukari.core.errors import PermissionRefused
-from azukari.org.failover import site_by_code, site_down, site_mark_down
+from azukari.org.failover import site_by_code, site_down, site_mark_down, work_at_site
 
 SITES_MANAGE = "sites:manage"
 
@@ -49,20 +49,32 @@ def mark_down(
 ):
     _center_token(request)
     site = site_by_code(code)
-    drill = bool(params and params.drill)
-    # The drill plans the moves the worker would make; the real run shows what is queued.
-    plan = site_down(site=site, actor=None, drill=True)
-    body = {
-        "site": site.code,
-        "status": site.status,
-        "drill": drill,
-        "cases_to_move": plan.cases_moved,
-        "callbacks_to_move": plan.callbacks_moved,
-        "stranded": dict(plan.stranded),
-        "to_teams": dict(plan.to_teams),
-    }
-    if drill:
-        return Status(200, body)
+    if params and params.drill:
+        plan = site_down(site=site, actor=None, drill=True)
+        return Status(
+            200,
+            {
+                "site": site.code,
+                "status": site.status,
+                "drill": True,
+                "cases_to_move": plan.cases_moved,
+                "callbacks_to_move": plan.callbacks_moved,
+                "stranded": dict(plan.stranded),
+                "to_teams": dict(plan.to_teams),
+            },
+        )
+    # The moves run in the worker, batch by batch; the answer says how much is queued.
+    cases, callbacks = work_at_site(site)
     outage = site_mark_down(site=site, actor=None, note=f"API: {request.auth}")
     site.refresh_from_db()
-    return Status(202, {**body, "status": site.status, "outage": outage.pk})
+    return Status(
+        202,
+        {
+            "site": site.code,
+            "status": site.status,
+            "drill": False,
+            "outage": outage.pk,
+            "cases_to_move": cases,
+            "callbacks_to_move": callbacks,
+        },
+    )

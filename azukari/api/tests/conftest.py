@@ -14,12 +14,6 @@ COFFEE_LINE = "0120-123-456"
 TEA_LINE = "0120-987-654"
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "fuzz: schemathesis against the served OpenAPI document (run once, on SQLite)"
-    )
-
-
 @pytest.fixture(autouse=True)
 def _tasks_run_inline(monkeypatch):
     """django-q2 reads Q_CLUSTER once at import, so the settings fixture cannot make queued

@@ -135,8 +135,19 @@ def test_query_count_is_bounded_and_does_not_grow_with_data(
         CustomerFactory(client=cast.coffee, phones=[f"+8190{i:08d}"])
     large = _pop_queries(api, pbx_token)
     assert large == small
-    # Token, the PBX's clients, the line, the customers, and four prefetches.
-    with django_assert_max_num_queries(8):
+    # Token, the PBX's clients, the line, the customers, four prefetches, and the audit
+    # insert inside its savepoint (two statements).
+    with django_assert_max_num_queries(11):
         body = api.get(POP, pbx_token, dialled_number="0120-123-456", caller_number=CALLER).json()
     assert {m["customer_number"] for m in body["matches"]} == {"C-1001", "C-1002"}
     assert all(len(m["recent_contacts"]) <= 5 for m in body["matches"])
+
+
+def test_screen_pop_writes_an_audit_event_naming_the_integration(api, lines, pbx_token, yamada):
+    from azukari.audit.models import AccessEvent
+
+    api.get(POP, pbx_token, dialled_number="0120-123-456", caller_number=CALLER)
+    event = AccessEvent.objects.get()
+    assert event.customer_ref == yamada.pk
+    assert event.actor_id == pbx_token.token.service_user_id
+    assert event.action == "screen_pop"
