@@ -700,6 +700,13 @@ def routing_now(*, client_ids: Iterable[int], now: dt.datetime | None = None) ->
     return answer
 
 
+def work_at_site(site: Site) -> tuple[int, int]:
+    """Open azukari and pending callbacks still at the site (what a `site_down` would move)."""
+    cases = Case.objects.filter(_at_site(site.pk), state__in=AZUKARI_STATES).count()
+    callbacks = Callback.objects.filter(_callback_at_site(site.pk), status__in=OPEN_CALLBACK)
+    return cases, callbacks.count()
+
+
 def site_mark_down(*, site: Site, actor: User | None, note: str = "") -> SiteOutage:
     """Marks the site down now and queues the moves for the worker (for the admin and API,
     which should not hold a request open while 100,000 azukari move)."""
