@@ -1,0 +1,122 @@
+"""Exports: what Excel opens, what CP932 cannot hold, who exported, and bounded memory."""
+
+import codecs
+import csv
+import io
+import os
+import subprocess
+import sys
+import textwrap
+
+import openpyxl
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from azukari.audit.models import AccessAction, AccessEvent
+from azukari.customers.models import Customer
+from azukari.dataio.exports import csv_stream, export_header, export_rows, xlsx_write
+from azukari.dataio.tests.test_import_killed import database_url
+from azukari.demo.rows import Ids, insert
+from azukari.testing.factories import CustomerFactory
+
+
+@pytest.mark.django_db
+def test_customer_csv_opens_in_excel_and_is_audited_per_customer(cast, tmp_path):
+    a = CustomerFactory(client=cast.coffee, family_name="髙橋", customer_number="C1")
+    CustomerFactory(client=cast.coffee, family_name="𠮷田", customer_number="C2")
+    CustomerFactory(client=cast.tea, family_name="別人", customer_number="T1")
+    out = tmp_path / "c.csv"
+
+    call_command(
+        "export", "customers", "--client", "coffee", "--user", "desk_sapporo", "--output", out
+    )
+
+    data = out.read_bytes()
+    assert data.startswith(codecs.BOM_UTF8)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == export_header("customers")
+    assert [r[0] for r in rows[1:]] == ["C1", "C2"]
+    assert rows[1][1] == "髙橋" and rows[2][1] == "𠮷田"
+    events = AccessEvent.objects.filter(action=AccessAction.EXPORT, actor=cast.desk)
+    assert events.count() == 2
+    assert a.pk in set(events.values_list("customer_ref", flat=True))
+
+
+@pytest.mark.django_db
+def test_cp932_keeps_its_own_characters_and_marks_what_it_lacks(cast):
+    header = ["姓"]
+    data = b"".join(csv_stream(header, [["髙橋①㈱﨑"], ["𠮷田"]], encoding="cp932"))
+    assert not data.startswith(codecs.BOM_UTF8)
+    assert data.decode("cp932").splitlines() == ["姓", "髙橋①㈱﨑", "〓田"]
+
+
+@pytest.mark.django_db
+def test_outsider_cannot_export_another_clients_customers(cast):
+    from azukari.core.errors import NotVisible
+
+    CustomerFactory(client=cast.coffee)
+    with pytest.raises(NotVisible):
+        list(export_rows(viewer=cast.outsider, client=cast.coffee, what="customers"))
+    assert not AccessEvent.objects.filter(action=AccessAction.EXPORT).exists()
+
+
+@pytest.mark.django_db
+def test_xlsx_past_the_sheet_limit_continues_on_a_second_sheet(cast, tmp_path):
+    path = tmp_path / "x.xlsx"
+    sheets = xlsx_write(["n"], ([i] for i in range(5)), path, sheet_title="customers", max_rows=4)
+    assert sheets == 2
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert book.sheetnames == ["customers", "customers (2)"]
+    assert [r[0] for r in book["customers"].iter_rows(values_only=True)] == ["n", 0, 1, 2]
+    assert [r[0] for r in book["customers (2)"].iter_rows(values_only=True)] == ["n", 3, 4]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_of_200000_rows_keeps_memory_bounded(cast, tmp_path):
+    n = 200_000
+    now = timezone.now()
+    ids = Ids().take(Customer, n)
+    insert(
+        Customer,
+        [
+            {
+                "id": pk,
+                "client_id": cast.coffee.pk,
+                "customer_number": f"M{pk:08d}",
+                "family_name": "髙橋",
+                "given_name": "一郎",
+                "family_name_kana": "タカハシ",
+                "address": "東京都渋谷区神宮前1丁目①" * 3,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for pk in ids
+        ],
+    )
+    out = tmp_path / "big.csv"
+    script = textwrap.dedent(
+        f"""
+        import resource, django
+        django.setup()
+        from django.core.management import call_command
+        call_command("export", "customers", "--client", "coffee", "--user", "desk_sapporo",
+                     "--output", {str(out)!r})
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        """
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "azukari.config.settings",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    peak_mb = int(done.stdout.split()[-1]) / 1024
+    lines = sum(1 for _ in out.open(encoding="utf-8-sig"))
+    assert lines == n + 1
+    # The rows alone as Python tuples would take several hundred MB; the stream stays flat.
+    assert peak_mb < 200, f"peak RSS {peak_mb:.0f} MB"
+    assert AccessEvent.objects.filter(action=AccessAction.EXPORT).count() == n

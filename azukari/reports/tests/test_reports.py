@@ -1,0 +1,138 @@
+"""Reason codes on contacts, backlog snapshots and the monthly client report."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import include, path
+from django.utils import timezone
+
+from azukari.cases.models import Direction
+from azukari.cases.services import case_open, case_park, contact_log
+from azukari.config.urls import urlpatterns as project_urls
+from azukari.core.errors import DomainError, NotVisible
+from azukari.reports.models import BacklogSnapshot, ContactCoding
+from azukari.reports.selectors import monthly_report
+from azukari.reports.services import (
+    acw_code_create,
+    backlog_snapshot_take,
+    contact_code,
+    reason_code_create,
+)
+from azukari.testing.factories import CustomerFactory
+
+NOON = dt.datetime(2026, 10, 15, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def codes(cast):
+    return {
+        "billing": reason_code_create(
+            actor=cast.sv, client=cast.coffee, code="billing", label="請求"
+        ),
+        "cancel": reason_code_create(
+            actor=cast.sv, client=cast.coffee, code="cancel", label="解約"
+        ),
+        "done": acw_code_create(actor=cast.sv, client=cast.coffee, code="done", label="完了"),
+        "tea": reason_code_create(
+            actor=cast.outsider, client=cast.tea, code="billing", label="請求"
+        ),
+    }
+
+
+@pytest.mark.django_db
+def test_contact_takes_only_its_own_clients_codes(cast, codes):
+    customer = CustomerFactory(client=cast.coffee)
+    contact = contact_log(actor=cast.operator, client=cast.coffee, customer=customer)
+
+    with pytest.raises(DomainError) as refused:
+        contact_code(actor=cast.operator, contact=contact, reason_code=codes["tea"])
+    assert refused.value.field == "reason_code"
+    assert not ContactCoding.objects.exists()
+    with pytest.raises(NotVisible):
+        contact_code(actor=cast.outsider, contact=contact, reason_code=codes["tea"])
+
+    coding = contact_code(
+        actor=cast.operator, contact=contact, reason_code=codes["billing"], acw_code=codes["done"]
+    )
+    again = contact_code(actor=cast.operator, contact=contact, reason_code=codes["cancel"])
+    assert again.pk == coding.pk
+    assert ContactCoding.objects.get().reason_code == codes["cancel"]
+
+
+@pytest.mark.django_db
+def test_backlog_snapshot_is_idempotent(cast):
+    customer = CustomerFactory(client=cast.coffee)
+    with time_machine.travel(NOON, tick=False):
+        contact = contact_log(actor=cast.operator, client=cast.coffee, customer=customer)
+        case = case_open(contact=contact, actor=cast.operator, kind="billing", subject="請求確認")
+        case_park(
+            case=case,
+            version=case.version,
+            actor=cast.operator,
+            reason="investigation",
+            team=cast.sapporo_desk,
+        )
+    with time_machine.travel(NOON + dt.timedelta(days=2), tick=False):
+        assert backlog_snapshot_take() == 1
+        assert backlog_snapshot_take() == 1
+    snap = BacklogSnapshot.objects.get()
+    assert (snap.client, snap.site, snap.open_count, snap.age_1_3) == (
+        cast.coffee,
+        cast.sapporo,
+        1,
+        1,
+    )
+
+
+@pytest.mark.django_db
+def test_monthly_report_counts_calls_and_reasons_for_the_client_only(cast, codes):
+    customer = CustomerFactory(client=cast.coffee)
+    with time_machine.travel(NOON, tick=False):
+        for minutes in (3, 5):
+            contact = contact_log(
+                actor=cast.operator,
+                client=cast.coffee,
+                customer=customer,
+                direction=Direction.INBOUND,
+                ended_at=timezone.now() + dt.timedelta(minutes=minutes),
+            )
+            contact_code(actor=cast.operator, contact=contact, reason_code=codes["billing"])
+        contact_log(actor=cast.outsider, client=cast.tea, direction=Direction.INBOUND)
+
+    report = monthly_report(
+        viewer=cast.sv, client=cast.coffee, start=dt.date(2026, 10, 1), end=dt.date(2026, 11, 1)
+    )
+
+    figures = {str(label): value for label, value, _unit in report.figures}
+    assert figures["Calls offered"] == 2
+    assert figures["Calls answered"] == 2
+    assert figures["Answer rate"] == 100.0
+    assert figures["Average handle time"] == 240
+    assert report.by_reason == [("billing", "請求", 2)]
+    outsider_view = monthly_report(
+        viewer=cast.outsider,
+        client=cast.coffee,
+        start=dt.date(2026, 10, 1),
+        end=dt.date(2026, 11, 1),
+    )
+    assert {str(k): v for k, v, _u in outsider_view.figures}["Calls offered"] == 0
+
+
+@pytest.mark.django_db
+def test_monthly_report_page_csv_and_print(cast, client, settings):
+    settings.ROOT_URLCONF = __name__
+    client.force_login(cast.sv)
+    page = client.get("/reports/coffee/monthly/?month=2026-10")
+    assert page.status_code == 200
+    csv = client.get("/reports/coffee/monthly/?month=2026-10&format=csv")
+    assert b"".join(csv.streaming_content).startswith(b"\xef\xbb\xbf")
+    printable = client.get("/reports/coffee/monthly/?month=2026-10&format=print")
+    assert b"@media print" in printable.content
+    client.force_login(cast.outsider)
+    assert client.get("/reports/coffee/monthly/").status_code == 404
+    assert client.post("/reports/coffee/monthly/").status_code == 405
+
+
+# The project's pages (the base template links to them) and this app's, mounted as planned.
+urlpatterns = [path("reports/", include("azukari.reports.urls")), *project_urls]

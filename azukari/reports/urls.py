@@ -1,0 +1,9 @@
+from django.urls import path
+
+from azukari.reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("<slug:client_code>/monthly/", views.client_monthly, name="client-monthly"),
+]

@@ -1,0 +1,54 @@
+"""The monthly client report as a page, a CSV, an .xlsx workbook and a printable page."""
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from azukari.dataio.exports import csv_stream, xlsx_write
+from azukari.org.models import Client, Site
+from azukari.reports.selectors import monthly_report
+
+
+def _month(value: str | None) -> tuple[dt.date, dt.date]:
+    try:
+        start = dt.date.fromisoformat(f"{value}-01") if value else None
+    except ValueError:
+        start = None
+    if start is None:
+        today = dt.date.today().replace(day=1)
+        start = (today - dt.timedelta(days=1)).replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+@require_GET
+@login_required
+def client_monthly(request: HttpRequest, client_code: str) -> HttpResponse:
+    """?month=2026-10&site=sapporo&format=csv|xlsx|print"""
+    client = Client.objects.filter(code=client_code).first()
+    if client is None or client.pk not in request.user.visible_client_ids():
+        raise Http404
+    site = Site.objects.filter(code=request.GET.get("site", "")).first()
+    start, end = _month(request.GET.get("month"))
+    report = monthly_report(viewer=request.user, client=client, start=start, end=end, site=site)
+    name = f"{client.code}-{start:%Y-%m}"
+    header = [_("Figure"), _("Value"), _("Unit")]
+    fmt = request.GET.get("format", "")
+    if fmt == "csv":
+        response = StreamingHttpResponse(
+            csv_stream(header, report.rows()), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    if fmt == "xlsx":
+        path = Path(tempfile.mkstemp(suffix=".xlsx")[1])
+        xlsx_write(header, report.rows(), path, sheet_title=f"{start:%Y-%m}")
+        return FileResponse(path.open("rb"), as_attachment=True, filename=f"{name}.xlsx")
+    template = "reports/monthly_print.html" if fmt == "print" else "reports/monthly.html"
+    return render(request, template, {"report": report, "month": f"{start:%Y-%m}"})
