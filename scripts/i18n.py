@@ -31,7 +31,7 @@ def _po(lang: str, domain: str) -> Path:
 
 def _load(path: Path):
     with path.open("rb") as fh:
-        return read_po(fh, abort_invalid=True)
+        return read_po(fh, locale=path.parent.parent.name)
 
 
 def _mo_bytes(catalog) -> bytes:

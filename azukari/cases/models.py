@@ -255,6 +255,14 @@ EVENT_LABELS = {
     "resolved": _("Resolved"),
     "closed": _("Closed"),
     "reopened": _("Reopened"),
+    "cancellation_requested": _("Cancellation requested"),
+    "cancellation_asked_again": _("Customer asked again to cancel"),
+    "cancellation_disclosed": _("Cancellation information given"),
+    "cancellation_decided": _("Cancellation decided"),
+    "cancellation_withdrawn": _("Cancellation request withdrawn"),
+    "exception_asked": _("Exception asked for"),
+    "exception_granted": _("Exception granted"),
+    "exception_refused": _("Exception refused"),
 }
 
 

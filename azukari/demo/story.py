@@ -19,9 +19,59 @@ from azukari.org.models import (
     Team,
     User,
 )
-from azukari.subscriptions.models import Delivery, DeliveryStatus, Plan, Subscription
+from azukari.subscriptions.models import (
+    CancellationRequest,
+    Delivery,
+    DeliveryStatus,
+    Plan,
+    Subscription,
+)
+from azukari.subscriptions.services import (
+    cancellation_exception_ask,
+    cancellation_request_record,
+    policy_load,
+)
 
 DEMO_PASSWORD = "azukari-demo"
+
+COFFEE_POLICY = {
+    "policy": {"code": "standard", "name": "マシン割引つき定期便"},
+    "versions": [
+        {
+            "effective_from": dt.date(2024, 1, 1),
+            "min_deliveries": 3,
+            "device_list_price_yen": 19800,
+            "device_price_paid_yen": 4980,
+            "charge_method": "pro_rata",
+            "fixed_fee_yen": 0,
+            "notice_days": 0,
+            "decision_limit_days": 10,
+            "grounds": [
+                {"code": "defect", "approval": "sv", "fee_waived_percent": 100},
+                {"code": "bereavement", "approval": "sv", "fee_waived_percent": 100},
+                {"code": "moving_abroad", "approval": "client", "fee_waived_percent": 100},
+                {"code": "hardship", "approval": "client", "fee_waived_percent": 50},
+                {"code": "terms_unclear", "approval": "client", "fee_waived_percent": 100},
+            ],
+        }
+    ],
+}
+TEA_POLICY = {
+    "policy": {"code": "standard", "name": "季節のお茶便"},
+    "versions": [
+        {
+            "effective_from": dt.date(2025, 1, 1),
+            "min_deliveries": 0,
+            "device_list_price_yen": 0,
+            "device_price_paid_yen": 0,
+            "charge_method": "none",
+            "fixed_fee_yen": 0,
+            "notice_days": 0,
+            "decision_limit_days": 10,
+            "grounds": [],
+        }
+    ],
+}
 
 SITES = [("sapporo", "札幌センター"), ("osaka", "大阪センター"), ("fukuoka", "福岡センター")]
 
@@ -129,6 +179,8 @@ def reference_data() -> dict[str, object]:
         },
     )
     clients = {"coffee": coffee, "tea": tea}
+    policy_load(client=coffee, data=COFFEE_POLICY)
+    policy_load(client=tea, data=TEA_POLICY)
     for username, role, site, served, display, family, given, agent in STAFF:
         _staff(
             username,
@@ -198,7 +250,6 @@ def story() -> None:
     if Subscription.objects.filter(client=coffee, external_id="S-STORY-1").exists():
         return
     operator = User.objects.get(username="op_sapporo")
-    desk = User.objects.get(username="desk_sapporo")
     sv = User.objects.get(username="sv_osaka")
     team = Team.objects.get(code="sapporo-desk")
     plan = Plan.objects.get(client=coffee, code="beans-monthly")
@@ -219,6 +270,7 @@ def story() -> None:
         call_windows=[{"days": [0, 1, 2, 3, 4], "start": "18:00", "end": "20:30"}],
     )
     started = (now - dt.timedelta(days=75)).date()
+    first_call = now - dt.timedelta(days=6, hours=3)
     sub = Subscription.objects.create(
         client=coffee,
         customer=customer,
@@ -234,6 +286,8 @@ def story() -> None:
             "min_deliveries": 3,
             "device_subsidy_yen": 14820,
         },
+        # The customer first asked on the first call; the request below keeps that date.
+        first_cancel_requested_on=timezone.localdate(first_call),
     )
     for n in (1, 2, 3):
         day = started + dt.timedelta(days=30 * (n - 1))
@@ -245,7 +299,6 @@ def story() -> None:
             shipped_on=day if n < 3 else None,
             status=DeliveryStatus.SHIPPED if n < 3 else DeliveryStatus.SCHEDULED,
         )
-    first_call = now - dt.timedelta(days=6, hours=3)
     contact = cases.contact_log(
         actor=operator,
         client=coffee,
@@ -258,7 +311,10 @@ def story() -> None:
         identity_method="生年月日・住所",
         reason="解約希望",
         stance="dissatisfied",
-        summary="2回受け取り後、解約を希望。豆が好みに合わないとのこと。例外判断のため預かり。",
+        summary=(
+            "2回受け取り後、解約を希望。3回条件と割引額の説明を受けた覚えがないとのこと。"
+            "通常の選択肢を案内したが納得されず、例外の可否を企業に伺うため預かり。"
+        ),
     )
     case = cases.case_open(
         contact=contact,
@@ -267,24 +323,13 @@ def story() -> None:
         subject="2回目受取後の解約希望",
         subscription=sub,
     )
-    case = cases.case_park(
-        case=case,
-        version=case.version,
+    request = cancellation_request_record(actor=operator, case=case, subscription=sub)
+    cancellation_exception_ask(
         actor=operator,
-        reason="client_decision",
+        request=request,
+        ground_code="terms_unclear",
         team=team,
-        note="企業判断が必要",
-    )
-    cases.inquiry_send(
-        case=case,
-        version=case.version,
-        actor=desk,
-        question="3回条件未達(2回受取)での解約希望です。お客様は豆が合わないとのこと。対応方針をご指示ください。",
-        options=[
-            {"code": "after_third", "label": "3回目受取後に解約"},
-            {"code": "pay_subsidy", "label": "未回収のマシン割引額を支払って即時解約"},
-            {"code": "exception", "label": "例外として即時無償解約"},
-        ],
+        reason="申込時に3回条件と割引額の説明が見当たらなかったとのお申し出。",
     )
     second_call = now - dt.timedelta(days=3, hours=5)
     callback = cases.contact_log(
@@ -305,17 +350,17 @@ def story() -> None:
 
 def _backdate(case, *, start: dt.datetime) -> None:
     """Spreads the story's history over the past week, as it happened."""
-    offsets = {
-        "opened": dt.timedelta(0),
-        "parked": dt.timedelta(minutes=14),
-        "inquiry_sent": dt.timedelta(hours=20),
-    }
-    for kind, offset in offsets.items():
-        CaseEvent.objects.filter(case=case, kind=kind).update(at=start + offset)
+    events = list(CaseEvent.objects.filter(case=case).order_by("at", "id"))
+    for n, event in enumerate(events):
+        offset = dt.timedelta(minutes=2 * n)
+        if event.kind == "inquiry_sent":
+            offset = dt.timedelta(hours=20)
+        CaseEvent.objects.filter(pk=event.pk).update(at=start + offset)
     Contact.objects.filter(case=case, direction="inbound").update(started_at=start)
     case.__class__.objects.filter(pk=case.pk).update(
         opened_at=start, parked_at=start + dt.timedelta(minutes=14)
     )
+    CancellationRequest.objects.filter(case=case).update(requested_on=timezone.localdate(start))
     inquiry = case.inquiries.get()
     inquiry.__class__.objects.filter(pk=inquiry.pk).update(
         sent_at=start + dt.timedelta(hours=20), due_at=start + dt.timedelta(days=3)
