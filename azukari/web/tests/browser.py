@@ -48,7 +48,8 @@ def chromium() -> Iterator:
 def browser_page(chromium, live_server) -> Iterator:
     """A fresh browser context (no cookies) on the live server, at desk size."""
     context = chromium.new_context(viewport=VIEWPORT, base_url=live_server.url, locale="ja-JP")
-    context.set_default_timeout(15_000)
+    # Generous: a loaded CI machine serves the first page slowly, and nothing here sleeps.
+    context.set_default_timeout(60_000)
     page = context.new_page()
     yield page
     context.close()
