@@ -1,0 +1,127 @@
+"""Uploads from the admin: the file is stored, the worker imports it, the page shows progress."""
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from azukari.core.errors import DomainError
+from azukari.dataio.forms import UploadForm
+from azukari.dataio.models import ColumnMapping, ImportBatch, ImportStatus
+from azukari.dataio.services import IMPORT_ROLES, import_start
+
+RUNNING = {ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.SWITCHING}
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "client", "kind", "filename", "status", "progress", "errors_"]
+    list_filter = ["status", "kind", "client"]
+    change_form_template = "dataio/import_detail.html"
+    readonly_fields = [f.name for f in ImportBatch._meta.fields]
+
+    def get_queryset(self, request: HttpRequest):
+        return ImportBatch.objects.visible_to(request.user).select_related("client")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _may_import(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return _may_import(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: ImportBatch) -> str:
+        share = obj.bytes_done / obj.bytes_total if obj.bytes_total else 0
+        return format_html(
+            '<progress max="100" value="{}"></progress> {} %',
+            int(share * 100),
+            int(share * 100),
+        )
+
+    @admin.display(description=_("errors"))
+    def errors_(self, obj: ImportBatch) -> int:
+        return obj.error_count
+
+    def get_urls(self):
+        return [
+            path("upload/", self.admin_site.admin_view(self.upload), name="dataio_upload"),
+            *super().get_urls(),
+        ]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        batch = self.get_queryset(request).filter(pk=object_id).first()
+        extra_context = {
+            **(extra_context or {}),
+            "batch": batch,
+            "running": batch is not None and batch.status in RUNNING,
+        }
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def upload(self, request: HttpRequest) -> HttpResponse:
+        if not _may_import(request):
+            raise PermissionDenied
+        form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            suffix = Path(upload.name).suffix.lower()
+            stored = settings.DATA_DIR / "imports" / f"{uuid.uuid4().hex}{suffix}"
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            with stored.open("wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+            try:
+                with transaction.atomic():
+                    batch = import_start(
+                        actor=request.user,
+                        client=form.cleaned_data["client"],
+                        kind=form.cleaned_data["kind"],
+                        path=stored,
+                        filename=Path(upload.name).name,
+                        encoding=form.cleaned_data["encoding"],
+                    )
+                    transaction.on_commit(lambda: _enqueue(batch.pk))
+            except DomainError as exc:
+                stored.unlink(missing_ok=True)
+                form.add_error(None, str(exc))
+            else:
+                messages.info(request, _("The file is being imported."))
+                return redirect(reverse("admin:dataio_importbatch_change", args=[batch.pk]))
+        context = {**self.admin_site.each_context(request), "form": form, "title": _("Upload")}
+        return TemplateResponse(request, "dataio/upload.html", context)
+
+
+def _may_import(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_staff and getattr(user, "role", None) in IMPORT_ROLES)
+
+
+def _enqueue(batch_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("azukari.dataio.tasks.import_run_task", batch_id, group="imports")
+
+
+@admin.register(ColumnMapping)
+class ColumnMappingAdmin(admin.ModelAdmin):
+    list_display = ["client", "kind", "updated_at"]
+
+    def get_queryset(self, request: HttpRequest):
+        return ColumnMapping.objects.visible_to(request.user)
