@@ -84,3 +84,18 @@ def criterion(client: Client, code: str = "abuse") -> HarassmentCriterion:
     return HarassmentCriterion.objects.create(
         client=client, code=code, label="Abusive language after one warning"
     )
+
+
+def login_verified(browser, user: User) -> None:
+    """Logs in and passes the second factor (TOTP), as a client approver must."""
+    from django.urls import reverse
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    browser.force_login(user)
+    code = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+    response = browser.post(reverse("two-factor"), {"token": code})
+    assert response.status_code == 302, "the second factor was not accepted"
