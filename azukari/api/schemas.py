@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from ninja import Field, Schema
+from pydantic import field_validator
 
 from azukari.api.models import DeliveryState, WebhookEvent
 from azukari.cases.models import (
@@ -42,8 +43,8 @@ class PhoneOut(Schema):
 
 class CallWindow(Schema):
     days: list[int] = Field(default_factory=lambda: list(range(7)), max_length=7)
-    start: str = Field(max_length=8, description="HH:MM")
-    end: str = Field(max_length=8, description="HH:MM")
+    start: str = Field(pattern=r"^\d{2}:\d{2}$", description="HH:MM")
+    end: str = Field(pattern=r"^\d{2}:\d{2}$", description="HH:MM")
 
 
 class PreferencesOut(Schema):
@@ -194,6 +195,14 @@ class CustomerSyncIn(Schema):
     days_off: list[int] = Field(default_factory=list, max_length=7)
     call_windows: list[CallWindow] = Field(default_factory=list, max_length=14)
     holidays_ok: bool = False
+
+    @field_validator("quiet_from", "quiet_until")
+    @classmethod
+    def _local_time(cls, value: dt.time | None) -> dt.time | None:
+        """Quiet hours are wall-clock times in the customer's day, never with a zone."""
+        if value is not None and value.tzinfo is not None:
+            raise ValueError("a time of day without a time zone, e.g. 21:00")
+        return value
 
 
 class SubscriptionSyncIn(Schema):

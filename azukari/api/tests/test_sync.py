@@ -138,3 +138,10 @@ def test_another_client_cannot_reach_coffee_rows(api, cast, coffee_token, tea_to
 def test_batches_are_bounded(api, coffee_token, size):
     response = api.post(CUSTOMERS, coffee_token, {"items": [YAMADA] * size})
     assert response.status_code == 422
+
+
+def test_quiet_hours_with_a_time_zone_are_refused(api, coffee_token):
+    item = {**YAMADA, "quiet_from": "12:00:00+09:00"}
+    response = api.post(CUSTOMERS, coffee_token, {"items": [item]})
+    assert response.status_code == 422
+    assert "items.0.quiet_from" in response.json()["field_errors"]
