@@ -218,3 +218,21 @@ def test_every_filter_has_a_label(cast, desk, now):
     body = _board(desk).content.decode()
     for name in ("client", "site", "team", "state", "reason", "bucket"):
         assert f'<label for="f-{name}">' in body and f'id="f-{name}"' in body
+
+
+def test_list_clocks_match_the_case_s_own_clocks(cast, desk, now):
+    from azukari.cases.clocks import live_clocks
+    from azukari.core.businesstime import business_seconds
+    from azukari.org.models import ClientClosedDay
+    from azukari.web.pages.backlog import ClockPricer, calendars_for
+
+    ClientClosedDay.objects.create(client=cast.coffee, date=dt.date(2026, 11, 19))
+    case = _park(cast, at("2026-11-12", "20:30"))
+    listing = desk.get(reverse("backlog-list", args=["azukari"]))
+    clocks = live_clocks(case, now=NOW)
+    assert listing.context["rows"][0][10] == round(clocks.center / 3600, 1)
+    calendar = calendars_for([cast.coffee.pk], [cast.sapporo.pk])(cast.coffee.pk, cast.sapporo.pk)
+    pricer = ClockPricer(NOW)
+    for minutes in range(0, 60 * 24 * 16, 97):
+        since = NOW - dt.timedelta(minutes=minutes, microseconds=123)
+        assert pricer.running(since, calendar) == business_seconds(since, NOW, calendar)
