@@ -176,12 +176,12 @@ def export_rows(*, viewer: Viewer, client: Client, what: str, purpose: str = "")
         raise NotVisible(field="client")
     fields = [f for f, _l in spec.columns]
     extra = [spec.customer_field] if spec.customer_field else []
-    values = spec.queryset(viewer, client).values_list(*fields, *extra)
-    chunk: list[tuple] = []
+    rows = spec.queryset(viewer, client).values_list(*fields, *extra, "pk")
+    customer_at = len(fields)
 
-    def audited(rows: list[tuple]) -> Iterator[list]:
+    def audited(chunk: list[tuple]) -> Iterator[list]:
         if spec.customer_field:
-            ids = {r[-1] for r in rows if r[-1] is not None}
+            ids = {r[customer_at] for r in chunk if r[customer_at] is not None}
             if ids:
                 personal_data_access(
                     viewer=viewer,
@@ -192,18 +192,20 @@ def export_rows(*, viewer: Viewer, client: Client, what: str, purpose: str = "")
                     object_type="export",
                     object_ref=spec.name,
                 )
-        for r in rows:
-            out = [_cell(v) for v in r[: len(fields)]]
+        for r in chunk:
+            out = [_cell(v) for v in r[:customer_at]]
             if spec.name == "contacts":
                 out[4] = display_phone(out[4]) if out[4] else ""
             yield out
 
-    for row in values.iterator(chunk_size=CHUNK):
-        chunk.append(row)
-        if len(chunk) >= CHUNK:
-            yield from audited(chunk)
-            chunk = []
-    if chunk:
+    # Keyset pages: no cursor stays open while the audit events of a page are written, and
+    # each page is one short query on every database.
+    last = 0
+    while True:
+        chunk = list(rows.filter(pk__gt=last)[:CHUNK])
+        if not chunk:
+            return
+        last = chunk[-1][-1]
         yield from audited(chunk)
 
 
