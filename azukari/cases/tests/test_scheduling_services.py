@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from azukari.cases import services
 from azukari.cases.background import callbacks_propose
@@ -42,6 +43,7 @@ def callback(cast):
     return case.callbacks.get()
 
 
+@translation.override("en")
 @time_machine.travel(MONDAY_10, tick=False)
 def test_scheduling_refuses_times_the_customer_does_not_want(cast, callback):
     for when, reason in [

@@ -40,6 +40,7 @@ def manager(cast):
         clients=[cast.coffee],
         is_staff=True,
         is_superuser=True,
+        language="en",
     )
 
 

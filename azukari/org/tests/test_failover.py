@@ -5,6 +5,7 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 from django.db.models import Q
+from django.utils import translation
 
 from azukari.cases.models import AZUKARI_STATES, Callback, CallbackStatus, Case, CaseEvent
 from azukari.core.errors import IllegalTransition, PermissionRefused
@@ -204,6 +205,7 @@ def test_only_managers_mark_sites_down(floor):
     assert cast.sapporo.status == SiteStatus.OPERATING
 
 
+@translation.override("en")
 def test_site_command_drill_then_down_then_up(floor, capsys):
     cast, *_rest, _p = floor
     open_azukari(client=cast.coffee, team=cast.sapporo_desk, count=5, opened_by=cast.desk)
