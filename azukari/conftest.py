@@ -17,7 +17,6 @@ from azukari.testing.factories import (
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
 
 
 @dataclass

@@ -263,6 +263,10 @@ EVENT_LABELS = {
     "exception_asked": _("Exception asked for"),
     "exception_granted": _("Exception granted"),
     "exception_refused": _("Exception refused"),
+    "moved_site_down": _("Moved: site down"),
+    "moved_rebalance": _("Moved back after a site outage"),
+    "inquiry_reminded": _("Client approver reminded"),
+    "inquiry_escalated": _("Escalated to the client"),
 }
 
 
