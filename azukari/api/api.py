@@ -19,6 +19,8 @@ ROUTERS = [
     "cases",
     "inquiries",
     "webhooks",
+    "routing",
+    "sites",
 ]
 
 api = NinjaAPI(

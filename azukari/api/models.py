@@ -19,6 +19,8 @@ class Scope(models.TextChoices):
     INQUIRIES_READ = "inquiries:read", _("Read inquiries to the client")
     INQUIRIES_ANSWER = "inquiries:answer", _("Answer inquiries")
     WEBHOOKS_MANAGE = "webhooks:manage", _("Register webhooks and read their history")
+    ROUTING_READ = "routing:read", _("Read which sites take each client's calls")
+    SITES_MANAGE = "sites:manage", _("Mark a site down (center tokens)")
 
 
 class ApiToken(models.Model):

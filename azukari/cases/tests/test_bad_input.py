@@ -452,9 +452,6 @@ def test_reopening_needs_a_note(cast, parked):
 # ---------------------------------------------------------------- the user's language
 
 
-@pytest.mark.xfail(
-    strict=False, reason="passes once the Japanese catalog translates the service messages"
-)
 def test_refusals_speak_japanese_to_japanese_users(cast, parked):
     def promise_in_the_past():
         services.case_promise_callback(

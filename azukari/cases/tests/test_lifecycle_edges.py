@@ -4,7 +4,7 @@ import datetime as dt
 import itertools
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from azukari.cases import services
 from azukari.cases.models import CallbackStatus, InquiryStatus
@@ -138,7 +138,7 @@ def test_each_illegal_move_is_refused_and_writes_nothing(cast, time_machine, fro
 
 def test_illegal_move_message_names_both_states(cast):
     case = new_case(cast)
-    with pytest.raises(IllegalTransition) as info:
+    with translation.override("en"), pytest.raises(IllegalTransition) as info:
         services.case_close(case=case, version=case.version, actor=cast.desk)
     assert "Open (on the call)" in str(info.value)
     assert "Closed" in str(info.value)
@@ -171,7 +171,7 @@ def test_a_resolved_case_closes_only_after_its_reopen_window(cast, time_machine)
     case = bring_to(cast, RESOLVED, time_machine)
     time_machine.shift(dt.timedelta(days=cast.coffee.reopen_window_days) - dt.timedelta(seconds=1))
     counts = row_counts()
-    with pytest.raises(IllegalTransition) as info:
+    with translation.override("en"), pytest.raises(IllegalTransition) as info:
         services.case_close(case=case, version=case.version, actor=cast.desk)
     assert "reopened until 2026-06-15 10:00" in str(info.value)
     assert row_counts() == counts

@@ -1,6 +1,7 @@
 """Phone numbers as callers and clients write them, stored once as E.164."""
 
 import pytest
+from django.utils import translation
 
 from azukari.core.phones import InvalidPhone, display_phone, mask_phone, normalize_phone
 
@@ -65,12 +66,19 @@ def test_withheld_or_empty_numbers_are_none(raw):
     ["12345", "abc", "090-1234-567", "090-1234-56789", "0000000000", "+81", "電話", "00", "0081"],
 )
 def test_invalid_numbers_are_refused_naming_the_field(raw):
-    with pytest.raises(InvalidPhone) as info:
+    with translation.override("en"), pytest.raises(InvalidPhone) as info:
         normalize_phone(raw, field="caller_number")
     assert info.value.field == "caller_number"
     assert info.value.code == "invalid_phone"
     assert raw in str(info.value)
     assert "phone number" in str(info.value)
+
+
+def test_invalid_number_is_explained_in_the_users_language():
+    with translation.override("ja"), pytest.raises(InvalidPhone) as info:
+        normalize_phone("12345", field="caller_number")
+    assert "電話番号" in str(info.value)
+    assert info.value.field == "caller_number"
 
 
 def test_invalid_number_names_the_default_field():

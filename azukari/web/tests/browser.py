@@ -26,7 +26,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[3] / "screenshots"
 PASSWORD = "pass-word-123"  # the factories' password
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: each test module imports the fixture as its own, and two live
+# sync Playwright instances cannot share a thread; one per module closes before the next.
+@pytest.fixture(scope="module")
 def chromium() -> Iterator:
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
