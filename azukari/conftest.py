@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import pytest
+from django.utils import translation
 
 from azukari.org.models import Client, Role, Site, Team, User
 from azukari.testing.factories import (
@@ -34,6 +35,14 @@ class Cast:
     approver: User  # works at the coffee company
     tea_approver: User  # works at the tea company
     outsider: User  # operator serving only the tea client
+
+
+@pytest.fixture
+def english():
+    """Messages read in English by tests that compare their wording; the product's default
+    language stays Japanese."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

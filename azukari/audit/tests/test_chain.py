@@ -22,6 +22,9 @@ from azukari.audit.verify import audit_verify
 from azukari.core.errors import DomainError, NotVisible
 from azukari.testing.factories import CustomerFactory
 
+# Wording is compared in English; Japanese readers are covered where a test overrides it.
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def _views(viewer, customers, n: int, purpose: str = "case") -> None:
     for i in range(n):

@@ -27,6 +27,9 @@ from azukari.org.models import Role
 from azukari.org.staff import staff_mark_left
 from azukari.testing.factories import CustomerFactory, UserFactory
 
+# Wording is compared in English; Japanese readers are covered where a test overrides it.
+pytestmark = pytest.mark.usefixtures("english")
+
 NOW = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)
 
 

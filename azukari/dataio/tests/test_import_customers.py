@@ -8,6 +8,9 @@ from azukari.dataio.models import ImportBatch, ImportStatus
 from azukari.dataio.services import column_mapping_save, import_run, import_start
 from azukari.testing.factories import CustomerFactory
 
+# Wording is compared in English; Japanese readers are covered where a test overrides it.
+pytestmark = pytest.mark.usefixtures("english")
+
 HEADER = ["顧客番号", "姓", "名", "セイ", "メイ", "電話番号", "郵便番号", "住所"]
 TAKAHASHI = [
     *("C001", "髙橋", "一郎", "ﾀｶﾊｼ", "ｲﾁﾛｳ"),

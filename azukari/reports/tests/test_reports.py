@@ -21,6 +21,9 @@ from azukari.reports.services import (
 )
 from azukari.testing.factories import CustomerFactory
 
+# Wording is compared in English; Japanese readers are covered where a test overrides it.
+pytestmark = pytest.mark.usefixtures("english")
+
 NOON = dt.datetime(2026, 10, 15, 12, 0, tzinfo=dt.UTC)
 
 

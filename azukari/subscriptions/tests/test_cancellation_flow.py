@@ -41,6 +41,9 @@ from azukari.subscriptions.tests.factories import (
     story_subscription,
 )
 
+# Wording is compared in English; Japanese readers are covered where a test overrides it.
+pytestmark = pytest.mark.usefixtures("english")
+
 OCT_20 = dt.date(2026, 10, 20)
 
 

@@ -33,6 +33,9 @@ from azukari.subscriptions.tests.factories import (
     story_subscription,
 )
 
+# Wording is compared in English; Japanese readers are covered where a test overrides it.
+pytestmark = pytest.mark.usefixtures("english")
+
 RISING = {1: 3, 2: 8, 3: 14, 4: 20, 5: 25}  # granted of 30 at each contact count
 FLAT = {1: 12, 2: 12, 3: 12, 4: 12, 5: 12}
 

@@ -22,6 +22,9 @@ from azukari.subscriptions.services.cancellations import cancellation_request_re
 from azukari.subscriptions.tests.factories import cancellation_call, coffee_policy_data
 from azukari.testing.factories import UserFactory
 
+# Wording is compared in English; Japanese readers are covered where a test overrides it.
+pytestmark = pytest.mark.usefixtures("english")
+
 POLICY_TOML = """
 [policy]
 code = "standard"
