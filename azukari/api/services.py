@@ -45,6 +45,7 @@ from azukari.subscriptions.models import (
     Subscription,
     SubscriptionStatus,
 )
+from azukari.subscriptions.services import delivery_ship_record
 
 TOKEN_PREFIX = "azk"
 
@@ -502,18 +503,39 @@ def delivery_upsert(
         "shipped_on": shipped_on,
         "chargeable": chargeable,
     }
+    if existing is not None:
+        if existing.shipped_on is not None and existing.shipped_on == shipped_on:
+            # A shipment found not chargeable stays so, whatever a later file says.
+            values["chargeable"] = existing.chargeable and chargeable
+        changed = [name for name, value in values.items() if getattr(existing, name) != value]
+        if not changed:
+            return existing, "unchanged"
+    ships_now = shipped_on is not None and (
+        existing is None
+        or existing.status != DeliveryStatus.SHIPPED
+        or existing.shipped_on != shipped_on
+    )
+    if ships_now:
+        # The shipment goes through the cancellation rules below: one that ships after the
+        # customer first asked to cancel is not charged, whatever the client's file says.
+        values["status"], values["shipped_on"] = DeliveryStatus.SCHEDULED, None
     if existing is None:
         delivery = Delivery.objects.create(
             client=client, subscription=subscription, external_id=external_id, **values
         )
-        return delivery, "created"
-    changed = [name for name, value in values.items() if getattr(existing, name) != value]
-    if not changed:
-        return existing, "unchanged"
-    for name in changed:
-        setattr(existing, name, values[name])
-    existing.save(update_fields=changed)
-    return existing, "updated"
+        result = "created"
+    else:
+        delivery = existing
+        for name, value in values.items():
+            setattr(delivery, name, value)
+        delivery.save(update_fields=list(values))
+        result = "updated"
+    if ships_now:
+        delivery = delivery_ship_record(delivery=delivery, shipped_on=shipped_on)
+        if delivery.chargeable and not chargeable:
+            Delivery.objects.filter(pk=delivery.pk).update(chargeable=False)
+            delivery.chargeable = False
+    return delivery, result
 
 
 # ---------------------------------------------------------------- webhooks

@@ -29,6 +29,7 @@ from azukari.cases.models import (
     InquiryStatus,
     Stance,
 )
+from azukari.cases.signals import inquiry_answered
 from azukari.cases.statemachine import CLOCK_OF_STATE, is_legal
 from azukari.core.businesstime import add_business_seconds, business_seconds
 from azukari.core.errors import (
@@ -612,6 +613,7 @@ def inquiry_answer(*, inquiry: Inquiry, actor: User, option: str, note: str = ""
     )
     _callback_due(case, origin="inquiry_answered", promised_for=None, now=now)
     inquiry.refresh_from_db()
+    inquiry_answered.send(sender=Inquiry, inquiry=inquiry)
     return inquiry
 
 

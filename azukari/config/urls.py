@@ -11,5 +11,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("azukari.api.urls")),
+    path("reports/", include("azukari.reports.urls")),
     path("", include("azukari.web.urls")),
 ]

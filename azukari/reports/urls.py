@@ -5,5 +5,6 @@ from azukari.reports import views
 app_name = "reports"
 
 urlpatterns = [
+    path("", views.report_index, name="index"),
     path("<slug:client_code>/monthly/", views.client_monthly, name="client-monthly"),
 ]

@@ -5,13 +5,14 @@ import tempfile
 from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from azukari.dataio.exports import csv_stream, xlsx_write
-from azukari.org.models import Client, Site
+from azukari.org.models import Client, Role, Site
 from azukari.reports.selectors import monthly_report
 
 
@@ -29,11 +30,22 @@ def _month(value: str | None) -> tuple[dt.date, dt.date]:
 
 @require_GET
 @login_required
+def report_index(request: HttpRequest) -> HttpResponse:
+    """The clients this viewer may see, each with its last month's report."""
+    clients = Client.objects.filter(pk__in=request.user.visible_client_ids()).order_by("code")
+    start, _end = _month(request.GET.get("month"))
+    return render(request, "reports/index.html", {"clients": clients, "month": f"{start:%Y-%m}"})
+
+
+@require_GET
+@login_required
 def client_monthly(request: HttpRequest, client_code: str) -> HttpResponse:
     """?month=2026-10&site=sapporo&format=csv|xlsx|print"""
     client = Client.objects.filter(code=client_code).first()
     if client is None or client.pk not in request.user.visible_client_ids():
         raise Http404
+    if request.user.role == Role.OPERATOR:
+        raise PermissionDenied(_("The monthly report is for supervisors, managers and the client."))
     site = Site.objects.filter(code=request.GET.get("site", "")).first()
     start, end = _month(request.GET.get("month"))
     report = monthly_report(viewer=request.user, client=client, start=start, end=end, site=site)
@@ -48,7 +60,11 @@ def client_monthly(request: HttpRequest, client_code: str) -> HttpResponse:
         return response
     if fmt == "xlsx":
         path = Path(tempfile.mkstemp(suffix=".xlsx")[1])
-        xlsx_write(header, report.rows(), path, sheet_title=f"{start:%Y-%m}")
-        return FileResponse(path.open("rb"), as_attachment=True, filename=f"{name}.xlsx")
+        try:
+            xlsx_write(header, report.rows(), path, sheet_title=f"{start:%Y-%m}")
+            workbook = path.open("rb")
+        finally:
+            path.unlink()  # the open file stays readable until the response closes it
+        return FileResponse(workbook, as_attachment=True, filename=f"{name}.xlsx")
     template = "reports/monthly_print.html" if fmt == "print" else "reports/monthly.html"
     return render(request, template, {"report": report, "month": f"{start:%Y-%m}"})

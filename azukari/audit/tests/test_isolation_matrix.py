@@ -61,6 +61,7 @@ def tea(cast) -> dict[str, int]:
     case = open_case(client=cast.tea, operator=cast.outsider, phone="+819087654321")
     world["case_id"] = case.pk
     world["customer_id"] = case.customer_id
+    world["client_code"] = cast.tea.code
     world["contact_id"] = case.contacts.first().pk
     asked = open_case(client=cast.tea, operator=cast.outsider, phone="+819011112222")
     inquiry = cases.inquiry_send(

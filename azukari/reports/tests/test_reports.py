@@ -4,12 +4,10 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.urls import include, path
 from django.utils import timezone
 
 from azukari.cases.models import Direction
 from azukari.cases.services import case_open, case_park, contact_log
-from azukari.config.urls import urlpatterns as project_urls
 from azukari.core.errors import DomainError, NotVisible
 from azukari.reports.models import BacklogSnapshot, ContactCoding
 from azukari.reports.selectors import monthly_report
@@ -123,19 +121,21 @@ def test_monthly_report_counts_calls_and_reasons_for_the_client_only(cast, codes
 
 
 @pytest.mark.django_db
-def test_monthly_report_page_csv_and_print(cast, client, settings):
-    settings.ROOT_URLCONF = __name__
+def test_monthly_report_page_csv_and_print(cast, client):
     client.force_login(cast.sv)
+    index = client.get("/reports/?month=2026-10")
+    assert b"/reports/coffee/monthly/?month=2026-10" in index.content
+    assert b"/reports/tea/" not in index.content  # the SV serves coffee only
     page = client.get("/reports/coffee/monthly/?month=2026-10")
     assert page.status_code == 200
     csv = client.get("/reports/coffee/monthly/?month=2026-10&format=csv")
     assert b"".join(csv.streaming_content).startswith(b"\xef\xbb\xbf")
     printable = client.get("/reports/coffee/monthly/?month=2026-10&format=print")
     assert b"@media print" in printable.content
+    workbook = client.get("/reports/coffee/monthly/?month=2026-10&format=xlsx")
+    assert b"".join(workbook.streaming_content).startswith(b"PK")  # a zip: the .xlsx
+    client.force_login(cast.operator)
+    assert client.get("/reports/coffee/monthly/").status_code == 403
     client.force_login(cast.outsider)
     assert client.get("/reports/coffee/monthly/").status_code == 404
     assert client.post("/reports/coffee/monthly/").status_code == 405
-
-
-# The project's pages (the base template links to them) and this app's, mounted as planned.
-urlpatterns = [path("reports/", include("azukari.reports.urls")), *project_urls]

@@ -748,6 +748,9 @@ def cancellation_exception_rule(
             inquiry_answer(
                 inquiry=inquiry, actor=actor, option=GRANT if granted else REFUSE, note=reason
             )
+            exception.refresh_from_db()  # the answer settles it (see cancellation_inquiry_settle)
+            if exception.outcome != ExceptionOutcome.PENDING:
+                return exception
     else:
         if not actor.is_center_staff:
             raise PermissionRefused(_("Center staff rule on this exception."))

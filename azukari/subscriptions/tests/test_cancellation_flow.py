@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from azukari.api.services import delivery_upsert
 from azukari.cases import services as cases
 from azukari.cases.models import CaseState, InquiryStatus
 from azukari.core.businesstime import TOKYO
@@ -160,6 +161,28 @@ def test_cancel_after_the_remaining_delivery_releases_the_hold(cast, subscriptio
     assert delivery_ship_record(delivery=third, shipped_on=dt.date(2026, 10, 31)).chargeable
 
 
+def test_a_shipment_synced_from_the_client_after_the_first_request_is_not_charged(
+    cast, subscription, request_
+):
+    third = subscription.deliveries.get(sequence=3)
+    common = {
+        "client": cast.coffee,
+        "external_id": third.external_id,
+        "subscription_external_id": subscription.external_id,
+        "sequence": 3,
+        "scheduled_on": third.scheduled_on,
+    }
+    # The client's file says shipped and chargeable; the first request was on 10-20.
+    delivery, result = delivery_upsert(**common, status="shipped", shipped_on=dt.date(2026, 10, 25))
+    assert result == "updated"
+    assert (delivery.status, delivery.chargeable) == (DeliveryStatus.SHIPPED, False)
+    assert _reload(third).chargeable is False
+    # The same file again changes nothing.
+    assert delivery_upsert(**common, status="shipped", shipped_on=dt.date(2026, 10, 25))[1] == (
+        "unchanged"
+    )
+
+
 def test_an_exception_cannot_be_chosen_as_a_standard_option(cast, request_):
     with pytest.raises(DomainError) as err:
         cancellation_decide(actor=cast.operator, request=request_, option_code="exception:defect")
@@ -263,9 +286,11 @@ def test_answer_through_the_generic_inquiry_flow_is_applied_once(cast, request_)
     cases.inquiry_answer(
         inquiry=exception.inquiry, actor=cast.approver, option=GRANT, note="Screen was unclear"
     )
-    settled = cancellation_inquiry_settle(inquiry=exception.inquiry)
+    # The answer itself rules on the exception, in the same transaction.
+    settled = _reload(exception)
     assert settled.outcome == ExceptionOutcome.GRANTED
     assert settled.approver_reason == "Screen was unclear"
+    assert settled.approver == cast.approver
     assert cancellation_inquiry_settle(inquiry=exception.inquiry) is None
     assert CancellationDecision.objects.count() == 1
 

@@ -1,0 +1,7 @@
+"""Signals other apps listen to, so that the case lifecycle need not know them."""
+
+from django.dispatch import Signal
+
+# Sent inside the answering transaction with `inquiry`: a listener's writes commit or roll
+# back with the answer (the subscriptions app settles exception requests this way).
+inquiry_answered = Signal()
