@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Field as F
-from ninja import Path, Query, Router, Schema
+from ninja import Path, Query, Router, Schema, Status
 
 from azukari.api.auth import scoped
 from azukari.api.errors import responses
@@ -252,7 +252,7 @@ def open_case(request: HttpRequest, payload: CaseOpenIn):
             subscription=subscription,
             note=payload.note,
         )
-    return 201, case_detail_out(case_detail(viewer=request.auth, case_id=case.pk))
+    return Status(201, case_detail_out(case_detail(viewer=request.auth, case_id=case.pk)))
 
 
 @router.post("/cases/{case_id}/park", operation_id="case_park", summary="Park as azukari", **ACTION)

@@ -3,7 +3,7 @@
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Field as F
-from ninja import Path, Query, Router, Schema
+from ninja import Path, Query, Router, Schema, Status
 
 from azukari.api.auth import scoped
 from azukari.api.errors import responses
@@ -68,7 +68,7 @@ def register_webhook(request: HttpRequest, payload: WebhookIn, params: Query[Cli
         description=payload.description,
         token=request.auth,
     )
-    return 201, {**endpoint_out(endpoint), "secret": endpoint.secret}
+    return Status(201, {**endpoint_out(endpoint), "secret": endpoint.secret})
 
 
 @router.get(
