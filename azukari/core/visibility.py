@@ -32,6 +32,15 @@ class ClientScopedQuerySet(models.QuerySet):
 
 ClientScopedManager = models.Manager.from_queryset(ClientScopedQuerySet)
 
+
+class ClientQuerySet(ClientScopedQuerySet):
+    """For the Client model itself: a viewer sees the companies it serves or works for."""
+
+    client_field = "pk"
+
+
+ClientManager = models.Manager.from_queryset(ClientQuerySet)
+
 M = TypeVar("M", bound=models.Model)
 
 

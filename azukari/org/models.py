@@ -9,6 +9,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from azukari.core.businesstime import BusinessCalendar
+from azukari.core.visibility import ClientManager, ClientScopedManager
 
 
 class Role(models.TextChoices):
@@ -67,6 +68,8 @@ class Client(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
 
+    objects = ClientManager()
+
     class Meta:
         ordering = ["code"]
         verbose_name = _("client")
@@ -82,6 +85,8 @@ class ClientClosedDay(models.Model):
     )
     date = models.DateField(_("date"))
     note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = ClientScopedManager()
 
     class Meta:
         ordering = ["date"]
@@ -103,6 +108,8 @@ class ClientLine(models.Model):
     )
     number = models.CharField(_("dialled number (E.164)"), max_length=20, unique=True)
     label = models.CharField(_("label"), max_length=100, blank=True)
+
+    objects = ClientScopedManager()
 
     class Meta:
         verbose_name = _("client line")
@@ -395,6 +402,8 @@ class AssignmentMove(models.Model):
     )
     batch = models.PositiveIntegerField(_("batch"))
     moved_at = models.DateTimeField(_("moved at"))
+
+    objects = ClientScopedManager()
 
     class Meta:
         ordering = ["moved_at", "id"]

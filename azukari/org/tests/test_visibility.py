@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from azukari.cases import services
@@ -17,11 +18,12 @@ from azukari.cases.tests.builders import OPTIONS, fresh, new_case, row_counts, t
 from azukari.core.errors import DomainError, NotVisible, PermissionRefused
 from azukari.core.visibility import get_visible
 from azukari.customers.models import Customer, CustomerPhone
-from azukari.org.models import Client, EmploymentStatus, User
+from azukari.org.models import Client, ClientClosedDay, ClientLine, EmploymentStatus, User
 from azukari.testing.factories import ApproverFactory, ClientFactory, UserFactory
 
 MODELS = (Case, Customer, CustomerPhone, Contact, Inquiry, Callback, CaseEvent)
 MISSING_ID = 987_654_321
+AZUKARI_APPS = {c.label for c in apps.get_app_configs() if c.name.startswith("azukari.")}
 
 
 @dataclass
@@ -347,3 +349,41 @@ def test_parking_needs_a_team_serving_the_cases_client(cast):
         )
     assert info.value.field == "team"
     assert row_counts() == counts
+
+
+# Rows that name a client but are not a client's data: the people and tokens who look
+# (their `client` is the company an approver or integration speaks for) and center-wide
+# records kept for managers.
+NOT_CLIENT_DATA = {"org.User", "api.ApiToken", "audit.RetentionRun", "audit.Incident"}
+
+
+def test_every_model_that_belongs_to_a_client_has_the_door():
+    owned = [
+        model
+        for model in apps.get_models()
+        if model._meta.app_label in AZUKARI_APPS
+        and model._meta.label not in NOT_CLIENT_DATA
+        and any(
+            field.many_to_one and field.concrete and field.related_model is Client
+            for field in model._meta.get_fields()
+        )
+    ]
+    assert owned
+    missing = [m._meta.label for m in [Client, *owned] if not hasattr(m.objects, "visible_to")]
+    assert not missing
+
+
+@pytest.mark.parametrize(("persona", "own", "other"), PERSONAS)
+def test_clients_their_calendars_and_lines_are_behind_the_door(cast, persona, own, other):
+    mine, theirs = getattr(cast, own), getattr(cast, other)
+    for client in (mine, theirs):
+        ClientClosedDay.objects.create(client=client, date=dt.date(2026, 12, 30))
+        ClientLine.objects.create(client=client, number=f"+8150{client.pk:08d}")
+    viewer = reload(getattr(cast, persona))
+
+    assert set(Client.objects.visible_to(viewer)) == {mine}
+    for model in (ClientClosedDay, ClientLine):
+        assert {row.client_id for row in model.objects.visible_to(viewer)} == {mine.pk}
+    with pytest.raises(NotVisible):
+        get_visible(Client.objects.all(), viewer, code=theirs.code)
+    assert not Client.objects.visible_to(None).exists()
