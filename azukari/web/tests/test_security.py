@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
@@ -127,3 +128,20 @@ def test_oversized_bodies_are_refused(client, cast, settings):
     client.force_login(cast.operator)
     response = client.post(reverse("language-set"), {"language": "x" * 5000})
     assert response.status_code == 400
+
+
+def test_the_language_chosen_follows_the_person_to_another_workstation(client, cast):
+    client.force_login(cast.operator)
+    response = client.post(reverse("language-set"), {"language": "en", "next": "/desk/"})
+    assert response["Location"] == "/desk/"
+    cast.operator.refresh_from_db()
+    assert cast.operator.language == "en"
+
+    elsewhere = Client()  # no cookie from the first workstation
+    elsewhere.force_login(cast.operator)
+    body = elsewhere.get(reverse("desk")).content.decode()
+    assert '<html lang="en">' in body
+    elsewhere.post(reverse("language-set"), {"language": "ja"})
+    assert '<html lang="ja">' in elsewhere.get(reverse("desk")).content.decode()
+    cast.operator.refresh_from_db()
+    assert cast.operator.language == "ja"
