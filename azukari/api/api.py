@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 
 from azukari.api import errors
+from azukari.api.throttle import TokenRateThrottle
 
 ROUTERS = [
     "screen_pop",
@@ -35,6 +36,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    throttle=[TokenRateThrottle()],
 )
 errors.install(api)
 

@@ -1,12 +1,25 @@
-"""One JSON shape for every error the API returns: code, message and errors per field."""
+"""One JSON shape for every error the API returns: code, message and errors per field.
+
+Refusals that may be probing (no or bad token, a missing scope, an id that is missing or
+another client's, an address the webhooks refuse) are also written to the
+`azukari.security` log with the token and the address, never with the body.
+"""
+
+import logging
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from azukari.audit.netaddr import client_ip
 from azukari.core.errors import DomainError
+
+security_log = logging.getLogger("azukari.security")
+
+_LOGGED_STATUSES = {401, 403, 404}
+_LOGGED_CODES = {"unsafe_url"}
 
 
 class ErrorOut(Schema):
@@ -23,6 +36,7 @@ ERROR_RESPONSES: dict[int, type[Schema]] = {
     404: ErrorOut,
     409: ErrorOut,
     422: ErrorOut,
+    429: ErrorOut,
 }
 
 
@@ -39,6 +53,17 @@ def error_response(
     message: str,
     field_errors: dict[str, list[str]] | None = None,
 ) -> HttpResponse:
+    if status in _LOGGED_STATUSES or code in _LOGGED_CODES:
+        token = getattr(request, "_api_token", None)
+        security_log.info(
+            "API refused: status=%s code=%s %s %s token=%s ip=%s",
+            status,
+            code,
+            request.method,
+            request.path,
+            getattr(token, "pk", None),
+            client_ip(request),
+        )
     body = {"code": code, "message": message, "field_errors": field_errors or {}}
     return api.create_response(request, body, status=status)
 
@@ -93,6 +118,16 @@ def install(api: NinjaAPI) -> None:
         )
         response["WWW-Authenticate"] = "Bearer"
         return response
+
+    @api.exception_handler(Throttled)
+    def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+        return error_response(
+            api,
+            request,
+            status=429,
+            code="rate_limited",
+            message=gettext("Too many requests for this token; try again in a minute."),
+        )
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:

@@ -1,8 +1,10 @@
 """Tokens: shown once, stored hashed, scoped, revocable; failures use the one error shape."""
 
 import io
+import logging
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from azukari.api.models import ApiToken, Scope
@@ -43,6 +45,30 @@ def test_scopes_are_enforced(api, cast, lines, issue):
     assert response.json()["code"] == "missing_scope"
     response = api.post("/api/v1/sync/customers", pop_only, {"items": []})
     assert response.status_code == 403
+
+
+def test_each_token_is_rate_limited_in_the_error_shape(
+    api, lines, coffee_token, tea_token, settings
+):
+    settings.AZUKARI_API_REQUESTS_PER_MINUTE = 3
+    cache.clear()
+    for _ in range(3):
+        assert api.get(SCREEN_POP, coffee_token, dialled_number="0120-123-456").status_code == 200
+    response = api.get(SCREEN_POP, coffee_token, dialled_number="0120-123-456")
+    assert response.status_code == 429
+    assert response.json()["code"] == "rate_limited"
+    assert 1 <= int(response["Retry-After"]) <= 60
+    # Another integration's token counts on its own.
+    assert api.get(SCREEN_POP, tea_token, dialled_number="0120-987-654").status_code == 200
+
+
+def test_probing_refusals_are_in_the_security_log(api, lines, coffee_token, tea_token, caplog):
+    with caplog.at_level(logging.INFO, logger="azukari.security"):
+        api.get(SCREEN_POP, None, dialled_number="0120-123-456")
+        api.get(SCREEN_POP, tea_token, dialled_number="0120-123-456")
+    refusals = [r.getMessage() for r in caplog.records if r.name == "azukari.security"]
+    assert any("status=401" in m for m in refusals)
+    assert any("status=404" in m and f"token={tea_token.token.pk}" in m for m in refusals)
 
 
 def test_client_token_sees_only_its_client_and_needs_the_contract(cast, coffee_token):
