@@ -72,6 +72,11 @@ class ClientAdmin(admin.ModelAdmin):
     search_fields = ["code", "name", "name_kana"]
     inlines = [ClientLineInline, ClientClosedDayInline]
 
+    def get_queryset(self, request):
+        # Superusers set clients up; everyone else edits only the clients they serve.
+        clients = super().get_queryset(request)
+        return clients if request.user.is_superuser else clients.visible_to(request.user)
+
 
 class SiteHoursForm(forms.ModelForm):
     class Meta:
@@ -183,8 +188,7 @@ class AssignmentMoveAdmin(ReadOnlyModelAdmin):
 
     def get_queryset(self, request):
         # Moves name cases: only those of clients the viewer serves.
-        visible = request.user.visible_client_ids()
-        return super().get_queryset(request).filter(client_id__in=visible)
+        return super().get_queryset(request).visible_to(request.user)
 
 
 @admin.register(RebalanceProposal)

@@ -163,3 +163,26 @@ def test_admin_site_actions_drill_down_and_up(
         url, {"action": "mark_operating", "_selected_action": [cast.sapporo.pk]}, follow=True
     )
     assert "4 azukari proposed to move back" in up.content.decode()
+
+
+def test_admin_shows_a_manager_only_the_clients_they_serve(client, cast):
+    from django.contrib.auth.models import Permission
+
+    manager = UserFactory(
+        username="manager_osaka",
+        role=Role.MANAGER,
+        home_site=cast.osaka,
+        clients=[cast.coffee],
+        is_staff=True,
+        language="en",
+    )
+    manager.user_permissions.add(*Permission.objects.filter(codename__endswith="_client"))
+    login_verified(client, manager)
+
+    listing = client.get(reverse("admin:org_client_changelist"))
+    assert listing.status_code == 200
+    assert list(listing.context["cl"].queryset) == [cast.coffee]
+    assert client.get(reverse("admin:org_client_change", args=[cast.coffee.pk])).status_code == 200
+    other = client.get(reverse("admin:org_client_change", args=[cast.tea.pk]))
+    missing = client.get(reverse("admin:org_client_change", args=[987_654_321]))
+    assert (other.status_code, other.url) == (missing.status_code, missing.url)
