@@ -8,14 +8,16 @@ import sys
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from azukari.demo.story import DEMO_PASSWORD, STAFF, reference_data, story
 from azukari.org.models import Client
 
 LOGINS = [
     *[(username, role.label) for username, role, *_rest in STAFF],
-    ("approver_coffee", "client approver (coffee)"),
-    ("approver_tea", "client approver (tea)"),
+    ("approver_coffee", gettext_lazy("client approver (coffee)")),
+    ("approver_tea", gettext_lazy("client approver (tea)")),
 ]
 
 
@@ -30,11 +32,15 @@ class Command(BaseCommand):
     def handle(self, *args, customers: int, port: int, no_serve: bool, **options):
         call_command("migrate", interactive=False, verbosity=0)
         if not Client.objects.filter(code="coffee").exists():
-            self.stdout.write("Loading the demo world…")
+            self.stdout.write(_("Loading the demo world…"))
             reference_data()
             story()
             call_command("generate", customers=customers, verbosity=options["verbosity"])
-        self.stdout.write(self.style.SUCCESS(f"Demo logins (password: {DEMO_PASSWORD}):"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Demo logins (password: %(password)s):") % {"password": DEMO_PASSWORD}
+            )
+        )
         for username, label in LOGINS:
             self.stdout.write(f"  {username:<16} {label}")
         if no_serve:
@@ -48,7 +54,9 @@ class Command(BaseCommand):
             "AZUKARI_DATA_DIR": str(settings.DATA_DIR),
         }
         bind = f"127.0.0.1:{port}"
-        self.stdout.write(self.style.SUCCESS(f"Serving on http://{bind}/ (Ctrl-C stops)"))
+        self.stdout.write(
+            self.style.SUCCESS(_("Serving on %(url)s (Ctrl-C stops)") % {"url": f"http://{bind}/"})
+        )
         web = subprocess.Popen(
             [
                 sys.executable,

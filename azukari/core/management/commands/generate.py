@@ -3,6 +3,7 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from azukari.demo.bulk import generate
@@ -26,13 +27,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, customers: int, clients: list[str] | None, seed: int, **options):
         if customers <= 0:
-            raise CommandError("--customers must be a positive number")
+            raise CommandError(_("--customers must be a positive number."))
         reference_data()
         codes = clients or ["coffee", "tea"]
         found = list(Client.objects.filter(code__in=codes).order_by("code"))
         missing = set(codes) - {c.code for c in found}
         if missing:
-            raise CommandError(f"unknown client code(s): {', '.join(sorted(missing))}")
+            raise CommandError(
+                _("Unknown client code(s): %(codes)s") % {"codes": ", ".join(sorted(missing))}
+            )
         found.sort(key=lambda c: codes.index(c.code))
         started = time.perf_counter()
         with Progress(
@@ -54,4 +57,5 @@ class Command(BaseCommand):
             counts = generate(clients=found, customers=customers, seed=seed, progress=advance)
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{k} {v:,}" for k, v in counts.items())
-        self.stdout.write(f"generated in {elapsed:.1f} s: {summary}")
+        done = _("Generated in %(seconds).1f s: %(summary)s")
+        self.stdout.write(done % {"seconds": elapsed, "summary": summary})
