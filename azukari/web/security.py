@@ -36,7 +36,7 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 def _policy_for(path: str) -> str:
     if path.startswith("/admin/"):
         return CSP_ADMIN
-    if path.rstrip("/").endswith("/docs"):
+    if path.startswith("/api/") and path.rstrip("/").endswith("/docs"):
         return CSP_API_DOCS
     return CSP
 

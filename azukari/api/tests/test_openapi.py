@@ -43,6 +43,16 @@ OPERATIONS = _operations()
 IDS = [f"{m.upper()} {p}" for p, m, _op, _s in OPERATIONS]
 
 
+def test_the_document_and_browsable_docs_are_served_at_stable_urls(api):
+    document = api.http.get("/api/v1/openapi.json")
+    assert document.status_code == 200
+    assert document.json()["info"]["version"] == "1"
+    assert "/api/v1/screen-pop" in document.json()["paths"]
+    docs = api.http.get("/api/v1/docs")
+    assert docs.status_code == 200
+    assert b"/api/v1/openapi.json" in docs.content
+
+
 def test_every_scope_is_used_by_some_operation():
     assert {s for *_rest, s in OPERATIONS} == set(Scope.values)
 
