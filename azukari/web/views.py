@@ -50,11 +50,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def case_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     reason = request.GET.get("reason", "")
+    open_azukari = request.GET.get("open") == "1"
     cases = selectors.case_list(
         viewer=request.user,
         state=state if state in CaseState.values else "",
         reason=reason if reason in AzukariReason.values else "",
-        open_azukari=request.GET.get("open") == "1",
+        open_azukari=open_azukari,
     )
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     personal_data_access(
@@ -75,6 +76,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "reasons": AzukariReason.choices,
             "state": state,
             "reason": reason,
+            "open_azukari": open_azukari,
         },
     )
 
