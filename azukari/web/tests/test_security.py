@@ -114,6 +114,14 @@ def test_a_busy_session_still_ends_after_the_absolute_lifetime(client, cast):
         assert client.get(reverse("case-list")).status_code == 302
 
 
+def test_disabling_an_account_ends_its_open_session_at_once(client, cast):
+    client.post(reverse("login"), {"username": "op_sapporo", "password": "pass-word-123"})
+    assert client.get(reverse("case-list")).status_code == 200
+    type(cast.operator).objects.filter(pk=cast.operator.pk).update(is_active=False)
+    response = client.get(reverse("case-list"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
 def test_language_select_needs_post_and_ignores_foreign_redirects(client, cast):
     client.force_login(cast.operator)
     assert client.get(reverse("language-set")).status_code == 405
