@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from azukari.audit.models import AccessAction, AccessEvent
 from azukari.customers.models import Customer
-from azukari.dataio.exports import csv_stream, export_header, export_rows, xlsx_write
+from azukari.dataio.exports import SPECS, csv_stream, export_header, export_rows, xlsx_write
 from azukari.dataio.tests.test_import_killed import database_url
 from azukari.demo.rows import Ids, insert
 from azukari.testing.factories import CustomerFactory
@@ -120,3 +120,66 @@ def test_export_of_200000_rows_keeps_memory_bounded(cast, tmp_path):
     # A generous bound: the process at rest takes about 60 MB; SQLite measured about 260 MB.
     assert peak_mb < 400, f"peak RSS {peak_mb:.0f} MB"
     assert AccessEvent.objects.filter(action=AccessAction.EXPORT).count() == n
+
+
+@pytest.mark.django_db
+def test_cases_contacts_and_audit_export_with_codes_and_their_own_audit(cast, tmp_path):
+    from azukari.cases.models import Direction
+    from azukari.cases.services import case_open, contact_log
+    from azukari.reports.services import acw_code_create, contact_code, reason_code_create
+
+    customer = CustomerFactory(client=cast.coffee, customer_number="C1", family_name="𠮷田")
+    contact = contact_log(
+        actor=cast.operator,
+        client=cast.coffee,
+        customer=customer,
+        direction=Direction.INBOUND,
+        caller_number="+819012345678",
+        summary="解約希望 𠮷田様",
+    )
+    case = case_open(contact=contact, actor=cast.operator, kind="cancellation", subject="解約の申出")
+    contact_code(
+        actor=cast.operator,
+        contact=contact,
+        reason_code=reason_code_create(
+            actor=cast.sv, client=cast.coffee, code="cancel", label="解約"
+        ),
+        acw_code=acw_code_create(actor=cast.sv, client=cast.coffee, code="done", label="完了"),
+    )
+    other = CustomerFactory(client=cast.tea, customer_number="T1")
+    contact_log(actor=cast.outsider, client=cast.tea, customer=other, summary="別の会社")
+
+    def export(what, *extra):
+        out = tmp_path / f"{what}.{'xlsx' if 'xlsx' in extra else 'csv'}"
+        call_command(
+            "export", what, "--client", "coffee", "--user", "desk_sapporo", "--output", out, *extra
+        )
+        return out
+
+    contacts = export("contacts", "--encoding", "cp932").read_bytes().decode("cp932")
+    rows = list(csv.reader(io.StringIO(contacts)))
+    assert rows[0] == export_header("contacts")
+    assert len(rows) == 2
+    by_field = dict(zip([f for f, _label in SPECS["contacts"].columns], rows[1], strict=True))
+    assert by_field["customer__customer_number"] == "C1"
+    assert by_field["case_id"] == str(case.pk)
+    assert by_field["coding__reason_code__code"] == "cancel"
+    assert by_field["coding__acw_code__code"] == "done"
+    assert by_field["summary"] == "解約希望 〓田様"  # 𠮷 is not in CP932: the stated rule
+
+    book = openpyxl.load_workbook(export("cases", "--format", "xlsx"), read_only=True)
+    sheet = list(book["cases"].iter_rows(values_only=True))
+    assert list(sheet[0]) == export_header("cases")
+    assert [r[0] for r in sheet[1:]] == [case.pk]
+    assert sheet[1][3] == "解約の申出"
+
+    exports = AccessEvent.objects.filter(action=AccessAction.EXPORT, actor=cast.desk)
+    assert set(exports.values_list("object_ref", flat=True)) == {"contacts", "cases"}
+    assert set(exports.values_list("customer_ref", flat=True)) == {customer.pk}
+
+    audit = export("audit").read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(audit)))
+    assert rows[0] == export_header("audit")
+    assert len(rows) - 1 == AccessEvent.objects.filter(client=cast.coffee).count() >= 2
+    assert {r[2] for r in rows[1:]} >= {"desk_sapporo"}
+    assert not AccessEvent.objects.filter(client=cast.tea, action=AccessAction.EXPORT).exists()
