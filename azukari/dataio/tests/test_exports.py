@@ -137,7 +137,9 @@ def test_cases_contacts_and_audit_export_with_codes_and_their_own_audit(cast, tm
         caller_number="+819012345678",
         summary="解約希望 𠮷田様",
     )
-    case = case_open(contact=contact, actor=cast.operator, kind="cancellation", subject="解約の申出")
+    case = case_open(
+        contact=contact, actor=cast.operator, kind="cancellation", subject="解約の申出"
+    )
     contact_code(
         actor=cast.operator,
         contact=contact,

@@ -32,9 +32,7 @@ def run(path, client, kind):
 
 
 @pytest.mark.django_db
-def test_subscription_file_with_a_broken_row_writes_nothing_then_once(
-    cast, customers, client_file
-):
+def test_subscription_file_with_a_broken_row_writes_nothing_then_once(cast, customers, client_file):
     good = [
         ["S001", "C001", "beans-monthly", "２０２６／９／１", "active"],
         ["S002", "C002", "beans-monthly", "2026-09-15", "active"],
