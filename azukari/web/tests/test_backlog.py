@@ -17,6 +17,7 @@ from azukari.floor.tests.factories import asked_case, at, parked_case
 from azukari.org.models import Role
 from azukari.testing.factories import UserFactory
 from azukari.web.pages.backlog import backlog_trend
+from azukari.web.tests.test_callbacks import promised_callback
 
 NOW = at("2026-11-25")  # a Wednesday; Monday the 23rd is a public holiday
 
@@ -236,3 +237,15 @@ def test_list_clocks_match_the_case_s_own_clocks(cast, desk, now):
     for minutes in range(0, 60 * 24 * 16, 97):
         since = NOW - dt.timedelta(minutes=minutes, microseconds=123)
         assert pricer.running(since, calendar) == business_seconds(since, NOW, calendar)
+
+
+def test_an_overdue_callback_shows_and_lists(cast, desk, now):
+    with time_machine.travel(at("2026-11-20"), tick=False):
+        late = promised_callback(cast, summary="Promised a call on Friday")
+    with time_machine.travel(at("2026-11-25", "09:00"), tick=False):
+        promised_callback(cast, hours=48)  # due on Friday: not overdue yet
+    response = _board(desk)
+    assert response.context["callback_count"] == 1
+    assert [c.pk for c in response.context["callbacks"]] == [late.pk]
+    listing = desk.get(reverse("backlog-list", args=["callbacks"]))
+    assert f"#{late.case_id}" in listing.content.decode()
