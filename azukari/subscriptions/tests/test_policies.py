@@ -140,6 +140,31 @@ def test_policy_file_loads_versions_and_reloading_changes_nothing(cast, tmp_path
     assert "0 version(s) added, 0 corrected, 2 unchanged" in out.getvalue()
 
 
+def test_policy_file_in_yaml_loads_the_same_versions_as_toml(cast, tmp_path):
+    import tomllib
+
+    import yaml
+
+    toml_path = tmp_path / "coffee.toml"
+    toml_path.write_text(POLICY_TOML, encoding="utf-8")
+    yaml_path = tmp_path / "coffee.yaml"
+    yaml_path.write_text(
+        yaml.safe_dump(tomllib.loads(POLICY_TOML), allow_unicode=True), encoding="utf-8"
+    )
+    call_command("policy", "load", str(yaml_path), "--client", "coffee", stdout=io.StringIO())
+    assert PolicyVersion.objects.count() == 2
+    assert set(
+        ExceptionGround.objects.values_list("version__effective_from", "code", "approval_level")
+    ) == {
+        (dt.date(2024, 1, 1), "defect", "sv"),
+        (dt.date(2024, 1, 1), "pet_allergy", "client"),
+        (dt.date(2027, 1, 1), "defect", "operator"),
+    }
+    out = io.StringIO()
+    call_command("policy", "load", str(toml_path), "--client", "coffee", stdout=out)
+    assert "0 version(s) added, 0 corrected, 2 unchanged" in out.getvalue()
+
+
 def test_policy_file_with_a_contradiction_loads_nothing(cast, tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text(POLICY_TOML.replace("fixed_fee_yen = 5000", "fixed_fee_yen = 15000"))
