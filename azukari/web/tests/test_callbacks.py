@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,7 +16,9 @@ from azukari.testing.factories import CustomerFactory
 from azukari.web.tests.test_desk import unlabelled_fields
 
 
-def promised_callback(cast, *, summary: str = "Wants to cancel", hours: int = 2) -> Callback:
+def promised_callback(
+    cast, *, summary: str = "Wants to cancel", hours: int = 2, team=None
+) -> Callback:
     """A call parked with a callback promised: the operator's words, then the callback."""
     customer = CustomerFactory(client=cast.coffee, phones=["+819012345678"])
     contact = cases.contact_log(
@@ -33,7 +36,7 @@ def promised_callback(cast, *, summary: str = "Wants to cancel", hours: int = 2)
         version=case.version,
         actor=cast.operator,
         reason=AzukariReason.SV_CALLBACK,
-        team=cast.osaka_desk,
+        team=team or cast.osaka_desk,
         state=CaseState.CALLBACK_DUE,
         promised_callback_at=timezone.now() + dt.timedelta(hours=hours),
         note="Promised a call from a supervisor today",
@@ -55,6 +58,16 @@ def test_the_sv_sees_due_callbacks_and_operators_do_not(client, cast, callback):
     assert client.get(reverse("callbacks")).status_code == 403
     client.force_login(cast.outsider)
     assert client.get(reverse("callback-brief", args=[callback.pk])).status_code == 403
+
+
+def test_the_list_spans_the_sites_the_sv_covers_overdue_first(client, cast, callback):
+    with time_machine.travel(timezone.now() - dt.timedelta(days=1), tick=False):
+        late = promised_callback(cast, team=cast.sapporo_desk)
+    client.force_login(cast.sv)
+    rows = list(client.get(reverse("callbacks")).context["page"])
+    assert [c.pk for c in rows] == [late.pk, callback.pk]
+    at_sapporo = client.get(reverse("callbacks"), {"site": cast.sapporo.pk}).context["page"]
+    assert [c.pk for c in at_sapporo] == [late.pk]
 
 
 def test_another_clients_sv_gets_404_on_the_brief(client, cast, callback):
