@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -22,7 +23,7 @@ def _month(value: str | None) -> tuple[dt.date, dt.date]:
     except ValueError:
         start = None
     if start is None:
-        today = dt.date.today().replace(day=1)
+        today = timezone.localdate().replace(day=1)
         start = (today - dt.timedelta(days=1)).replace(day=1)
     end = (start + dt.timedelta(days=32)).replace(day=1)
     return start, end

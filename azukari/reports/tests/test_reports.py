@@ -121,6 +121,57 @@ def test_monthly_report_counts_calls_and_reasons_for_the_client_only(cast, codes
 
 
 @pytest.mark.django_db
+def test_monthly_report_case_and_inquiry_figures_by_site(cast):
+    from azukari.cases.services import case_resolve, inquiry_answer, inquiry_send
+
+    customer = CustomerFactory(client=cast.coffee)
+
+    def opened(subject):
+        contact = contact_log(actor=cast.operator, client=cast.coffee, customer=customer)
+        return case_open(contact=contact, actor=cast.operator, kind="billing", subject=subject)
+
+    with time_machine.travel(NOON, tick=False) as clock:
+        on_the_call = opened("請求確認")
+        case_resolve(
+            case=on_the_call, version=on_the_call.version, actor=cast.operator, outcome="説明済み"
+        )
+        asked = opened("返金の可否")
+        inquiry = inquiry_send(
+            case=asked,
+            version=asked.version,
+            actor=cast.operator,
+            question="返金してよいか",
+            options=[{"code": "refund", "label": "返金"}],
+            due_at=NOON + dt.timedelta(hours=4),
+            team=cast.sapporo_desk,
+        )
+        parked = opened("配送調査")
+        case_park(
+            case=parked,
+            version=parked.version,
+            actor=cast.operator,
+            reason="investigation",
+            team=cast.sapporo_desk,
+        )
+        clock.move_to(NOON + dt.timedelta(hours=2))
+        inquiry_answer(inquiry=inquiry, actor=cast.approver, option="refund")
+
+    month = {"start": dt.date(2026, 10, 1), "end": dt.date(2026, 11, 1)}
+    report = monthly_report(viewer=cast.sv, client=cast.coffee, **month)
+    figures = {str(label): value for label, value, _unit in report.figures}
+    assert figures["Cases opened"] == 3
+    assert figures["First-contact resolution"] == 33.3
+    assert figures["Azukari rate"] == 66.7
+    assert figures["Inquiries sent to the client"] == 1
+    assert figures["Average inquiry response time"] == 2 * 3600
+    assert figures["Inquiries answered on time"] == 100.0
+    assert figures["Average azukari age, client's turn"] is not None
+
+    osaka = monthly_report(viewer=cast.sv, client=cast.coffee, site=cast.osaka, **month)
+    assert {str(k): v for k, v, _u in osaka.figures}["Cases opened"] == 0
+
+
+@pytest.mark.django_db
 def test_monthly_report_page_csv_and_print(cast, client):
     client.force_login(cast.sv)
     index = client.get("/reports/?month=2026-10")
