@@ -277,14 +277,19 @@ def xlsx_write(
             sheet = book.create_sheet(title=f"{sheet_title[:25]} ({sheets})")
             sheet.append(header)
             used = 1
-        sheet.append([_xlsx_safe(v) for v in row])
+        sheet.append([_xlsx_safe(sheet, v) for v in row])
         used += 1
     book.save(path)
     return sheets
 
 
-def _xlsx_safe(value: Any) -> Any:
-    """Text that openpyxl would take for a formula is kept as text, so no cell runs one."""
+def _xlsx_safe(sheet: Any, value: Any) -> Any:
+    """Text that openpyxl would take for a formula is written as text, exactly as it reads,
+    so no cell runs one."""
     if isinstance(value, str) and value.startswith("="):
-        return "'" + value
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
     return value

@@ -72,6 +72,16 @@ def test_xlsx_past_the_sheet_limit_continues_on_a_second_sheet(cast, tmp_path):
     assert [r[0] for r in book["customers (2)"].iter_rows(values_only=True)] == ["n", 3, 4]
 
 
+def test_xlsx_keeps_text_that_looks_like_a_formula_as_text(tmp_path):
+    path = tmp_path / "f.xlsx"
+    xlsx_write(["summary"], [['=HYPERLINK("http://example.com")'], ["ok"]], path, sheet_title="c")
+    cells = [row[0] for row in openpyxl.load_workbook(path)["c"].iter_rows(min_row=2)]
+    assert [(c.value, c.data_type) for c in cells] == [
+        ('=HYPERLINK("http://example.com")', "s"),
+        ("ok", "s"),
+    ]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_export_of_200000_rows_keeps_memory_bounded(cast, tmp_path):
     n = 200_000
