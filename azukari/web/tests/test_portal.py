@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from azukari.audit.models import AccessEvent
 from azukari.cases.models import CaseState, InquiryStatus
+from azukari.cases.services import inquiry_answer
 from azukari.floor.tests.factories import asked_case, login_verified
 from azukari.subscriptions.models import ExceptionOutcome
 from azukari.subscriptions.services.cancellations import (
@@ -173,3 +174,19 @@ def test_query_count_does_not_grow_with_inquiries(cast, approver):
     few = count()
     add(22)
     assert count() == few
+
+
+def test_an_inquiry_answered_meanwhile_says_so_and_keeps_what_was_typed(cast, approver, inquiry):
+    cast.approver.language = "en"
+    cast.approver.save(update_fields=["language"])
+    inquiry_answer(inquiry=inquiry, actor=cast.desk, option="charge", note="Answered by phone")
+    response = approver.post(
+        reverse("portal-inquiry", args=[inquiry.pk]), {"option": "waive", "note": "Waive it"}
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'id="stale-answer"' in body
+    assert "already been answered" in body
+    assert "Waive it" in body and "Charge the fee" in body
+    inquiry.refresh_from_db()
+    assert inquiry.answer_option == "charge" and inquiry.answer_note == "Answered by phone"
