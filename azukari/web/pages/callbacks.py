@@ -276,6 +276,8 @@ def callback_brief(request: HttpRequest, callback_id: int) -> HttpResponse:
             "proposals": proposals,
             "schedule_form": schedule_form,
             "attempt_form": attempt_form,
+            # Someone closed the callback while this form was open: say so, keep the typing.
+            "stale_form": form if form is not None and form.errors and not is_open else None,
         },
         status=400 if form is not None and form.errors else 200,
     )

@@ -105,6 +105,25 @@ def test_recording_a_reached_attempt_closes_the_callback(client, cast, callback)
     assert callback.status == CallbackStatus.DONE and callback.attempts == 1
 
 
+def test_a_callback_closed_meanwhile_says_so_and_keeps_what_was_typed(client, cast, callback):
+    cases.callback_attempt_record(
+        callback=callback, actor=cast.desk, outcome="reached", summary="Desk reached him"
+    )
+    cast.sv.language = "en"
+    cast.sv.save(update_fields=["language"])
+    client.force_login(cast.sv)
+    response = client.post(
+        reverse("callback-brief", args=[callback.pk]),
+        {"action": "attempt", "outcome": "reached", "summary": "I reached him", "stance": ""},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'id="stale-callback"' in body and "no longer open" in body
+    assert "I reached him" in body and "Desk reached him" in body
+    callback.refresh_from_db()
+    assert callback.attempts == 1
+
+
 def test_scheduling_outside_the_customers_windows_is_refused_with_typed_values(
     client, cast, callback
 ):
