@@ -1,5 +1,7 @@
 """A client's customer file in CP932: checked whole, written once, idempotent."""
 
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -81,8 +83,12 @@ def test_command_reports_rows_and_columns_and_fails(cast, client_file):
     with pytest.raises(CommandError, match="2 errors"):
         call_command("import", "customers", str(path), "--client", "coffee", "--no-progress")
     assert not Customer.objects.exists()
-    call_command("import", "customers", str(client_file([HEADER, FIXED])), "--client", "coffee")
+    bar = io.StringIO()
+    call_command(
+        "import", "customers", str(client_file([HEADER, FIXED])), "--client", "coffee", stderr=bar
+    )
     assert Customer.objects.get(customer_number="C003").family_name == "佐藤"
+    assert "100%" in bar.getvalue() and "rows/s" in bar.getvalue()  # the progress bar
 
 
 @pytest.mark.django_db
