@@ -12,6 +12,7 @@ from django.utils import timezone
 from azukari.audit.models import AccessAction, AccessEvent
 from azukari.cases import services as cases
 from azukari.cases.models import AzukariReason, Callback, CallbackStatus, CaseKind, CaseState
+from azukari.floor.tests.factories import asked_case
 from azukari.testing.factories import CustomerFactory
 from azukari.web.tests.test_desk import unlabelled_fields
 
@@ -92,6 +93,21 @@ def test_the_brief_tells_who_said_what_promised_and_the_stance(client, cast, cal
     assert AccessEvent.objects.filter(
         actor_id=cast.sv.pk, customer_ref=callback.customer_id, action=AccessAction.VIEW
     ).exists()
+
+
+def test_the_brief_shows_what_was_offered_and_the_client_s_answer(client, cast):
+    inquiry = asked_case(client=cast.coffee, operator=cast.operator, team=cast.osaka_desk)
+    cases.inquiry_answer(
+        inquiry=inquiry, actor=cast.approver, option="waive", note="Once, as a courtesy"
+    )
+    callback = inquiry.case.callbacks.get()
+    client.force_login(cast.sv)
+    response = client.get(reverse("callback-brief", args=[callback.pk]))
+    offers = response.context["offers"]
+    assert [o.options for o in offers] == [["Waive the fee", "Charge the fee"]]
+    assert offers[0].answer == "Waive the fee — Once, as a courtesy"
+    body = response.content.decode()
+    assert "Charge the fee" in body and "Once, as a courtesy" in body
 
 
 def test_recording_a_reached_attempt_closes_the_callback(client, cast, callback):
