@@ -221,6 +221,10 @@ def test_a_cancellation_case_shows_the_terms_verbatim_and_the_options(client, ca
     assert story.terms_snapshot["text"] in text
     assert 'id="cancellation-options"' in text
     assert reverse("cancellation-desk", args=[case.cancellation_requests.get().pk]) in text
+    options = body.context["cancellation_desk"].options
+    assert options and all(o.explanation and o.explanation in text for o in options)
+    assert all(o.approval_label in text for o in options)
+    assert "<td>operator</td>" not in text and "<td>client</td>" not in text
 
 
 def test_parking_with_a_promise_makes_a_callback(client, cast, story):
