@@ -145,6 +145,19 @@ def test_the_pop_shows_deliveries_made_against_required_and_the_flag(client, cas
     assert event.actor_id == cast.operator.pk and "subscriptions" in event.fields
 
 
+def test_the_pop_lists_open_cases_and_last_contacts_in_the_user_s_words(client, cast, story):
+    case = _open_case(cast, story)
+    cast.operator.language = "en"
+    cast.operator.save(update_fields=["language"])
+    response = _logged_in(client, cast.operator).get(reverse("desk-pop", args=[story.customer_id]))
+    body = response.content.decode()
+    assert reverse("desk-case", args=[case.pk]) in body
+    assert "Open (on the call)</span>" in body
+    recent = response.context["card"]["recent_contacts"]
+    assert [k["id"] for k in recent] == [case.contacts.get().pk]
+    assert "Contact preferences" in body and "Days not to call" in body
+
+
 def test_logging_a_cancellation_call_opens_the_case(client, cast, story):
     response = _logged_in(client, cast.operator).post(
         reverse("desk-pop", args=[story.customer_id]),
