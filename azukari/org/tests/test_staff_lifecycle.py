@@ -122,3 +122,11 @@ def test_the_agreement_register_lists_leavers_and_contracts(cast, manager):
 def test_the_register_page_is_for_managers_only(cast, manager, client):
     client.force_login(cast.operator)
     assert client.get(reverse("agreement-register")).status_code == 404
+
+
+def test_new_staff_read_japanese_until_they_choose_english(cast):
+    from azukari.org.models import User
+
+    newcomer = User.objects.create_user("newcomer", password="pass-word-123")
+    assert (newcomer.role, newcomer.language) == (Role.OPERATOR, "ja")
+    assert {code for code, _label in User._meta.get_field("language").choices} == {"ja", "en"}
