@@ -57,6 +57,18 @@ def test_open_azukari_fall_into_business_day_age_buckets(cast, desk, now):
     assert site.count == 3 and site.label == cast.sapporo.name
 
 
+def test_the_board_breaks_down_by_state_reason_site_client_and_owner(cast, desk, now):
+    _park(cast, at("2026-11-24"))
+    board = _board(desk).context["board"]
+    assert set(board.by) == {"state", "reason", "site", "client", "team"}
+    assert board.by["client"].rows[cast.coffee.pk].count == 1
+    assert board.by["team"].rows[cast.sapporo_desk.pk].count == 1
+    assert board.by["reason"].rows["investigation"].count == 1
+    for breakdown in board.by.values():
+        for row in breakdown.rows.values():
+            assert f"{breakdown.param}=" in row.query and row.links
+
+
 def test_the_age_splits_into_the_center_s_and_the_client_s_time(cast, desk, now):
     # Parked Tuesday 10:00 (center's turn), asked the client at 12:00: the client has had it
     # since (Tuesday 12:00–21:00 and Wednesday 09:00–10:00 on the site's hours).
