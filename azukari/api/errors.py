@@ -1,12 +1,13 @@
 """One JSON shape for every error the API returns: code, message and errors per field.
 
 Refusals that may be probing (no or bad token, a missing scope, an id that is missing or
-another client's, an address the webhooks refuse) are also written to the
+another client's, an address the webhooks refuse, an oversized body) are also written to the
 `azukari.security` log with the token and the address, never with the body.
 """
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +19,7 @@ from azukari.core.errors import DomainError
 
 security_log = logging.getLogger("azukari.security")
 
-_LOGGED_STATUSES = {401, 403, 404}
+_LOGGED_STATUSES = {401, 403, 404, 413}
 _LOGGED_CODES = {"unsafe_url"}
 
 
@@ -35,6 +36,7 @@ ERROR_RESPONSES: dict[int, type[Schema]] = {
     403: ErrorOut,
     404: ErrorOut,
     409: ErrorOut,
+    413: ErrorOut,
     422: ErrorOut,
     429: ErrorOut,
 }
@@ -129,8 +131,26 @@ def install(api: NinjaAPI) -> None:
             message=gettext("Too many requests for this token; try again in a minute."),
         )
 
+    @api.exception_handler(RequestDataTooBig)
+    def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return error_response(
+            api,
+            request,
+            status=413,
+            code="too_large",
+            message=gettext("The request body is too large; send smaller batches."),
+        )
+
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 400:  # the only one django-ninja raises: an unreadable body
+            return error_response(
+                api,
+                request,
+                status=400,
+                code="malformed",
+                message=gettext("The request body is not valid JSON."),
+            )
         return error_response(
             api, request, status=exc.status_code, code="http_error", message=str(exc.message)
         )
