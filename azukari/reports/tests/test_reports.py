@@ -190,3 +190,43 @@ def test_monthly_report_page_csv_and_print(cast, client):
     client.force_login(cast.outsider)
     assert client.get("/reports/coffee/monthly/").status_code == 404
     assert client.post("/reports/coffee/monthly/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_manager_keeps_the_clients_code_lists_in_the_admin(cast, client):
+    from django.urls import reverse
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from azukari.org.models import Role
+    from azukari.reports.models import AfterCallWorkCode, ReasonCode
+    from azukari.testing.factories import UserFactory
+
+    manager = UserFactory(
+        username="manager_codes",
+        role=Role.MANAGER,
+        home_site=cast.sapporo,
+        clients=[cast.coffee],
+        is_staff=True,
+        is_superuser=True,
+        language="en",
+    )
+    device = TOTPDevice.objects.create(user=manager, name="phone", confirmed=True)
+    client.force_login(manager)
+    code = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+    client.post(reverse("two-factor"), {"token": code})
+    url = reverse("admin:reports_reasoncode_add")
+    form = {"client": cast.coffee.pk, "code": "billing", "label": "請求", "position": 1}
+    form["is_active"] = "on"
+
+    assert client.post(url, form).status_code == 302
+    assert client.post(url, form).status_code == 200  # the same code twice is refused
+    tea = client.post(url, {**form, "client": cast.tea.pk, "code": "tea"})
+    assert tea.status_code == 200  # a client the manager does not serve is not offered
+    assert list(ReasonCode.objects.values_list("client__code", "code")) == [("coffee", "billing")]
+    acw = {"client": cast.coffee.pk, "code": "done", "label": "完了", "position": 0}
+    assert client.post(reverse("admin:reports_aftercallworkcode_add"), acw).status_code == 302
+    assert AfterCallWorkCode.objects.get().code == "done"
+    billing = ReasonCode.objects.get()
+    delete = reverse("admin:reports_reasoncode_delete", args=[billing.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
