@@ -9,7 +9,8 @@ Enter and typing are used here.
 
 import pytest
 
-from azukari.cases.models import Contact, IdentityCheck
+from azukari.cases import services as cases
+from azukari.cases.models import AZUKARI_STATES, Case, CaseKind, CaseState, Contact, IdentityCheck
 from azukari.testing.factories import CustomerFactory
 from azukari.web.tests.browser import (  # noqa: F401 (fixtures)
     browser_page,
@@ -67,3 +68,42 @@ def test_search_pop_and_log_by_keyboard(browser_page, shots, cast):
     assert contact.identity_check == IdentityCheck.VERIFIED
     assert contact.identity_method == "Date of birth"
     assert contact.summary == "Asked to move the next delivery; done on the call."
+
+
+def _open_case(cast, subject: str) -> Case:
+    customer = CustomerFactory(client=cast.coffee, phones=["+819055557777"])
+    contact = cases.contact_log(actor=cast.operator, client=cast.coffee, customer=customer)
+    return cases.case_open(
+        contact=contact, actor=cast.operator, kind=CaseKind.OTHER, subject=subject
+    )
+
+
+def test_resolve_and_park_by_keyboard(browser_page, shots, cast):
+    page = browser_page
+    first = _open_case(cast, "Address change")
+    second = _open_case(cast, "Needs the client's decision")
+    log_in(page, cast.operator.username)
+
+    page.goto(f"/desk/cases/{first.pk}/")
+    tab_to(page, "#id_resolve-outcome")
+    page.keyboard.type("Changed the address on the call.")
+    tab_to(page, "#resolve-form button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    first.refresh_from_db()
+    assert first.state == CaseState.RESOLVED
+
+    page.goto(f"/desk/cases/{second.pk}/")
+    tab_to(page, "#id_park-reason")
+    page.keyboard.press("ArrowDown")  # Client decision → SV callback
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_park-team"
+    page.keyboard.press("ArrowDown")  # the first team this operator's site may hand to
+    tab_to(page, "#id_park-note")
+    page.keyboard.type("Asked the client; promised an answer within a week.")
+    shots.take(page, "keyboard", 2, "park")
+    tab_to(page, "#park-form button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    second.refresh_from_db()
+    assert second.state in AZUKARI_STATES and second.owner_team_id is not None
