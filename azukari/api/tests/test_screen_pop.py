@@ -37,6 +37,15 @@ def test_caller_number_in_any_format_pops_the_customer(api, lines, coffee_token,
     assert body["search_url"] is None
 
 
+def test_a_pop_carries_personal_data_and_is_never_stored_by_caches(
+    api, lines, coffee_token, yamada
+):
+    response = api.get(POP, coffee_token, dialled_number="0120-123-456", caller_number=CALLER)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
 def test_same_number_at_two_clients_pops_only_the_dialled_clients_customer(
     api, cast, lines, pbx_token, yamada
 ):
