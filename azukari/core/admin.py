@@ -11,7 +11,5 @@ class ClientScopedAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "client":
-            kwargs["queryset"] = db_field.related_model.objects.filter(
-                pk__in=request.user.visible_client_ids()
-            )
+            kwargs["queryset"] = db_field.related_model.objects.visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
