@@ -187,19 +187,24 @@ def get_case(request: HttpRequest, case_id: int = CaseId):
     return case_detail_out(case_detail(viewer=request.auth, case_id=case_id))
 
 
-def _team(code: str | None) -> Team | None:
+# Teams and staff are looked up among those serving the case's client only: a team code or
+# agent id of another client's people answers exactly like an unknown one, so the API cannot be
+# used to probe the center's staff directory.
+
+
+def _team(code: str | None, case: Case) -> Team | None:
     if not code:
         return None
-    team = Team.objects.select_related("site").filter(code=code).first()
+    team = Team.objects.select_related("site").filter(code=code, clients=case.client_id).first()
     if team is None:
         raise DomainError(_("No team has this code."), field="team")
     return team
 
 
-def _assignee(agent_id: str | None) -> User | None:
+def _assignee(agent_id: str | None, case: Case) -> User | None:
     if not agent_id:
         return None
-    user = User.objects.filter(agent_id=agent_id).first()
+    user = User.objects.filter(agent_id=agent_id, clients=case.client_id).first()
     if user is None:
         raise DomainError(_("No staff member has this agent id."), field="assignee_agent_id")
     return user
@@ -258,14 +263,14 @@ def open_case(request: HttpRequest, payload: CaseOpenIn):
 @router.post("/cases/{case_id}/park", operation_id="case_park", summary="Park as azukari", **ACTION)
 def park_case(request: HttpRequest, payload: CaseParkIn, case_id: int = CaseId):
     def run(case: Case, actor: User):
-        team = _team(payload.team)
+        team = _team(payload.team, case)
         return services.case_park(
             case=case,
             version=payload.version,
             actor=actor,
             reason=payload.reason,
             team=team,
-            assignee=_assignee(payload.assignee_agent_id),
+            assignee=_assignee(payload.assignee_agent_id, case),
             state=payload.state,
             promised_callback_at=payload.promised_callback_at,
             due_at=payload.due_at,
@@ -286,8 +291,8 @@ def assign_case(request: HttpRequest, payload: CaseAssignIn, case_id: int = Case
             case=case,
             version=payload.version,
             actor=actor,
-            team=_team(payload.team),
-            assignee=_assignee(payload.assignee_agent_id),
+            team=_team(payload.team, case),
+            assignee=_assignee(payload.assignee_agent_id, case),
             note=payload.note,
         ),
     )
@@ -363,7 +368,7 @@ def send_inquiry(request: HttpRequest, payload: InquirySendIn, case_id: int = Ca
             question=payload.question,
             options=[o.dict() for o in payload.options],
             due_at=payload.due_at,
-            team=_team(payload.team),
+            team=_team(payload.team, case),
         ),
     )
 
@@ -404,6 +409,6 @@ def reopen_case(request: HttpRequest, payload: CaseReopenIn, case_id: int = Case
             version=payload.version,
             actor=actor,
             note=payload.note,
-            team=_team(payload.team),
+            team=_team(payload.team, case),
         ),
     )

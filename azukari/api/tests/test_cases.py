@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from azukari.api.tests.factories import open_case
 from azukari.cases.models import Case, CaseEvent
-from azukari.testing.factories import CustomerFactory
+from azukari.testing.factories import CustomerFactory, UserFactory
 
 CASES = "/api/v1/cases"
 INQUIRIES = "/api/v1/inquiries"
@@ -106,6 +106,18 @@ def test_bad_team_is_a_field_error(api, cast, coffee_desk_token, yamada):
         response = api.post(f"{CASES}/{case.pk}/park", coffee_desk_token, body)
         assert response.status_code == 400
         assert "team" in response.json()["field_errors"]
+
+
+def test_another_clients_staff_look_like_unknown_ones(api, cast, coffee_desk_token, yamada):
+    UserFactory(username="tea_only", home_site=cast.osaka, clients=[cast.tea], agent_id="9100")
+    case = open_case(customer=yamada, operator=cast.operator)
+    answers = []
+    for agent_id in ("9100", "no-such-agent"):
+        body = {"version": case.version, "team": "sapporo-desk", "assignee_agent_id": agent_id}
+        response = api.post(f"{CASES}/{case.pk}/assign", coffee_desk_token, body)
+        assert response.status_code == 400
+        answers.append(response.json())
+    assert answers[0] == answers[1]
 
 
 def test_isolation_on_every_case_endpoint(api, cast, issue, tea_token, coffee_token, yamada):
