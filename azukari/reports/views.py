@@ -33,7 +33,7 @@ def _month(value: str | None) -> tuple[dt.date, dt.date]:
 @login_required
 def report_index(request: HttpRequest) -> HttpResponse:
     """The clients this viewer may see, each with its last month's report."""
-    clients = Client.objects.filter(pk__in=request.user.visible_client_ids()).order_by("code")
+    clients = Client.objects.visible_to(request.user).order_by("code")
     start, _end = _month(request.GET.get("month"))
     return render(request, "reports/index.html", {"clients": clients, "month": f"{start:%Y-%m}"})
 
@@ -42,8 +42,8 @@ def report_index(request: HttpRequest) -> HttpResponse:
 @login_required
 def client_monthly(request: HttpRequest, client_code: str) -> HttpResponse:
     """?month=2026-10&site=sapporo&format=csv|xlsx|print"""
-    client = Client.objects.filter(code=client_code).first()
-    if client is None or client.pk not in request.user.visible_client_ids():
+    client = Client.objects.visible_to(request.user).filter(code=client_code).first()
+    if client is None:
         raise Http404
     if request.user.role == Role.OPERATOR:
         raise PermissionDenied(_("The monthly report is for supervisors, managers and the client."))
