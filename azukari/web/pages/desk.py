@@ -298,6 +298,15 @@ def pop(request: HttpRequest, customer_id: int) -> HttpResponse:
     )
 
 
+def _logged_until(pbx: Contact | None) -> dt.datetime:
+    """The log is the operator's record of the call, not the live call (the PBX's own contact
+    tracks that); left open, it would sit on the SV floor board as a call in progress for ever.
+    """
+    if pbx is None:
+        return timezone.now()
+    return pbx.ended_at or max(timezone.now(), pbx.started_at)
+
+
 def _log_contact(request: HttpRequest, customer: Customer, form: ContactForm) -> Case | None:
     data = form.cleaned_data
     subscription = next(
@@ -311,6 +320,7 @@ def _log_contact(request: HttpRequest, customer: Customer, form: ContactForm) ->
                 client=customer.client,
                 customer=customer,
                 started_at=pbx.started_at if pbx else None,
+                ended_at=_logged_until(pbx),
                 caller_number=pbx.caller_number if pbx else None,
                 caller_relation=data["caller_relation"],
                 identity_check=data["identity_check"],

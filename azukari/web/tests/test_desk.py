@@ -183,6 +183,23 @@ def test_logging_a_cancellation_call_opens_the_case(client, cast, story):
     assert case.subscription == story
 
 
+def test_a_logged_contact_never_haunts_the_floor_board_as_a_call_in_progress(client, cast, story):
+    _logged_in(client, cast.operator).post(
+        reverse("desk-pop", args=[story.customer_id]),
+        {
+            "caller_relation": "holder",
+            "identity_check": "verified",
+            "identity_method": "date of birth",
+            "summary": "Moved the next delivery",
+        },
+    )
+    contact = Contact.objects.get(customer=story.customer)
+    assert contact.ended_at is not None
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1)):
+        client.force_login(cast.sv)
+        assert client.get(reverse("floor")).context["calls"] == []
+
+
 def test_a_refused_contact_keeps_what_was_typed_and_names_the_field(client, cast, story):
     client.force_login(cast.operator)
     response = client.post(
