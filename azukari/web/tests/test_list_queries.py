@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from azukari.audit.tests.conftest import open_case
-from azukari.floor.tests.factories import login_verified, parked_case
+from azukari.floor import services as floor
+from azukari.floor.tests.factories import contact, criterion, login_verified, parked_case
 from azukari.org.models import Role
 from azukari.subscriptions.services.cancellations import cancellation_request_record
 from azukari.subscriptions.tests.factories import (
@@ -117,3 +118,33 @@ def test_the_case_list_pages_keep_the_open_azukari_filter(cast, client):
     body = client.get(reverse("case-list") + "?open=1").content.decode()
     assert "&open=1&page=2" in body
     assert '<input type="hidden" name="open" value="1">' in body
+
+
+def test_a_notice_s_readers_and_non_readers(cast, client):
+    notice = floor.notice_publish(actor=cast.sv, client=cast.coffee, title="New script", body="Use")
+
+    def add(n):
+        for i in range(n):
+            reader = UserFactory(role=Role.OPERATOR, home_site=cast.sapporo, clients=[cast.coffee])
+            UserFactory(role=Role.OPERATOR, home_site=cast.osaka, clients=[cast.coffee])
+            if i % 2:
+                floor.notice_confirm_read(actor=reader, notice=notice)
+
+    client.force_login(cast.sv)
+    few, many = _grows(client, reverse("notice", args=[notice.pk]), add)
+    assert few == many
+
+
+def test_the_floor_board_s_ended_calls_and_flagged_customers(cast, client):
+    rule = criterion(cast.coffee)
+
+    def add(n):
+        for _ in range(n):
+            call = contact(client=cast.coffee, handler=cast.operator)
+            floor.call_end_under_criterion(
+                actor=cast.operator, contact=call, criterion=rule, flag_customer=True
+            )
+
+    client.force_login(cast.sv)
+    few, many = _grows(client, reverse("floor"), add)
+    assert few == many
