@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("azukari.api.urls")),
     path("reports/", include("azukari.reports.urls")),
+    path("exports/", include("azukari.dataio.urls")),
     path("", include("azukari.web.urls")),
 ]

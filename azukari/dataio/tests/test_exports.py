@@ -195,3 +195,29 @@ def test_cases_contacts_and_audit_export_with_codes_and_their_own_audit(cast, tm
     assert len(rows) - 1 == AccessEvent.objects.filter(client=cast.coffee).count() >= 2
     assert {r[2] for r in rows[1:]} >= {"desk_sapporo"}
     assert not AccessEvent.objects.filter(client=cast.tea, action=AccessAction.EXPORT).exists()
+
+
+@pytest.mark.django_db
+def test_desk_downloads_an_export_and_others_cannot(cast, client):
+    CustomerFactory(client=cast.coffee, family_name="髙橋", customer_number="C1")
+    client.force_login(cast.desk)
+
+    response = client.get("/exports/coffee/?what=customers")
+    assert response.status_code == 200
+    data = b"".join(response.streaming_content)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert data.startswith(codecs.BOM_UTF8) and [r[0] for r in rows[1:]] == ["C1"]
+    assert AccessEvent.objects.filter(action=AccessAction.EXPORT, actor=cast.desk).count() == 1
+    cp932 = client.get("/exports/coffee/?what=customers&encoding=cp932")
+    assert "髙橋" in b"".join(cp932.streaming_content).decode("cp932")
+    workbook = client.get("/exports/coffee/?what=cases&format=xlsx")
+    assert b"".join(workbook.streaming_content).startswith(b"PK")
+    assert client.get("/exports/coffee/?what=secrets").status_code == 404
+    assert client.post("/exports/coffee/?what=customers").status_code == 405
+
+    client.force_login(cast.operator)
+    assert client.get("/exports/coffee/?what=customers").status_code == 403
+    client.force_login(cast.outsider)
+    assert client.get("/exports/coffee/?what=customers").status_code == 404
+    assert client.get("/exports/nosuch/?what=customers").status_code == 404
+    assert AccessEvent.objects.filter(action=AccessAction.EXPORT).count() == 2

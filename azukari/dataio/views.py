@@ -1,0 +1,51 @@
+"""Downloads of a client's records: the same streamed exports as `azukari export`."""
+
+import tempfile
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from azukari.dataio.exports import SPECS, csv_stream, export_header, export_rows, xlsx_write
+from azukari.org.models import Client, Role
+
+EXPORT_ROLES = frozenset({Role.MANAGER, Role.ADMIN, Role.DESK})
+
+
+@require_GET
+@login_required
+def export_download(request: HttpRequest, client_code: str) -> HttpResponse:
+    """?what=customers|cases|contacts|audit&format=csv|xlsx&encoding=utf-8|cp932&purpose=…
+
+    Every row of personal data handed out is in the audit trail (written as the rows go)."""
+    client = Client.objects.filter(code=client_code).first()
+    if client is None or client.pk not in request.user.visible_client_ids():
+        raise Http404
+    if request.user.role not in EXPORT_ROLES:
+        raise PermissionDenied(_("Only the azukari desk and managers export records."))
+    what = request.GET.get("what", "customers")
+    if what not in SPECS:
+        raise Http404
+    rows = export_rows(
+        viewer=request.user, client=client, what=what, purpose=request.GET.get("purpose", "")
+    )
+    name = f"{client.code}-{what}-{timezone.localdate():%Y%m%d}"
+    if request.GET.get("format") == "xlsx":
+        path = Path(tempfile.mkstemp(suffix=".xlsx")[1])
+        try:
+            xlsx_write(export_header(what), rows, path, sheet_title=what)
+            workbook = path.open("rb")
+        finally:
+            path.unlink()  # the open file stays readable until the response closes it
+        return FileResponse(workbook, as_attachment=True, filename=f"{name}.xlsx")
+    encoding = "cp932" if request.GET.get("encoding") == "cp932" else "utf-8"
+    response = StreamingHttpResponse(
+        csv_stream(export_header(what), rows, encoding=encoding),
+        content_type=f"text/csv; charset={'shift_jis' if encoding == 'cp932' else 'utf-8'}",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
