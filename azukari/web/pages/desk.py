@@ -298,13 +298,13 @@ def pop(request: HttpRequest, customer_id: int) -> HttpResponse:
     )
 
 
-def _logged_until(pbx: Contact | None) -> dt.datetime:
+def _logged_until(pbx: Contact | None, now: dt.datetime) -> dt.datetime:
     """The log is the operator's record of the call, not the live call (the PBX's own contact
     tracks that); left open, it would sit on the SV floor board as a call in progress for ever.
     """
     if pbx is None:
-        return timezone.now()
-    return pbx.ended_at or max(timezone.now(), pbx.started_at)
+        return now
+    return pbx.ended_at or max(now, pbx.started_at)
 
 
 def _log_contact(request: HttpRequest, customer: Customer, form: ContactForm) -> Case | None:
@@ -313,14 +313,15 @@ def _log_contact(request: HttpRequest, customer: Customer, form: ContactForm) ->
         (s for s in customer.current_subscriptions if s.pk == data.get("subscription")), None
     )
     pbx = _visible_contact(request.user, data.get("contact"))
+    now = timezone.now()
     try:
         with transaction.atomic():
             contact = contact_log(
                 actor=request.user,
                 client=customer.client,
                 customer=customer,
-                started_at=pbx.started_at if pbx else None,
-                ended_at=_logged_until(pbx),
+                started_at=pbx.started_at if pbx else now,
+                ended_at=_logged_until(pbx, now),
                 caller_number=pbx.caller_number if pbx else None,
                 caller_relation=data["caller_relation"],
                 identity_check=data["identity_check"],

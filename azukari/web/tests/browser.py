@@ -41,13 +41,22 @@ def chromium() -> Iterator:
         pytest.fail(message) if required else pytest.skip(message)
     # Playwright's sync API runs an event loop in this thread; the test's own database
     # calls are still synchronous, so Django's async guard does not apply to them.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    # Set for the module's tests only: a later test that starts the product in a subprocess
+    # (check --deploy) must not inherit it.
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @pytest.fixture
@@ -74,9 +83,18 @@ class Screenshots:
         self.folder = folder
 
     def take(self, page, walk: str, step: int, name: str) -> Path:
+        """Saves the page, and checks on the way that it does not scroll sideways: every
+        page must be usable on the floor's screens without it."""
         path = self.folder / f"{walk}-{step:02d}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        assert_fits_the_width(page)
         return path
+
+
+def assert_fits_the_width(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    viewport = page.evaluate("window.innerWidth")
+    assert width <= viewport, f"{page.url} is {width}px wide on a {viewport}px screen"
 
 
 def log_in(page, username: str, password: str = PASSWORD) -> None:
