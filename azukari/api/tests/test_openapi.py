@@ -53,6 +53,13 @@ def test_the_document_and_browsable_docs_are_served_at_stable_urls(api):
     assert b"/api/v1/openapi.json" in docs.content
 
 
+def test_an_unknown_api_path_is_a_404_in_the_error_shape(api, coffee_token):
+    for url in ("/api/v1/no-such-thing", "/api/v2/screen-pop", "/api/"):
+        response = api.http.get(url, headers=coffee_token.headers)
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+
+
 def test_every_scope_is_used_by_some_operation():
     assert {s for *_rest, s in OPERATIONS} == set(Scope.values)
 
@@ -86,3 +93,5 @@ def test_undeclared_methods_are_not_allowed(api, cast, issue, path):
     for method in sorted(METHODS - declared - {"patch"}):
         response = getattr(api.http, method)(_concrete(path), headers=token.headers)
         assert response.status_code == 405, (method, path)
+        assert response.json()["code"] == "method_not_allowed"
+        assert set(response["Allow"].replace(" ", "").lower().split(",")) == declared
