@@ -78,6 +78,13 @@ def test_a_manager_must_enrol_and_pass_a_second_factor(client, manager):
     assert device.confirmed
 
 
+def test_a_client_approver_must_enrol_a_second_factor_too(client, cast):
+    client.post(reverse("login"), {"username": "approver_coffee", "password": "pass-word-123"})
+    response = client.get(reverse("portal-inquiries"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("two-factor"))
+
+
 def test_an_enrolled_manager_is_asked_for_a_code_at_the_next_login(client, manager):
     device = TOTPDevice.objects.create(user=manager, name="app", confirmed=True)
     client.post(reverse("login"), {"username": "mgr", "password": "pass-word-123"})
