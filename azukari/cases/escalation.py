@@ -15,7 +15,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from azukari.cases.models import Inquiry, InquiryStatus
 from azukari.cases.services import case_event_write
@@ -96,11 +96,11 @@ def inquiry_remind(*, inquiry_id: int, now: dt.datetime | None = None) -> bool:
     recipients = approvers_of(inquiry.client)
 
     def message() -> tuple[str, str]:
-        subject = _t("Reminder: inquiry on case #%(case)s is due %(due)s") % {
+        subject = gettext("Reminder: inquiry on case #%(case)s is due %(due)s") % {
             "case": inquiry.case_id,
             "due": _when(inquiry.due_at),
         }
-        body = _t(
+        body = gettext(
             "The call center is waiting for your answer to an inquiry on case #%(case)s.\n"
             "It is due %(due)s. Please answer it in the client portal."
         ) % {"case": inquiry.case_id, "due": _when(inquiry.due_at)}
@@ -113,7 +113,7 @@ def inquiry_remind(*, inquiry_id: int, now: dt.datetime | None = None) -> bool:
         actor=None,
         kind=REMINDED,
         at=now,
-        note=_t("Approvers reminded (%(n)d e-mails).") % {"n": sent},
+        note=gettext("Approvers reminded (%(n)d e-mails).") % {"n": sent},
         data={"inquiry": inquiry.pk, "emails": sent},
     )
     return True
@@ -129,11 +129,11 @@ def inquiry_escalate(*, inquiry_id: int, now: dt.datetime | None = None) -> bool
     recipients = escalation_contacts(inquiry.client)
 
     def message() -> tuple[str, str]:
-        subject = _t("Overdue: inquiry on case #%(case)s was due %(due)s") % {
+        subject = gettext("Overdue: inquiry on case #%(case)s was due %(due)s") % {
             "case": inquiry.case_id,
             "due": _when(inquiry.due_at),
         }
-        body = _t(
+        body = gettext(
             "An inquiry from the call center on case #%(case)s was due %(due)s and has not "
             "been answered. The customer is waiting. Please see that it is answered in the "
             "client portal."
@@ -147,7 +147,7 @@ def inquiry_escalate(*, inquiry_id: int, now: dt.datetime | None = None) -> bool
         actor=None,
         kind=ESCALATED,
         at=now,
-        note=_t("Escalated to the client's escalation contact (%(n)d e-mails).") % {"n": sent},
+        note=gettext("Escalated to the client's escalation contact (%(n)d e-mails).") % {"n": sent},
         data={"inquiry": inquiry.pk, "emails": sent},
     )
     return True

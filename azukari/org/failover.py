@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from azukari.cases.models import AZUKARI_STATES, Callback, CallbackStatus, Case, CaseEvent
@@ -325,7 +325,7 @@ def _apply_moves(
         for m in moves
     )
     AssignmentMove.objects.bulk_create(records, batch_size=1000)
-    note = _t("Moved from %(site)s: the site is down.") % {"site": outage.site.name}
+    note = gettext("Moved from %(site)s: the site is down.") % {"site": outage.site.name}
     # The same rows `case_event_write` writes, in one INSERT per batch: at 100,000 moves
     # one INSERT each is most of the failover time.
     CaseEvent.objects.bulk_create(
@@ -601,7 +601,7 @@ def rebalance_apply(*, proposal: RebalanceProposal, actor: User | None) -> int:
                 actor=actor,
                 kind=REBALANCE_EVENT,
                 at=now,
-                note=_t("Moved back to %(site)s.") % {"site": proposal.site.name},
+                note=gettext("Moved back to %(site)s.") % {"site": proposal.site.name},
                 data={
                     "proposal": proposal.pk,
                     "from_team": m.from_team_id,

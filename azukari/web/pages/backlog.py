@@ -22,7 +22,7 @@ from django.db.models.functions import Cast, Coalesce, ExtractMinute, ExtractSec
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -292,13 +292,13 @@ def backlog_board(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> Boar
     state_labels = dict(CaseState.choices)
     reason_labels = dict(AzukariReason.choices)
     breakdowns = {
-        "state": Breakdown("state", _t("By state"), "state"),
-        "reason": Breakdown("reason", _t("By reason"), "reason"),
-        "site": Breakdown("site", _t("By site"), "site"),
-        "client": Breakdown("client", _t("By client"), "client"),
-        "team": Breakdown("team", _t("By owning team"), "team"),
+        "state": Breakdown("state", gettext("By state"), "state"),
+        "reason": Breakdown("reason", gettext("By reason"), "reason"),
+        "site": Breakdown("site", gettext("By site"), "site"),
+        "client": Breakdown("client", gettext("By client"), "client"),
+        "team": Breakdown("team", gettext("By owning team"), "team"),
     }
-    total = Row(key=None, label=_t("All open azukari"))
+    total = Row(key=None, label=gettext("All open azukari"))
     aging: dict[str, dict[str, int]] = {b.code: defaultdict(int) for b in BUCKETS}
     groups = (
         base.order_by()
@@ -329,7 +329,7 @@ def backlog_board(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> Boar
             "reason": (g["azukari_reason"], reason_labels.get(g["azukari_reason"], "—")),
             "site": (g["site_id"], g["site__name"]),
             "client": (g["client_id"], g["client__name"]),
-            "team": (g["owner_team_id"], g["owner_team__name"] or _t("No team")),
+            "team": (g["owner_team_id"], g["owner_team__name"] or gettext("No team")),
         }
         rows = [total] + [breakdowns[d].row(*keys[d]) for d in breakdowns]
         for row in rows:
@@ -507,7 +507,7 @@ def backlog(request: HttpRequest) -> HttpResponse:
         "trend": {
             "labels": [p["date"][5:] for p in trend],
             "values": [p["open"] for p in trend],
-            "label": _t("Open azukari"),
+            "label": gettext("Open azukari"),
         },
         "aging": {
             "labels": [str(b.label) for b in BUCKETS],
@@ -549,34 +549,76 @@ def _list_rows(kind: str, viewer, filters: Filters, now: dt.datetime):
     """(header, queryset or list, row function) for one list; rows hold no personal data."""
     if kind == "inquiries":
         qs = overdue_inquiries(viewer=viewer, filters=filters, now=now)
-        header = [_t("Inquiry"), _t("Case"), _t("Client"), _t("Site"), _t("Sent at"),
-                  _t("Due at"), _t("Reminded at"), _t("Escalated at")]  # fmt: skip
+        header = [
+            gettext("Inquiry"),
+            gettext("Case"),
+            gettext("Client"),
+            gettext("Site"),
+            gettext("Sent at"),
+            gettext("Due at"),
+            gettext("Reminded at"),
+            gettext("Escalated at"),
+        ]
 
         def row(i: Inquiry) -> list:
-            return [i.pk, i.case_id, i.client.name, i.case.site.name, _local(i.sent_at),
-                    _local(i.due_at), _local(i.reminded_at), _local(i.escalated_at)]  # fmt: skip
+            return [
+                i.pk,
+                i.case_id,
+                i.client.name,
+                i.case.site.name,
+                _local(i.sent_at),
+                _local(i.due_at),
+                _local(i.reminded_at),
+                _local(i.escalated_at),
+            ]
 
         return header, qs, row
     if kind == "callbacks":
         qs = overdue_callbacks(viewer=viewer, filters=filters, now=now)
-        header = [_t("Callback"), _t("Case"), _t("Client"), _t("Site"), _t("Status"),
-                  _t("Due at"), _t("Team"), _t("Assignee"), _t("Attempts")]  # fmt: skip
+        header = [
+            gettext("Callback"),
+            gettext("Case"),
+            gettext("Client"),
+            gettext("Site"),
+            gettext("Status"),
+            gettext("Due at"),
+            gettext("Team"),
+            gettext("Assignee"),
+            gettext("Attempts"),
+        ]
 
         def row(c: Callback) -> list:
-            return [c.pk, c.case_id, c.client.name, c.case.site.name, c.get_status_display(),
-                    _local(c.due), c.team.name if c.team else "",
-                    (c.assignee.display_name or str(c.assignee)) if c.assignee else "",
-                    c.attempts]  # fmt: skip
+            return [
+                c.pk,
+                c.case_id,
+                c.client.name,
+                c.case.site.name,
+                c.get_status_display(),
+                _local(c.due),
+                c.team.name if c.team else "",
+                (c.assignee.display_name or str(c.assignee)) if c.assignee else "",
+                c.attempts,
+            ]
 
         return header, qs, row
     if kind == "cancellations":
         items = cancellations_overdue(viewer=viewer)
-        header = [_t("Request"), _t("Case"), _t("First asked on"), _t("Days so far"),
-                  _t("Limit (days)")]  # fmt: skip
+        header = [
+            gettext("Request"),
+            gettext("Case"),
+            gettext("First asked on"),
+            gettext("Days so far"),
+            gettext("Limit (days)"),
+        ]
 
         def row(t) -> list:
-            return [t.request_id, t.case_id, t.first_requested_on.isoformat(),
-                    t.days_to_decision, t.limit_days]  # fmt: skip
+            return [
+                t.request_id,
+                t.case_id,
+                t.first_requested_on.isoformat(),
+                t.days_to_decision,
+                t.limit_days,
+            ]
 
         return header, items, row
     qs = (
@@ -584,10 +626,21 @@ def _list_rows(kind: str, viewer, filters: Filters, now: dt.datetime):
         .select_related("client", "site", "owner_team", "assignee")
         .order_by("parked_at", "id")
     )
-    header = [_t("Case"), _t("Subject"), _t("Client"), _t("Site"), _t("State"), _t("Reason"),
-              _t("Owning team"), _t("Assignee"), _t("First parked at"), _t("Due at"),
-              _t("Center's time (h)"), _t("Client's time (h)"),
-              _t("Customer's time (h)")]  # fmt: skip
+    header = [
+        gettext("Case"),
+        gettext("Subject"),
+        gettext("Client"),
+        gettext("Site"),
+        gettext("State"),
+        gettext("Reason"),
+        gettext("Owning team"),
+        gettext("Assignee"),
+        gettext("First parked at"),
+        gettext("Due at"),
+        gettext("Center's time (h)"),
+        gettext("Client's time (h)"),
+        gettext("Customer's time (h)"),
+    ]
     calendar = None
     pricer = ClockPricer(now)
 
@@ -598,11 +651,21 @@ def _list_rows(kind: str, viewer, filters: Filters, now: dt.datetime):
                 viewer.visible_client_ids(), Site.objects.values_list("pk", flat=True)
             )
         clocks = pricer.clocks(c, calendar(c.client_id, c.site_id))
-        return [c.pk, c.subject, c.client.name, c.site.name, c.get_state_display(),
-                c.get_azukari_reason_display(), c.owner_team.name if c.owner_team else "",
-                (c.assignee.display_name or str(c.assignee)) if c.assignee else "",
-                _local(c.parked_at), _local(c.due_at), round(clocks[0] / 3600, 1),
-                round(clocks[1] / 3600, 1), round(clocks[2] / 3600, 1)]  # fmt: skip
+        return [
+            c.pk,
+            c.subject,
+            c.client.name,
+            c.site.name,
+            c.get_state_display(),
+            c.get_azukari_reason_display(),
+            c.owner_team.name if c.owner_team else "",
+            (c.assignee.display_name or str(c.assignee)) if c.assignee else "",
+            _local(c.parked_at),
+            _local(c.due_at),
+            round(clocks[0] / 3600, 1),
+            round(clocks[1] / 3600, 1),
+            round(clocks[2] / 3600, 1),
+        ]
 
     return header, qs, row
 
