@@ -1,12 +1,16 @@
 """Log-in throttling: too many failures for one name or from one address, and the door waits.
+And a cap on exports of personal data per person and hour.
 
-Failures are rows in the database, so every app server and worker process sees the same count.
+Log-in failures are rows in the database, so every app server and worker process sees the same
+count.
 """
 
 import datetime as dt
 import logging
+import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from azukari.audit.models import LoginAttempt
@@ -47,3 +51,33 @@ def login_failures_clear(*, username: str) -> None:
     LoginAttempt.objects.filter(username=username.strip().lower()[:150], forgiven=False).update(
         forgiven=True
     )
+
+
+# ---------------------------------------------------------------- exports
+
+EXPORT_WINDOW_SECONDS = 3600
+
+
+def export_quota_take(*, viewer_id: int) -> int | None:
+    """Counts one export of personal data by this person; returns the seconds to wait when
+    they have already made AZUKARI_EXPORTS_PER_HOUR exports this hour, else None.
+
+    Counted in Django's cache (a fixed one-hour window, `cache.add` then `cache.incr`): with
+    the default local-memory cache each server process counts alone. Every export is also in
+    the audit trail, and bulk exporters show on the access review whatever this allows.
+    """
+    limit = int(getattr(settings, "AZUKARI_EXPORTS_PER_HOUR", 0) or 0)
+    if limit <= 0:
+        return None
+    now = time.time()
+    key = f"azukari:export-rate:{viewer_id}:{int(now // EXPORT_WINDOW_SECONDS)}"
+    cache.add(key, 0, EXPORT_WINDOW_SECONDS * 2)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, EXPORT_WINDOW_SECONDS * 2)
+        count = 1
+    if count <= limit:
+        return None
+    security_log.warning("export refused: user=%s over %d exports/hour", viewer_id, limit)
+    return int(EXPORT_WINDOW_SECONDS - now % EXPORT_WINDOW_SECONDS) + 1

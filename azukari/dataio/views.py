@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from azukari.audit.throttle import export_quota_take
 from azukari.dataio.exports import SPECS, csv_stream, export_header, export_rows, xlsx_write
 from azukari.org.models import Client, Role
 
@@ -30,6 +31,13 @@ def export_download(request: HttpRequest, client_code: str) -> HttpResponse:
     what = request.GET.get("what", "customers")
     if what not in SPECS:
         raise Http404
+    wait = export_quota_take(viewer_id=request.user.pk)
+    if wait is not None:
+        refused = HttpResponse(
+            _("Too many exports this hour; try again later."), status=429, content_type="text/plain"
+        )
+        refused["Retry-After"] = str(wait)
+        return refused
     rows = export_rows(
         viewer=request.user, client=client, what=what, purpose=request.GET.get("purpose", "")
     )
