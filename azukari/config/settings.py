@@ -179,6 +179,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("AZUKARI_MAX_BODY_BYTES", 2_621_440)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 # API requests per token per minute (0: no limit); see azukari/api/throttle.py.
 AZUKARI_API_REQUESTS_PER_MINUTE = env_int("AZUKARI_API_REQUESTS_PER_MINUTE", 3000)
+# Exports of personal data per person per hour (0: no limit); see azukari/audit/throttle.py.
+AZUKARI_EXPORTS_PER_HOUR = env_int("AZUKARI_EXPORTS_PER_HOUR", 20)
 OTP_TOTP_ISSUER = "Azukari"
 
 EMAIL_BACKEND = env_str("AZUKARI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
