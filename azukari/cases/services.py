@@ -138,6 +138,54 @@ def contact_log(
     )
 
 
+@transaction.atomic
+def contact_wrap_up(
+    *,
+    actor: User,
+    contact: Contact,
+    customer: Customer,
+    caller_relation: str = CallerRelation.UNKNOWN,
+    identity_check: str = IdentityCheck.NOT_CHECKED,
+    identity_method: str = "",
+    reason: str = "",
+    summary: str = "",
+    stance: str = "",
+) -> Contact:
+    """The operator's record of a call the PBX announced fills in that call's contact, so one
+    call stays one contact (its times and recording keep coming from the PBX)."""
+    require_center_staff(actor, contact.client_id, field="contact")
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    if contact.handler_id != actor.pk:
+        raise PermissionRefused(_("This call was answered by someone else."), field="contact")
+    if customer.client_id != contact.client_id:
+        raise NotVisible(field="customer")
+    if contact.customer_id not in (None, customer.pk) or contact.summary:
+        raise DomainError(
+            _("This call is already recorded; log another contact instead."), field="contact"
+        )
+    if stance:
+        _choice(stance, Stance, "stance")
+    contact.customer = customer
+    contact.caller_relation = _choice(caller_relation, CallerRelation, "caller_relation")
+    contact.identity_check = _choice(identity_check, IdentityCheck, "identity_check")
+    contact.identity_method = identity_method.strip()
+    contact.reason = reason.strip()
+    contact.summary = summary.strip()
+    contact.stance = stance
+    contact.save(
+        update_fields=[
+            "customer",
+            "caller_relation",
+            "identity_check",
+            "identity_method",
+            "reason",
+            "summary",
+            "stance",
+        ]
+    )
+    return contact
+
+
 # ---------------------------------------------------------------- case lifecycle
 
 

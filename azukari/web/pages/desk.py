@@ -34,7 +34,13 @@ from azukari.cases.models import (
     IdentityCheck,
     Stance,
 )
-from azukari.cases.services import case_open, case_park, case_resolve, contact_log
+from azukari.cases.services import (
+    case_open,
+    case_park,
+    case_resolve,
+    contact_log,
+    contact_wrap_up,
+)
 from azukari.core.errors import DomainError, NotVisible, StaleVersion
 from azukari.core.phones import mask_phone
 from azukari.customers.models import Customer
@@ -298,15 +304,6 @@ def pop(request: HttpRequest, customer_id: int) -> HttpResponse:
     )
 
 
-def _logged_until(pbx: Contact | None, now: dt.datetime) -> dt.datetime:
-    """The log is the operator's record of the call, not the live call (the PBX's own contact
-    tracks that); left open, it would sit on the SV floor board as a call in progress for ever.
-    """
-    if pbx is None:
-        return now
-    return pbx.ended_at or max(now, pbx.started_at)
-
-
 def _log_contact(request: HttpRequest, customer: Customer, form: ContactForm) -> Case | None:
     data = form.cleaned_data
     subscription = next(
@@ -316,21 +313,25 @@ def _log_contact(request: HttpRequest, customer: Customer, form: ContactForm) ->
     now = timezone.now()
     try:
         with transaction.atomic():
-            contact = contact_log(
-                actor=request.user,
-                client=customer.client,
-                customer=customer,
-                started_at=pbx.started_at if pbx else now,
-                ended_at=_logged_until(pbx, now),
-                caller_number=pbx.caller_number if pbx else None,
-                caller_relation=data["caller_relation"],
-                identity_check=data["identity_check"],
-                identity_method=data["identity_method"],
-                reason=data["reason"],
-                summary=data["summary"],
-                stance=data["stance"],
-                recording_id=pbx.recording_id if pbx else "",
-            )
+            record = {
+                "customer": customer,
+                "caller_relation": data["caller_relation"],
+                "identity_check": data["identity_check"],
+                "identity_method": data["identity_method"],
+                "reason": data["reason"],
+                "summary": data["summary"],
+                "stance": data["stance"],
+            }
+            if pbx is not None:  # the call the PBX announced: one call, one contact
+                contact = contact_wrap_up(actor=request.user, contact=pbx, **record)
+            else:  # typed in by hand: the log is the whole record, ended when saved
+                contact = contact_log(
+                    actor=request.user,
+                    client=customer.client,
+                    started_at=now,
+                    ended_at=now,
+                    **record,
+                )
             if not data["kind"]:
                 return None
             return case_open(

@@ -129,6 +129,44 @@ def test_a_ringing_call_for_my_agent_id_offers_the_pop(client, cast, tanaka):
     assert reverse("desk-pop", args=[tanaka.pk]) not in body
 
 
+def test_logging_a_call_the_pbx_announced_keeps_one_contact_per_call(client, cast, tanaka):
+    def pbx(event: str) -> Contact:
+        return contact_event_record(
+            viewer=cast.operator,
+            client=cast.coffee,
+            call_id="call-7",
+            event=event,
+            at=timezone.now(),
+            caller_number="09011112222",
+            agent_id="4001",
+            recording_id="rec-7",
+        )[0]
+
+    pbx("started")
+    call = pbx("answered")
+    response = _logged_in(client, cast.operator).post(
+        reverse("desk-pop", args=[tanaka.pk]),
+        {
+            "contact": call.pk,
+            "caller_relation": "holder",
+            "identity_check": "verified",
+            "identity_method": "date of birth",
+            "reason": "delivery",
+            "summary": "Asked when the next delivery comes",
+            "stance": "neutral",
+            "kind": "",
+        },
+    )
+    assert response.status_code in (200, 302)
+    contact = Contact.objects.get()  # the PBX's, filled in: not a second one
+    assert contact.pk == call.pk and contact.pbx_call_id == "call-7"
+    assert contact.summary == "Asked when the next delivery comes"
+    assert (contact.recording_id, contact.customer_id) == ("rec-7", tanaka.pk)
+    assert contact.ended_at is None  # still on the line until the PBX says it ended
+    assert pbx("ended").ended_at is not None
+    assert Contact.objects.count() == 1
+
+
 # ---------------------------------------------------------------- pop and logging
 
 
