@@ -103,6 +103,8 @@ def call_end_under_criterion(
     Flagging the customer lets the desk and the next operator see it on the customer.
     """
     _require_serving(actor, contact.client_id)
+    if contact.handler_id != actor.pk and actor.role not in FLOOR_SUPERVISORS:
+        raise PermissionRefused(_("Only the operator on the call or a supervisor can end it."))
     if criterion.client_id != contact.client_id or not criterion.is_active:
         raise DomainError(_("Choose one of the client's criteria."), field="criterion")
     contact = Contact.objects.select_for_update().get(pk=contact.pk)

@@ -102,6 +102,15 @@ def test_another_client_s_criterion_is_refused(cast):
     assert not CallEnding.objects.exists()
 
 
+def test_only_the_operator_on_the_call_or_a_supervisor_ends_it(cast):
+    rule = criterion(cast.coffee)
+    call = _call(cast, 25, handler=cast.sv)
+    with pytest.raises(PermissionRefused):
+        services.call_end_under_criterion(actor=cast.operator, contact=call, criterion=rule)
+    call.refresh_from_db()
+    assert call.ended_at is None and not CallEnding.objects.exists()
+
+
 def test_outsiders_get_404_and_wrong_methods_405(cast, client):
     call = _call(cast, 30)
     rule = criterion(cast.coffee)
