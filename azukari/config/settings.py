@@ -1,5 +1,6 @@
 """Settings for every environment; everything that differs comes from the environment."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -143,7 +144,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = True  # serves the apps' static files before any collectstatic
+# Whitenoise expects the folder; a read-only deployment runs collectstatic at build time.
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Sessions: an idle limit (no request for that long) and an absolute one (a shift), both
 # enforced by azukari.web.security.SessionLifetimeMiddleware; the cookie lives no longer.
