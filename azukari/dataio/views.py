@@ -23,8 +23,8 @@ def export_download(request: HttpRequest, client_code: str) -> HttpResponse:
     """?what=customers|cases|contacts|audit&format=csv|xlsx&encoding=utf-8|cp932&purpose=…
 
     Every row of personal data handed out is in the audit trail (written as the rows go)."""
-    client = Client.objects.filter(code=client_code).first()
-    if client is None or client.pk not in request.user.visible_client_ids():
+    client = Client.objects.visible_to(request.user).filter(code=client_code).first()
+    if client is None:
         raise Http404
     if request.user.role not in EXPORT_ROLES:
         raise PermissionDenied(_("Only the azukari desk and managers export records."))
