@@ -19,6 +19,7 @@ from azukari.org.models import (
     Team,
     User,
 )
+from azukari.reports.models import AfterCallWorkCode, ReasonCode
 from azukari.subscriptions.models import (
     CancellationRequest,
     Delivery,
@@ -99,6 +100,31 @@ def _site(code: str, name: str) -> Site:
     return site
 
 
+REASON_CODES = [
+    ("cancel", "解約", "Cancellation"),
+    ("change", "内容変更", "Change of plan or address"),
+    ("delivery", "お届け", "Delivery"),
+    ("billing", "ご請求", "Billing"),
+    ("product", "商品・機器", "Product or machine"),
+    ("other", "その他", "Other"),
+]
+ACW_CODES = [
+    ("done", "完了", "Done on the call"),
+    ("azukari", "預かり", "Taken into azukari"),
+    ("callback", "折返し予定", "Callback promised"),
+]
+
+
+def _contact_codes(client: Client) -> None:
+    for model, rows in ((ReasonCode, REASON_CODES), (AfterCallWorkCode, ACW_CODES)):
+        for position, (code, label, label_en) in enumerate(rows):
+            model.objects.get_or_create(
+                client=client,
+                code=code,
+                defaults={"label": label, "label_en": label_en, "position": position},
+            )
+
+
 def reference_data() -> dict[str, object]:
     coffee, _ = Client.objects.get_or_create(
         code="coffee",
@@ -135,6 +161,8 @@ def reference_data() -> dict[str, object]:
         ClientClosedDay.objects.get_or_create(
             client=coffee, date=day, defaults={"note": "年末年始休業"}
         )
+    for client in (coffee, tea):
+        _contact_codes(client)
     sites = {code: _site(code, name) for code, name in SITES}
     teams = {}
     for code, site in sites.items():

@@ -6,6 +6,7 @@ callback may be promised) live in azukari.cases.services and are only called her
 """
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -46,6 +48,8 @@ from azukari.core.phones import mask_phone
 from azukari.customers.models import Customer
 from azukari.customers.search import customer_search
 from azukari.org.models import SiteHours, SiteStatus, Team
+from azukari.reports.models import AfterCallWorkCode, ReasonCode
+from azukari.reports.services import contact_code
 from azukari.subscriptions.models import CancellationStatus, Subscription
 from azukari.subscriptions.selectors import cancellation_desk
 
@@ -89,6 +93,31 @@ class SearchForm(forms.Form):
     )
 
 
+@dataclass(frozen=True)
+class ContactCodes:
+    """The client's active reason and after-call-work codes, offered on the contact form."""
+
+    reasons: list[ReasonCode]
+    acw: list[AfterCallWorkCode]
+
+    @classmethod
+    def of(cls, client_id: int) -> "ContactCodes":
+        return cls(
+            list(ReasonCode.objects.filter(client_id=client_id, is_active=True)),
+            list(AfterCallWorkCode.objects.filter(client_id=client_id, is_active=True)),
+        )
+
+    def picked(self, data: dict[str, Any]) -> tuple[ReasonCode | None, AfterCallWorkCode | None]:
+        reason = next((c for c in self.reasons if c.pk == data.get("reason_code")), None)
+        acw = next((c for c in self.acw if c.pk == data.get("acw_code")), None)
+        return reason, acw
+
+
+def _code_label(code: ReasonCode | AfterCallWorkCode) -> str:
+    english = get_language() == "en" and code.label_en
+    return f"{code.code} · {code.label_en if english else code.label}"
+
+
 class ContactForm(forms.Form):
     """What the operator records about the call, and the case it opens if any."""
 
@@ -122,13 +151,34 @@ class ContactForm(forms.Form):
     subscription = forms.TypedChoiceField(
         label=_("Subscription concerned"), coerce=int, required=False, empty_value=None
     )
+    reason_code = forms.TypedChoiceField(
+        label=_("Reason code"), coerce=int, required=False, empty_value=None
+    )
+    acw_code = forms.TypedChoiceField(
+        label=_("After-call work code"), coerce=int, required=False, empty_value=None
+    )
     contact = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, subscriptions: list[Subscription], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        subscriptions: list[Subscription],
+        codes: ContactCodes | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.fields["subscription"].choices = [("", "—")] + [
             (s.pk, f"{s.external_id} · {s.plan.name}") for s in subscriptions
         ]
+        self.codes = codes or ContactCodes([], [])
+        for name, listed in (("reason_code", self.codes.reasons), ("acw_code", self.codes.acw)):
+            self.fields[name].choices = [("", "—")] + [(c.pk, _code_label(c)) for c in listed]
+        # A client with a list of reasons has every contact coded from it.
+        self.fields["reason_code"].required = bool(self.codes.reasons)
+        if not self.codes.acw:
+            del self.fields["acw_code"]
+        if not self.codes.reasons:
+            del self.fields["reason_code"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -279,7 +329,12 @@ def pop(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _pop_customer(request.user, customer_id)
     subscriptions = customer.current_subscriptions
     initial = {"contact": request.GET.get("contact")}
-    form = ContactForm(request.POST or None, initial=initial, subscriptions=subscriptions)
+    form = ContactForm(
+        request.POST or None,
+        initial=initial,
+        subscriptions=subscriptions,
+        codes=ContactCodes.of(customer.client_id),
+    )
     if request.method == "POST" and form.is_valid():
         case = _log_contact(request, customer, form)
         if case is not None:
@@ -331,6 +386,11 @@ def _log_contact(request: HttpRequest, customer: Customer, form: ContactForm) ->
                     started_at=now,
                     ended_at=now,
                     **record,
+                )
+            reason_code, acw_code = form.codes.picked(data)
+            if reason_code is not None:
+                contact_code(
+                    actor=request.user, contact=contact, reason_code=reason_code, acw_code=acw_code
                 )
             if not data["kind"]:
                 return None

@@ -257,6 +257,35 @@ def test_a_refused_contact_keeps_what_was_typed_and_names_the_field(client, cast
     assert not Contact.objects.filter(customer=story.customer).exists()
 
 
+def test_a_client_s_reason_codes_are_asked_for_and_recorded_on_the_contact(client, cast, story):
+    from azukari.reports.models import ContactCoding
+    from azukari.reports.services import acw_code_create, reason_code_create
+
+    cancel = reason_code_create(
+        actor=cast.desk, client=cast.coffee, code="cancel", label="解約", label_en="Cancel"
+    )
+    reason_code_create(actor=cast.outsider, client=cast.tea, code="tea-only", label="お茶")
+    callback = acw_code_create(
+        actor=cast.desk, client=cast.coffee, code="cb", label="折返し", label_en="Callback"
+    )
+    client.force_login(cast.operator)
+    url = reverse("desk-pop", args=[story.customer_id])
+    body = client.get(url).content.decode()
+    assert "cancel · " in body and "cb · " in body and "tea-only" not in body
+    call = {"caller_relation": "holder", "identity_check": "verified", "summary": "Asks"}
+    refused = client.post(url, call)
+    assert refused.status_code == 400 and "reason_code" in refused.context["form"].errors
+    assert not Contact.objects.exists()
+    response = client.post(url, {**call, "reason_code": cancel.pk, "acw_code": callback.pk})
+    assert response.status_code == 302
+    coding = ContactCoding.objects.get(contact=Contact.objects.get())
+    assert (coding.reason_code, coding.acw_code, coding.coded_by) == (
+        cancel,
+        callback,
+        cast.operator,
+    )
+
+
 def test_field_errors_come_in_the_users_language(client, cast, story):
     cast.operator.language = "en"
     cast.operator.save(update_fields=["language"])
