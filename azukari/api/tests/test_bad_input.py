@@ -19,7 +19,7 @@ def test_a_malformed_body_gets_the_error_shape(api, coffee_token):
         "/api/v1/sync/customers",
         b"{not json",
         content_type="application/json",
-        headers=coffee_token.headers,
+        headers={**coffee_token.headers, "Accept-Language": "en"},
     )
     assert response.status_code == 400
     assert response.json() == {
@@ -27,6 +27,13 @@ def test_a_malformed_body_gets_the_error_shape(api, coffee_token):
         "message": "The request body is not valid JSON.",
         "field_errors": {},
     }
+    japanese = api.http.post(
+        "/api/v1/sync/customers",
+        b"{not json",
+        content_type="application/json",
+        headers={**coffee_token.headers, "Accept-Language": "ja"},
+    )
+    assert japanese.json()["message"] == "リクエストの本文が正しいJSONではありません。"
 
 
 def test_a_script_in_a_text_field_comes_back_as_data_not_markup(api, coffee_token):
