@@ -85,8 +85,11 @@ def _weighted(rng: random.Random, pairs):
 
 
 def _phone(index: int) -> str:
+    """A distinct mobile number inside the real numbering plan (090/080/070, then 1–9), so
+    that generated customers can be popped like real ones."""
     prefix = ("90", "80", "70")[index % 3]
-    return f"+81{prefix}{index % 100_000_000:08d}"
+    n = index // 3
+    return f"+81{prefix}{1 + (n // 10_000_000) % 9}{n % 10_000_000:07d}"
 
 
 def generate(

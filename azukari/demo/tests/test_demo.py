@@ -107,3 +107,14 @@ def test_demo_a_second_time_keeps_the_data_and_serves_it(demo_dir):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_generated_phone_numbers_are_real_mobile_numbers_and_distinct():
+    import phonenumbers
+
+    from azukari.demo.bulk import _phone
+
+    sample = [*range(3000), *range(29_999_000, 30_001_000), 269_999_999]
+    numbers = [_phone(i) for i in sample]
+    assert len(set(numbers)) == len(numbers)
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(n)) for n in numbers)
