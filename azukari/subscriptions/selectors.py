@@ -4,7 +4,7 @@ time to decision. Every read of client data goes through `visible_to(viewer)`.""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -317,15 +317,33 @@ def cancellation_timeline(*, viewer: Viewer, request_id: int, today: dt.date | N
     return request_timeline(request, today=today or timezone.localdate())
 
 
-def cancellations_overdue(*, viewer: Viewer, today: dt.date | None = None) -> list[Timeline]:
-    """Open requests past their client's limit, oldest first: the backlog board shows these."""
+def cancellations_overdue(
+    *,
+    viewer: Viewer,
+    today: dt.date | None = None,
+    client_id: int | None = None,
+    site_id: int | None = None,
+) -> list[Timeline]:
+    """Open requests past their client's limit, oldest first: the backlog board shows these.
+
+    The database drops every request younger than the shortest limit in use, so only the
+    few candidates are read and priced against their own version's limit.
+    """
     today = today or timezone.localdate()
+    shortest = PolicyVersion.objects.aggregate(m=Min("decision_limit_days"))["m"] or 0
     rows = (
         CancellationRequest.objects.visible_to(viewer)
-        .filter(status__in=OPEN_CANCELLATION_STATES)
+        .filter(
+            status__in=OPEN_CANCELLATION_STATES,
+            requested_on__lt=today - dt.timedelta(days=shortest),
+        )
         .select_related("policy_version", "case")
         .order_by("requested_on", "id")
     )
+    if client_id is not None:
+        rows = rows.filter(client_id=client_id)
+    if site_id is not None:
+        rows = rows.filter(case__site_id=site_id)
     timelines = [request_timeline(r, today=today) for r in rows]
     return [t for t in timelines if t.overdue]
 

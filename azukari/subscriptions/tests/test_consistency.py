@@ -212,6 +212,13 @@ def test_time_to_decision_and_overdue_requests(cast, recorded, first_call):
         (recorded.pk, 11, 10)
     ]
     assert cancellations_overdue(viewer=cast.outsider) == []
+    # The board's filters narrow the list.
+    site_id = recorded.case.site_id
+    other_site = cast.osaka.pk if site_id != cast.osaka.pk else cast.sapporo.pk
+    assert cancellations_overdue(viewer=cast.desk, client_id=cast.coffee.pk) == overdue
+    assert cancellations_overdue(viewer=cast.desk, site_id=site_id) == overdue
+    assert cancellations_overdue(viewer=cast.desk, client_id=cast.tea.pk) == []
+    assert cancellations_overdue(viewer=cast.desk, site_id=other_site) == []
 
     other = story_subscription(cast.coffee, started_on=dt.date(2026, 9, 1))
     quick = cancellation_request_record(

@@ -489,7 +489,9 @@ def backlog(request: HttpRequest) -> HttpResponse:
     board = backlog_board(viewer=request.user, filters=filters, now=now)
     inquiries = overdue_inquiries(viewer=request.user, filters=filters, now=now)
     callbacks = overdue_callbacks(viewer=request.user, filters=filters, now=now)
-    cancellations = cancellations_overdue(viewer=request.user)
+    cancellations = cancellations_overdue(
+        viewer=request.user, client_id=filters.client, site_id=filters.site
+    )
     trend = backlog_trend(viewer=request.user, days=30)
     for breakdown in board.by.values():
         for row in breakdown.rows.values():
@@ -602,7 +604,7 @@ def _list_rows(kind: str, viewer, filters: Filters, now: dt.datetime):
 
         return header, qs, row
     if kind == "cancellations":
-        items = cancellations_overdue(viewer=viewer)
+        items = cancellations_overdue(viewer=viewer, client_id=filters.client, site_id=filters.site)
         header = [
             gettext("Request"),
             gettext("Case"),
