@@ -1,9 +1,11 @@
 """Shared test set-up: cheap hashing, and the people of DESIGN.md's story."""
 
+import os
 from dataclasses import dataclass
 
 import pytest
 from django.utils import translation
+from hypothesis import settings as hypothesis_settings
 
 from azukari.org.models import Client, Role, Site, Team, User
 from azukari.testing.factories import (
@@ -13,6 +15,11 @@ from azukari.testing.factories import (
     TeamFactory,
     UserFactory,
 )
+
+# CI replays the same examples on every run (a failure there is reproducible by anyone);
+# a developer's run explores new ones and keeps the failures it finds.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True)

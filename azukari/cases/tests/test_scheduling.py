@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from azukari.cases.scheduling import (
@@ -98,11 +98,22 @@ def test_proposals_never_fall_in_quiet_hours_days_off_holidays_or_closed_days(
 
 @settings(max_examples=100, deadline=None)
 @given(calendar=calendars(), after=instants)
+@example(  # open on Fridays only, and each Friday of the three weeks closed: no slot at all
+    calendar=CallCalendar(
+        site_hours={4: (dt.time(6), dt.time(7))},
+        closed_dates=frozenset({dt.date(2026, 5, 1), dt.date(2026, 5, 8), dt.date(2026, 5, 15)}),
+    ),
+    after=dt.datetime(2026, 4, 25, tzinfo=TOKYO),
+)
 def test_a_customer_without_wishes_gets_the_first_open_quarter_hour(calendar, after):
     prefs = ContactPreferences(holidays_ok=True)
     proposals = propose_callback_times(prefs=prefs, calendar=calendar, after=after, count=1)
-    assert proposals, "an open site within three weeks always has a slot"
-    first = proposals[0]
+    # None at all is right only when the three weeks searched hold no allowed slot (a site
+    # open one day a week, closed on each of those days, has none).
+    horizon = dt.datetime.combine(
+        after.astimezone(TOKYO).date() + dt.timedelta(days=21), dt.time(), tzinfo=TOKYO
+    )
+    first = proposals[0] if proposals else horizon
     # Nothing allowed lies between `after` and the first proposal on the quarter-hour grid.
     probe = after.replace(second=0, microsecond=0)
     while probe < first:
