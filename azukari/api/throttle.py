@@ -10,11 +10,11 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
 from azukari.api.models import ApiToken
+from azukari.core.ratelimit import window_count
 
 security_log = logging.getLogger("azukari.security")
 
@@ -34,14 +34,7 @@ class TokenRateThrottle(BaseThrottle):
         token = getattr(request, "auth", None)
         if limit <= 0 or not isinstance(token, ApiToken):
             return True
-        window = int(time.time() // WINDOW_SECONDS)
-        key = f"azukari:api-rate:{token.pk}:{window}"
-        cache.add(key, 0, WINDOW_SECONDS * 2)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, WINDOW_SECONDS * 2)
-            count = 1
+        count, _left = window_count("api-rate", token.pk, WINDOW_SECONDS)
         if count > limit:
             if count == limit + 1:
                 security_log.warning(

@@ -7,13 +7,12 @@ count.
 
 import datetime as dt
 import logging
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
 from azukari.audit.models import LoginAttempt
+from azukari.core.ratelimit import window_count
 
 security_log = logging.getLogger("azukari.security")
 
@@ -69,15 +68,8 @@ def export_quota_take(*, viewer_id: int) -> int | None:
     limit = int(getattr(settings, "AZUKARI_EXPORTS_PER_HOUR", 0) or 0)
     if limit <= 0:
         return None
-    now = time.time()
-    key = f"azukari:export-rate:{viewer_id}:{int(now // EXPORT_WINDOW_SECONDS)}"
-    cache.add(key, 0, EXPORT_WINDOW_SECONDS * 2)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, EXPORT_WINDOW_SECONDS * 2)
-        count = 1
+    count, seconds_left = window_count("export-rate", viewer_id, EXPORT_WINDOW_SECONDS)
     if count <= limit:
         return None
     security_log.warning("export refused: user=%s over %d exports/hour", viewer_id, limit)
-    return int(EXPORT_WINDOW_SECONDS - now % EXPORT_WINDOW_SECONDS) + 1
+    return seconds_left

@@ -88,6 +88,27 @@ def _required_text(value: str, field: str, *, max_length: int | None = None) -> 
 # ---------------------------------------------------------------- contacts
 
 
+def _call_record(
+    *,
+    caller_relation: str,
+    identity_check: str,
+    identity_method: str,
+    reason: str,
+    summary: str,
+    stance: str,
+) -> dict[str, Any]:
+    """What the operator records about a call, checked: the same for a logged contact and a
+    PBX contact filled in."""
+    return {
+        "caller_relation": _choice(caller_relation, CallerRelation, "caller_relation"),
+        "identity_check": _choice(identity_check, IdentityCheck, "identity_check"),
+        "identity_method": identity_method.strip(),
+        "reason": reason.strip(),
+        "summary": summary.strip(),
+        "stance": _choice(stance, Stance, "stance") if stance else "",
+    }
+
+
 @transaction.atomic
 def contact_log(
     *,
@@ -115,8 +136,14 @@ def contact_log(
     ended_at = _aware(ended_at, "ended_at")
     if ended_at is not None and ended_at < started_at:
         raise DomainError(_("A contact cannot end before it started."), field="ended_at")
-    if stance:
-        _choice(stance, Stance, "stance")
+    record = _call_record(
+        caller_relation=caller_relation,
+        identity_check=identity_check,
+        identity_method=identity_method,
+        reason=reason,
+        summary=summary,
+        stance=stance,
+    )
     return Contact.objects.create(
         client=client,
         customer=customer,
@@ -127,14 +154,9 @@ def contact_log(
         started_at=started_at,
         answered_at=started_at,
         ended_at=ended_at,
-        caller_relation=_choice(caller_relation, CallerRelation, "caller_relation"),
-        identity_check=_choice(identity_check, IdentityCheck, "identity_check"),
-        identity_method=identity_method.strip(),
-        reason=reason.strip(),
-        summary=summary.strip(),
-        stance=stance,
         pbx_call_id=pbx_call_id or None,
         recording_id=recording_id,
+        **record,
     )
 
 
@@ -163,26 +185,16 @@ def contact_wrap_up(
         raise DomainError(
             _("This call is already recorded; log another contact instead."), field="contact"
         )
-    if stance:
-        _choice(stance, Stance, "stance")
-    contact.customer = customer
-    contact.caller_relation = _choice(caller_relation, CallerRelation, "caller_relation")
-    contact.identity_check = _choice(identity_check, IdentityCheck, "identity_check")
-    contact.identity_method = identity_method.strip()
-    contact.reason = reason.strip()
-    contact.summary = summary.strip()
-    contact.stance = stance
-    contact.save(
-        update_fields=[
-            "customer",
-            "caller_relation",
-            "identity_check",
-            "identity_method",
-            "reason",
-            "summary",
-            "stance",
-        ]
+    record = _call_record(
+        caller_relation=caller_relation,
+        identity_check=identity_check,
+        identity_method=identity_method,
+        reason=reason,
+        summary=summary,
+        stance=stance,
     )
+    Contact.objects.filter(pk=contact.pk).update(customer=customer, **record)
+    contact.refresh_from_db()
     return contact
 
 

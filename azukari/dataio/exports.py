@@ -13,10 +13,11 @@ import codecs
 import csv
 import datetime as dt
 import io
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -293,3 +294,14 @@ def _xlsx_safe(sheet: Any, value: Any) -> Any:
         cell.data_type = "s"
         return cell
     return value
+
+
+def xlsx_file(header: list[str], rows: Iterable[list], *, sheet_title: str) -> BinaryIO:
+    """The workbook as an open file, for a download: written to a temporary file that is
+    already unlinked, so it disappears when the response closes it."""
+    path = Path(tempfile.mkstemp(suffix=".xlsx")[1])
+    try:
+        xlsx_write(header, rows, path, sheet_title=sheet_title)
+        return path.open("rb")
+    finally:
+        path.unlink()

@@ -1,8 +1,5 @@
 """Downloads of a client's records: the same streamed exports as `azukari export`."""
 
-import tempfile
-from pathlib import Path
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -11,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from azukari.audit.throttle import export_quota_take
-from azukari.dataio.exports import SPECS, csv_stream, export_header, export_rows, xlsx_write
+from azukari.dataio.exports import SPECS, csv_stream, export_header, export_rows, xlsx_file
 from azukari.org.models import Client, Role
 
 EXPORT_ROLES = frozenset({Role.MANAGER, Role.ADMIN, Role.DESK})
@@ -43,12 +40,7 @@ def export_download(request: HttpRequest, client_code: str) -> HttpResponse:
     )
     name = f"{client.code}-{what}-{timezone.localdate():%Y%m%d}"
     if request.GET.get("format") == "xlsx":
-        path = Path(tempfile.mkstemp(suffix=".xlsx")[1])
-        try:
-            xlsx_write(export_header(what), rows, path, sheet_title=what)
-            workbook = path.open("rb")
-        finally:
-            path.unlink()  # the open file stays readable until the response closes it
+        workbook = xlsx_file(export_header(what), rows, sheet_title=what)
         return FileResponse(workbook, as_attachment=True, filename=f"{name}.xlsx")
     encoding = "cp932" if request.GET.get("encoding") == "cp932" else "utf-8"
     response = StreamingHttpResponse(

@@ -1,8 +1,6 @@
 """The monthly client report as a page, a CSV, an .xlsx workbook and a printable page."""
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from azukari.dataio.exports import csv_stream, xlsx_write
+from azukari.dataio.exports import csv_stream, xlsx_file
 from azukari.org.models import Client, Role, Site
 from azukari.reports.selectors import monthly_report
 
@@ -60,12 +58,7 @@ def client_monthly(request: HttpRequest, client_code: str) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
     if fmt == "xlsx":
-        path = Path(tempfile.mkstemp(suffix=".xlsx")[1])
-        try:
-            xlsx_write(header, report.rows(), path, sheet_title=f"{start:%Y-%m}")
-            workbook = path.open("rb")
-        finally:
-            path.unlink()  # the open file stays readable until the response closes it
+        workbook = xlsx_file(header, report.rows(), sheet_title=f"{start:%Y-%m}")
         return FileResponse(workbook, as_attachment=True, filename=f"{name}.xlsx")
     template = "reports/monthly_print.html" if fmt == "print" else "reports/monthly.html"
     return render(request, template, {"report": report, "month": f"{start:%Y-%m}"})
