@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from azukari.dataio.exports import csv_stream, xlsx_file
+from azukari.dataio.exports import SPECS, csv_stream, xlsx_file
+from azukari.dataio.views import EXPORT_ROLES
 from azukari.org.models import Client, Role, Site
 from azukari.reports.selectors import monthly_report
 
@@ -33,7 +34,13 @@ def report_index(request: HttpRequest) -> HttpResponse:
     """The clients this viewer may see, each with its last month's report."""
     clients = Client.objects.visible_to(request.user).order_by("code")
     start, _end = _month(request.GET.get("month"))
-    return render(request, "reports/index.html", {"clients": clients, "month": f"{start:%Y-%m}"})
+    context = {
+        "clients": clients,
+        "month": f"{start:%Y-%m}",
+        "can_export": request.user.role in EXPORT_ROLES,
+        "exports": SPECS,
+    }
+    return render(request, "reports/index.html", context)
 
 
 @require_GET

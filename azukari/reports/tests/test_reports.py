@@ -177,6 +177,11 @@ def test_monthly_report_page_csv_and_print(cast, client):
     index = client.get("/reports/?month=2026-10")
     assert b"/reports/coffee/monthly/?month=2026-10" in index.content
     assert b"/reports/tea/" not in index.content  # the SV serves coffee only
+    assert b"/exports/" not in index.content  # exports are the desk's and managers'
+    client.force_login(cast.desk)
+    index = client.get("/reports/?month=2026-10")
+    assert b"/exports/coffee/?what=customers" in index.content
+    client.force_login(cast.sv)
     page = client.get("/reports/coffee/monthly/?month=2026-10")
     assert page.status_code == 200
     csv = client.get("/reports/coffee/monthly/?month=2026-10&format=csv")
