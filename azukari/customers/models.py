@@ -86,3 +86,18 @@ class CustomerPhone(ClientOwned):
 
     def __str__(self) -> str:
         return self.number
+
+
+class SearchIndexPause(models.Model):
+    """A row exists only inside an import's final write on SQLite: the imported customers'
+    search entries were written beforehand, in short steps, so the insert trigger must not
+    write them again while the write lock is held."""
+
+    started_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("search index pause")
+        verbose_name_plural = _("search index pauses")
+
+    def __str__(self) -> str:
+        return f"search index paused since {self.started_at}"

@@ -17,10 +17,17 @@ from django.utils.translation import gettext_lazy as _
 
 from azukari.core.errors import DomainError
 from azukari.core.phones import normalize_phone
+from azukari.customers import search_index
 from azukari.customers.models import Customer, CustomerPhone, PhoneKind
 from azukari.customers.services import _validate_preferences, customer_search_text
 from azukari.dataio import cleaning
-from azukari.dataio.models import ImportBatch, PhoneOp, StagedCustomer, StagedPhone
+from azukari.dataio.models import (
+    ImportBatch,
+    ImportStatus,
+    PhoneOp,
+    StagedCustomer,
+    StagedPhone,
+)
 
 PHONE_FIELDS = ("phone", "phone2", "phone3")
 TEXT_FIELDS = ("family_name", "given_name", "address")
@@ -134,6 +141,8 @@ class CustomerStager:
             staged.append(self._staged_values(row, action, number, current, final))
             phone_ops.extend([self.batch.pk, number, *op] for op in ops)
         with transaction.atomic():
+            if counts["created"] and search_index.written_ahead():
+                self._search_ahead(staged, counts["created"])
             _insert(StagedCustomer, STAGED_COLUMNS, staged)
             _insert(StagedPhone, PHONE_COLUMNS, phone_ops)
             ImportBatch.objects.filter(pk=self.batch.pk).update(
@@ -144,6 +153,20 @@ class CustomerStager:
         self.batch.created += counts["created"]
         self.batch.updated += counts["updated"]
         self.batch.unchanged += counts["unchanged"]
+
+    @staticmethod
+    def _search_ahead(staged: list[list[Any]], created: int) -> None:
+        """Gives the new customers their ids now and writes their search entries, in this
+        short transaction, so the final write has no index to fill (see `search_index`)."""
+        ids = iter(search_index.customer_ids_reserve(created))
+        id_at, action_at = STAGED_COLUMNS.index("customer_id"), STAGED_COLUMNS.index("action")
+        text_at = STAGED_COLUMNS.index("search_text")
+        entries = []
+        for values in staged:
+            if values[action_at] == ACTION_CODES["created"]:
+                values[id_at] = next(ids)
+                entries.append((values[id_at], values[text_at]))
+        search_index.search_entries_add(entries)
 
     def _compare(
         self,
@@ -283,14 +306,21 @@ def customers_switch_in(batch: ImportBatch) -> tuple[int, int]:
                 field="file",
                 code="conflict",
             )
-        cursor.execute(
-            f"INSERT INTO customers_customer (client_id, customer_number, {cols}, search_text, "
-            "days_off, call_windows, harassment_flag, harassment_note, created_at, updated_at) "
-            f"SELECT %s, customer_number, {cols}, search_text, {json_empty}, {json_empty}, "
+        ahead = search_index.written_ahead()
+        insert = (
+            f"INSERT INTO customers_customer ({'id, ' if ahead else ''}client_id, "
+            f"customer_number, {cols}, search_text, days_off, call_windows, harassment_flag, "
+            f"harassment_note, created_at, updated_at) SELECT {'customer_id, ' if ahead else ''}"
+            f"%s, customer_number, {cols}, search_text, {json_empty}, {json_empty}, "
             "%s, '', %s, %s FROM dataio_stagedcustomer "
-            "WHERE batch_id = %s AND action = 'c' ORDER BY row",
-            [batch.client_id, False, now, now, batch.pk],
+            "WHERE batch_id = %s AND action = 'c' ORDER BY row"
         )
+        params = [batch.client_id, False, now, now, batch.pk]
+        if ahead:
+            with search_index.insert_trigger_paused():
+                cursor.execute(insert, params)
+        else:
+            cursor.execute(insert, params)
         created = cursor.rowcount
         cursor.execute(
             "DELETE FROM customers_customerphone WHERE id IN (SELECT phone_id FROM "
@@ -308,12 +338,24 @@ def customers_switch_in(batch: ImportBatch) -> tuple[int, int]:
     return created, updated
 
 
-def staged_discard(batch_id: int, *, chunk: int = 50_000) -> None:
-    """Removes a batch's staged rows in short transactions, so the lock is never held long."""
+def staged_discard(batch_id: int, *, chunk: int = 20_000) -> None:
+    """Removes a batch's staged rows in short transactions, so the lock is never held long.
+
+    Unless the batch went live, the search entries written ahead for its new customers go
+    with their staged rows, in the same transaction, so a discard killed midway can resume.
+    """
+    went_live = ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.DONE).exists()
+    ahead = search_index.written_ahead() and not went_live
     for model in (StagedPhone, StagedCustomer):
         while True:
             ids = list(model.objects.filter(batch_id=batch_id).values_list("pk", flat=True)[:chunk])
             if not ids:
                 break
             with transaction.atomic():
+                if ahead and model is StagedCustomer:
+                    search_index.search_entries_remove(
+                        model.objects.filter(pk__in=ids, action=ACTION_CODES["created"])
+                        .exclude(customer_id=None)
+                        .values_list("customer_id", "search_text")
+                    )
                 model.objects.filter(pk__in=ids).delete()

@@ -21,10 +21,20 @@ class Ids:
     def take(self, model: type[models.Model], n: int) -> range:
         if model not in self._next:
             top = model.objects.aggregate(m=models.Max("pk"))["m"] or 0
-            self._next[model] = top + 1
+            self._next[model] = max(top, _sqlite_sequence(model)) + 1
         start = self._next[model]
         self._next[model] = start + n
         return range(start, start + n)
+
+
+def _sqlite_sequence(model: type[models.Model]) -> int:
+    """SQLite's AUTOINCREMENT high mark: ids below it may be reserved (an import in progress)."""
+    if connection.vendor != "sqlite":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [model._meta.db_table])
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 def _converter(field: models.Field):

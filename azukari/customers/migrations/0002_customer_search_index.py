@@ -7,6 +7,8 @@ table over the customers table, filled once here and then by triggers.
 
 from django.db import migrations
 
+from azukari.core.migration_ops import RunSQLFor
+
 SQLITE_FORWARD = [
     "CREATE VIRTUAL TABLE customers_customer_fts USING fts5("
     "search_text, content='customers_customer', content_rowid='id', tokenize='trigram')",
@@ -36,26 +38,6 @@ POSTGRES_FORWARD = [
     "ON customers_customer USING gin (search_text gin_trgm_ops)",
 ]
 POSTGRES_BACKWARD = ["DROP INDEX IF EXISTS customer_search_trgm"]
-
-
-class RunSQLFor(migrations.RunSQL):
-    """RunSQL that applies only on one database vendor (`sqlite`, `postgresql`)."""
-
-    def __init__(self, vendor: str, *args, **kwargs):
-        self.vendor = vendor
-        super().__init__(*args, **kwargs)
-
-    def deconstruct(self):
-        name, args, kwargs = super().deconstruct()
-        return name, [self.vendor, *args], kwargs
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == self.vendor:
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == self.vendor:
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

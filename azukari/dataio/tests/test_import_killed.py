@@ -13,9 +13,11 @@ from django.db import connection
 from django.utils import timezone
 
 from azukari.customers.models import Customer, CustomerPhone
+from azukari.customers.search import customer_search
 from azukari.dataio.models import ImportBatch, ImportStatus, StagedCustomer
 from azukari.dataio.services import import_journal_sweep
 from azukari.dataio.tests.conftest import write_csv
+from azukari.dataio.tests.test_import_search_index import search_index_matches_rows
 from azukari.testing.factories import CustomerFactory
 
 ROWS = 40_000
@@ -64,6 +66,7 @@ def test_killed_import_leaves_no_trace(cast, tmp_path):
             process.kill()
 
     assert (Customer.objects.count(), CustomerPhone.objects.count()) == before
+    assert list(customer_search(viewer=cast.operator, query="たかはしいちろう")) == []
     kept_now = Customer.objects.get(pk=kept.pk)
     assert (kept_now.family_name, kept_now.updated_at) == (kept.family_name, kept.updated_at)
     assert list(kept_now.phones.values_list("number", flat=True)) == ["+819011112222"]
@@ -77,3 +80,5 @@ def test_killed_import_leaves_no_trace(cast, tmp_path):
     assert batch.status == ImportStatus.ABANDONED
     assert not StagedCustomer.objects.filter(batch=batch).exists()
     assert (Customer.objects.count(), CustomerPhone.objects.count()) == before
+    if connection.vendor == "sqlite":  # the entries written ahead went with the journal
+        assert search_index_matches_rows()
