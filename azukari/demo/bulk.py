@@ -84,6 +84,24 @@ def _weighted(rng: random.Random, pairs):
     return rng.choices(values, weights=weights)[0]
 
 
+@dataclass(frozen=True)
+class Mix:
+    """Average cases and other contacts per customer."""
+
+    cases: float
+    calls: float
+
+    @staticmethod
+    def draw(rng: random.Random, mean: float) -> int:
+        """A count with the given mean, spread from none to twice the mean."""
+        if mean <= 0:
+            return 0
+        whole = int(2 * mean)
+        n = rng.randint(0, whole)
+        # Top up so that the mean is exact when 2 * mean is not a whole number.
+        return n + (rng.random() < (2 * mean - whole) / 2)
+
+
 def _phone(index: int) -> str:
     """A distinct mobile number inside the real numbering plan (090/080/070, then 1–9), so
     that generated customers can be popped like real ones."""
@@ -97,10 +115,17 @@ def generate(
     clients: list[Client],
     customers: int,
     seed: int = 7,
+    contacts_per_customer: float = 2.0,
+    cases_per_customer: float = 0.5,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
-    """Adds `customers` customers spread over `clients`, with their whole history."""
+    """Adds `customers` customers spread over `clients`, with their whole history.
+
+    Each case comes with the contact that opened it; the other contacts make up the average
+    number of contacts per customer asked for.
+    """
     rng = random.Random(seed)
+    mix = Mix(cases=cases_per_customer, calls=max(0.0, contacts_per_customer - cases_per_customer))
     setups = [_setup(c) for c in clients]
     now = timezone.now()
     ids = Ids()
@@ -112,7 +137,7 @@ def generate(
     while done < customers:
         size = min(BATCH, customers - done)
         with transaction.atomic():
-            _batch(rng, setups, ids, start_index + done, size, now, counts)
+            _batch(rng, setups, ids, start_index + done, size, now, counts, mix)
         done += size
         if progress:
             progress(size)
@@ -120,7 +145,7 @@ def generate(
     return counts
 
 
-def _batch(rng, setups, ids: Ids, first: int, size: int, now, counts) -> None:
+def _batch(rng, setups, ids: Ids, first: int, size: int, now, counts, mix: "Mix") -> None:
     customers, phones, subs, deliveries, contacts, cases, events = [], [], [], [], [], [], []
     customer_ids = ids.take(Customer, size)
     for n, i in enumerate(range(first, first + size)):
@@ -186,11 +211,11 @@ def _batch(rng, setups, ids: Ids, first: int, size: int, now, counts) -> None:
                     "status": DeliveryStatus.SHIPPED if is_shipped else DeliveryStatus.SCHEDULED,
                 }
             )
-        for _n in range(rng.choice((0, 1, 1, 2, 2, 3))):
+        for _n in range(mix.draw(rng, mix.calls)):
             handler = rng.choice(setup.handlers)
             started_at = now - dt.timedelta(days=rng.randint(0, 365), minutes=rng.randint(0, 600))
             contacts.append(_contact(rng, setup, cid, handler, phone, started_at, None))
-        if rng.random() < 0.5:
+        for _n in range(mix.draw(rng, mix.cases)):
             handler = rng.choice(setup.handlers)
             opened = now - dt.timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 600))
             case, history = _case(rng, setup, cid, len(subs) - 1, handler, opened, now)

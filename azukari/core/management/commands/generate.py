@@ -24,10 +24,27 @@ class Command(BaseCommand):
             help="client code (repeatable); default: every demo client",
         )
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--contacts-per-customer",
+            type=float,
+            default=2.0,
+            help="average contacts per customer, those that opened a case included",
+        )
+        parser.add_argument(
+            "--cases-per-customer", type=float, default=0.5, help="average cases per customer"
+        )
 
     def handle(self, *args, customers: int, clients: list[str] | None, seed: int, **options):
         if customers <= 0:
             raise CommandError(_("--customers must be a positive number."))
+        contacts, cases = options["contacts_per_customer"], options["cases_per_customer"]
+        if not 0 <= cases <= contacts <= 50:
+            raise CommandError(
+                _(
+                    "Give at most 50 contacts per customer, and no more cases than contacts: "
+                    "each case is opened by a contact."
+                )
+            )
         reference_data()
         codes = clients or ["coffee", "tea"]
         found = list(Client.objects.filter(code__in=codes).order_by("code"))
@@ -54,7 +71,14 @@ class Command(BaseCommand):
                 rate = done / max(time.perf_counter() - started, 1e-6)
                 progress.update(task, rate=f"{rate:,.0f}")
 
-            counts = generate(clients=found, customers=customers, seed=seed, progress=advance)
+            counts = generate(
+                clients=found,
+                customers=customers,
+                seed=seed,
+                contacts_per_customer=contacts,
+                cases_per_customer=cases,
+                progress=advance,
+            )
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{k} {v:,}" for k, v in counts.items())
         done = _("Generated in %(seconds).1f s: %(summary)s")
