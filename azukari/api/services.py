@@ -28,6 +28,7 @@ from azukari.api.webhooks import resolve_target
 from azukari.cases.models import CaseEvent, Contact, Direction, Inquiry
 from azukari.core.errors import DomainError, NotVisible
 from azukari.core.phones import normalize_phone
+from azukari.core.tasks import enqueue
 from azukari.core.visibility import Viewer
 from azukari.customers.models import Customer, CustomerPhone, PhoneKind
 from azukari.customers.services import (
@@ -617,9 +618,7 @@ def webhook_endpoint_deactivate(*, viewer: Viewer, endpoint: WebhookEndpoint) ->
 
 
 def webhook_delivery_enqueue(delivery_id: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task("azukari.api.tasks.webhook_deliver", delivery_id, group="webhooks")
+    enqueue("azukari.api.tasks.webhook_deliver", delivery_id, group="webhooks")
 
 
 @transaction.atomic

@@ -40,6 +40,7 @@ from azukari.core.errors import (
     StaleVersion,
 )
 from azukari.core.phones import normalize_phone
+from azukari.core.tasks import enqueue
 from azukari.customers.models import Customer
 from azukari.org.models import Client, SiteStatus, Team, User, business_calendar
 from azukari.subscriptions.models import Subscription
@@ -226,9 +227,7 @@ def case_event_write(
 
 
 def _enqueue_clock_recompute(case_id: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task("azukari.cases.tasks.case_clocks_recompute", case_id, group="clocks")
+    enqueue("azukari.cases.tasks.case_clocks_recompute", case_id, group="clocks")
 
 
 def _transition(

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from azukari.core.errors import DomainError
+from azukari.core.tasks import enqueue
 from azukari.dataio.forms import UploadForm
 from azukari.dataio.models import ColumnMapping, ImportBatch, ImportStatus
 from azukari.dataio.services import IMPORT_ROLES, import_start
@@ -114,9 +115,7 @@ def _may_import(request: HttpRequest) -> bool:
 
 
 def _enqueue(batch_id: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task("azukari.dataio.tasks.import_run_task", batch_id, group="imports")
+    enqueue("azukari.dataio.tasks.import_run_task", batch_id, group="imports")
 
 
 @admin.register(ColumnMapping)

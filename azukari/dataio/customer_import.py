@@ -288,6 +288,8 @@ def customers_switch_in(batch: ImportBatch) -> tuple[int, int]:
     json_empty = "CAST('[]' AS jsonb)" if pg else "'[]'"
     cols = ", ".join(SAVED_FIELDS)
     with connection.cursor() as cursor:
+        if not pg:  # SQLite: while the lock is held, index pages come from memory, not disk
+            cursor.execute("PRAGMA cache_size = -262144")
         sets = ", ".join(f"{f} = s.{f}" for f in (*SAVED_FIELDS, "search_text"))
         cursor.execute(
             f"UPDATE customers_customer SET {sets}, updated_at = %s "
@@ -313,7 +315,8 @@ def customers_switch_in(batch: ImportBatch) -> tuple[int, int]:
             f"harassment_note, created_at, updated_at) SELECT {'customer_id, ' if ahead else ''}"
             f"%s, customer_number, {cols}, search_text, {json_empty}, {json_empty}, "
             "%s, '', %s, %s FROM dataio_stagedcustomer "
-            "WHERE batch_id = %s AND action = 'c' ORDER BY row"
+            # Staged ids follow the rows, and the batch index yields them in that order: no sort.
+            "WHERE batch_id = %s AND action = 'c' ORDER BY id"
         )
         params = [batch.client_id, False, now, now, batch.pk]
         if ahead:

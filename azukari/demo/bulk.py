@@ -7,6 +7,7 @@ exactly like one that went through the services.
 import datetime as dt
 import random
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -28,6 +29,7 @@ from azukari.cases.models import (
 from azukari.core.businesstime import BusinessCalendar
 from azukari.core.text import search_text
 from azukari.customers.models import Customer, CustomerPhone
+from azukari.demo.indexes import indexes_deferred
 from azukari.demo.names import FAMILY_NAMES, GIVEN_NAMES, PLACES
 from azukari.demo.rows import Ids, insert, reset_sequences
 from azukari.org.models import Client, Team, User, business_calendar
@@ -117,12 +119,14 @@ def generate(
     seed: int = 7,
     contacts_per_customer: float = 2.0,
     cases_per_customer: float = 0.5,
+    defer_indexes: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Adds `customers` customers spread over `clients`, with their whole history.
 
     Each case comes with the contact that opened it; the other contacts make up the average
-    number of contacts per customer asked for.
+    number of contacts per customer asked for. With `defer_indexes`, secondary indexes are
+    built once at the end (see `indexes_deferred`).
     """
     rng = random.Random(seed)
     mix = Mix(cases=cases_per_customer, calls=max(0.0, contacts_per_customer - cases_per_customer))
@@ -134,14 +138,16 @@ def generate(
         ["customers", "subscriptions", "deliveries", "contacts", "cases", "events"], 0
     )
     done = 0
-    while done < customers:
-        size = min(BATCH, customers - done)
-        with transaction.atomic():
-            _batch(rng, setups, ids, start_index + done, size, now, counts, mix)
-        done += size
-        if progress:
-            progress(size)
-    reset_sequences([Customer, CustomerPhone, Subscription, Delivery, Contact, Case, CaseEvent])
+    loaded = [Customer, CustomerPhone, Subscription, Delivery, Contact, Case, CaseEvent]
+    with indexes_deferred(loaded) if defer_indexes else nullcontext():
+        while done < customers:
+            size = min(BATCH, customers - done)
+            with transaction.atomic():
+                _batch(rng, setups, ids, start_index + done, size, now, counts, mix)
+            done += size
+            if progress:
+                progress(size)
+    reset_sequences(loaded)
     return counts
 
 

@@ -37,6 +37,14 @@ def _sqlite_sequence(model: type[models.Model]) -> int:
     return row[0] if row else 0
 
 
+def _sqlite_datetime(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
+    return value.replace(tzinfo=None).isoformat(" ")
+
+
 def _converter(field: models.Field):
     sqlite = connection.vendor == "sqlite"
     if isinstance(field, models.JSONField):
@@ -44,9 +52,7 @@ def _converter(field: models.Field):
     if not sqlite:
         return None
     if isinstance(field, models.DateTimeField):
-        return lambda v: (
-            None if v is None else (v.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" "))
-        )
+        return _sqlite_datetime
     if isinstance(field, models.DateField | models.TimeField):
         return lambda v: None if v is None else v.isoformat()
     return None

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from azukari.cases.models import AZUKARI_STATES, Callback, CallbackStatus, Case, CaseEvent
 from azukari.cases.services import case_event_write
 from azukari.core.errors import DomainError, IllegalTransition, NotVisible, PermissionRefused
+from azukari.core.tasks import enqueue
 from azukari.org.models import (
     AssignmentMove,
     Client,
@@ -720,6 +721,4 @@ def site_mark_down(*, site: Site, actor: User | None, note: str = "") -> SiteOut
 
 
 def _enqueue(func: str, *args) -> None:
-    from django_q.tasks import async_task
-
-    async_task(func, *args, group="failover")
+    enqueue(func, *args, group="failover")

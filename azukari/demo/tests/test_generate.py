@@ -28,3 +28,15 @@ def test_more_cases_than_contacts_is_refused():
     with pytest.raises(CommandError, match="no more cases than contacts"):
         call_command("generate", customers=10, contacts_per_customer=1, cases_per_customer=2)
     assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_deferred_indexes_are_all_built_again():
+    from azukari.demo.indexes import _secondary_indexes
+
+    tables = ["customers_customer", "cases_contact", "cases_case", "cases_caseevent"]
+    before = _secondary_indexes(tables)
+    assert any(name == "contact_by_customer" for name, _sql in before)
+    call_command("generate", customers=50, defer_indexes=True, verbosity=0)
+    assert _secondary_indexes(tables) == before
+    assert Customer.objects.count() == 50

@@ -33,6 +33,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--cases-per-customer", type=float, default=0.5, help="average cases per customer"
         )
+        parser.add_argument(
+            "--defer-indexes",
+            action="store_true",
+            help="build secondary indexes once at the end: faster for large runs, "
+            "for a database nobody else is using meanwhile",
+        )
 
     def handle(self, *args, customers: int, clients: list[str] | None, seed: int, **options):
         if customers <= 0:
@@ -77,6 +83,7 @@ class Command(BaseCommand):
                 seed=seed,
                 contacts_per_customer=contacts,
                 cases_per_customer=cases,
+                defer_indexes=options["defer_indexes"],
                 progress=advance,
             )
         elapsed = time.perf_counter() - started

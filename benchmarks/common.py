@@ -1,0 +1,68 @@
+"""Timing helpers shared by the benchmarks: percentiles, repeated runs, query counts."""
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def summary(samples_ms: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(percentile(samples_ms, 50), 2),
+        "p95_ms": round(percentile(samples_ms, 95), 2),
+        "p99_ms": round(percentile(samples_ms, 99), 2),
+        "mean_ms": round(statistics.fmean(samples_ms), 2),
+        "runs": len(samples_ms),
+    }
+
+
+def measure(
+    name: str,
+    call: Callable[[int], Any],
+    *,
+    runs: int,
+    warm: int = 5,
+    target_p95_ms: float | None = None,
+    count_queries: bool = True,
+) -> dict[str, Any]:
+    """Times `call(i)` for i in range(runs) after `warm` untimed calls; counts the SQL
+    queries of one more call (Django's connection must be set up)."""
+    for i in range(warm):
+        call(i)
+    samples = []
+    for i in range(runs):
+        started = time.perf_counter()
+        call(i)
+        samples.append((time.perf_counter() - started) * 1000)
+    row: dict[str, Any] = {"name": name, **summary(samples)}
+    if count_queries:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            call(runs)
+        row["queries"] = len(queries)
+    if target_p95_ms is not None:
+        row["target"] = f"p95 <= {target_p95_ms:g} ms"
+        row["met"] = row["p95_ms"] <= target_p95_ms
+    return row
+
+
+def print_row(row: dict[str, Any]) -> None:
+    met = {True: "yes", False: "NO"}.get(row.get("met"), "")
+    queries = row.get("queries", "")
+    if "p50_ms" in row:
+        figures = f"p50 {row['p50_ms']:8.2f}  p95 {row['p95_ms']:8.2f}  p99 {row['p99_ms']:8.2f}"
+    else:
+        figures = f"{row.get('figure', ''):>44}"
+    print(f"{row['name']:<52} {figures}  q={queries!s:<4} {row.get('target', ''):<18} {met}")
+
+
+def machine() -> dict[str, Any]:
+    return {"cores": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2)}
