@@ -228,6 +228,8 @@ class Case(ClientOwned):
             models.Index(fields=["customer", "state"], name="case_by_customer"),
             models.Index(fields=["owner_team", "state"], name="case_by_team"),
             models.Index(fields=["assignee", "state"], name="case_by_assignee"),
+            # Case lists, newest first, keyset-paginated on (opened_at, id).
+            models.Index(fields=["opened_at", "id"], name="case_list_newest"),
         ]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
