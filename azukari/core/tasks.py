@@ -1,8 +1,17 @@
 """Queueing work for the worker (django-q2 with its ORM broker)."""
 
+from functools import cache
 from typing import Any
 
 from django.db import transaction
+
+
+@cache
+def _broker():
+    """One broker per process: building it costs more than queueing a task."""
+    from django_q.brokers import get_broker
+
+    return get_broker()
 
 
 def enqueue(func: str, *args: Any, group: str) -> None:
@@ -16,5 +25,5 @@ def enqueue(func: str, *args: Any, group: str) -> None:
     """
     from django_q.tasks import async_task
 
-    with transaction.atomic():
-        async_task(func, *args, group=group)
+    with transaction.atomic(savepoint=False):  # no savepoint when the caller has a transaction
+        async_task(func, *args, group=group, broker=_broker())
