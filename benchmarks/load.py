@@ -110,6 +110,7 @@ def prepare(*, operators: int, watchers: int, call_interval: int) -> dict:
         for site, codes in SITE_CLIENTS.items()
     }
     with transaction.atomic():
+        _end_stale_calls()
         people = _staff(
             operators=operators, watchers=watchers, sites=sites, desks=desks, served=served
         )
@@ -157,6 +158,19 @@ def prepare(*, operators: int, watchers: int, call_interval: int) -> dict:
         "poll_interval_s": 10,
         "cookie_domain": "127.0.0.1",
     }
+
+
+def _end_stale_calls() -> None:
+    """Calls of an earlier run that locust stopped mid-way never got the PBX's `ended`;
+    left open they would sit on every SV's floor board as hour-long calls."""
+    from django.db.models import F
+    from django.db.models.functions import Coalesce
+
+    from azukari.cases.models import Contact
+
+    Contact.objects.filter(pbx_call_id__startswith="load-", ended_at__isnull=True).update(
+        ended_at=Coalesce(F("answered_at"), F("started_at"))
+    )
 
 
 def _staff(*, operators: int, watchers: int, sites, desks, served) -> dict[str, list]:
