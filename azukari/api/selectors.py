@@ -283,7 +283,8 @@ def cases_list(
         qs = qs.exclude(overdue)
     if cursor:
         at, pk = decode_cursor(cursor)
-        qs = qs.filter(Q(opened_at__lt=at) | Q(opened_at=at, pk__lt=pk))
+        # The first term bounds the index range; the second picks the rows after the cursor.
+        qs = qs.filter(opened_at__lte=at).filter(Q(opened_at__lt=at) | Q(pk__lt=pk))
     ordered = qs.order_by("-opened_at", "-id")
     if filters.customer_number:  # a handful of rows: the customer's index finds them
         rows = list(ordered[: limit + 1])
