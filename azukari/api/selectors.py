@@ -57,23 +57,26 @@ def client_for(viewer: ApiToken, code: str | None) -> Client:
     raise DomainError(_("Name the client: this token serves several."), field="client")
 
 
+def current_subscriptions() -> Prefetch:
+    """A customer's active and paused subscriptions, as `current_subscriptions`."""
+    current = [SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED]
+    return Prefetch(
+        "subscriptions",
+        queryset=Subscription.objects.filter(status__in=current)
+        .select_related("plan")
+        .annotate(
+            deliveries_made=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.SHIPPED))
+        )
+        .order_by("started_on", "id"),
+        to_attr="current_subscriptions",
+    )
+
+
 def customer_cards(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     """What an operator needs on the screen at once, in a fixed number of queries."""
-    current = [SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED]
     return queryset.prefetch_related(
         "phones",
-        Prefetch(
-            "subscriptions",
-            queryset=Subscription.objects.filter(status__in=current)
-            .select_related("plan")
-            .annotate(
-                deliveries_made=Count(
-                    "deliveries", filter=Q(deliveries__status=DeliveryStatus.SHIPPED)
-                )
-            )
-            .order_by("started_on", "id"),
-            to_attr="current_subscriptions",
-        ),
+        current_subscriptions(),
         Prefetch(
             "cases",
             queryset=Case.objects.exclude(state__in=[CaseState.RESOLVED, CaseState.CLOSED])

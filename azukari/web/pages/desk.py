@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from azukari.api.selectors import customer_card, customer_cards
+from azukari.api.selectors import current_subscriptions, customer_card, customer_cards
 from azukari.audit.masking import mask_address, mask_postcode
 from azukari.audit.models import AccessAction
 from azukari.audit.services import personal_data_access
@@ -255,8 +255,15 @@ def _visible_contact(user, contact_id: Any) -> Contact | None:
     return Contact.objects.visible_to(user).filter(pk=pk, handler=user).first()
 
 
-def _pop_customer(user, customer_id: int) -> Customer:
-    customer = customer_cards(Customer.objects.visible_to(user).filter(pk=customer_id)).first()
+def _pop_customer(user, customer_id: int, *, card: bool = True) -> Customer:
+    """The customer with the whole card, or (`card=False`, for saving a log that then
+    redirects) with only the subscriptions the form offers."""
+    customers = Customer.objects.visible_to(user).filter(pk=customer_id)
+    if card:
+        customers = customer_cards(customers)
+    else:
+        customers = customers.select_related("client").prefetch_related(current_subscriptions())
+    customer = customers.first()
     if customer is None:
         raise Http404
     return customer
@@ -326,7 +333,8 @@ def desk(request: HttpRequest) -> HttpResponse:
 def pop(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The screen pop, and the contact log: one transaction logs the call and opens a case."""
     require_desk_user(request)
-    customer = _pop_customer(request.user, customer_id)
+    posted = request.method == "POST"
+    customer = _pop_customer(request.user, customer_id, card=not posted)
     subscriptions = customer.current_subscriptions
     initial = {"contact": request.GET.get("contact")}
     form = ContactForm(
@@ -341,6 +349,8 @@ def pop(request: HttpRequest, customer_id: int) -> HttpResponse:
             return redirect("desk-case", case_id=case.pk)
         if not form.errors:
             return redirect("desk")
+    if posted:  # shown again with its errors: the whole card
+        customer = _pop_customer(request.user, customer_id)
     personal_data_access(
         viewer=request.user,
         customers=[customer],
