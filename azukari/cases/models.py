@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from azukari.core.visibility import ClientOwned
+from azukari.core.visibility import ClientOwned, ClientScopedManager
 
 
 class Direction(models.TextChoices):
@@ -230,6 +230,12 @@ class Case(ClientOwned):
             models.Index(fields=["assignee", "state"], name="case_by_assignee"),
             # Case lists, newest first, keyset-paginated on (opened_at, id).
             models.Index(fields=["opened_at", "id"], name="case_list_newest"),
+            # The board counts the clocks that started in the current hour exactly.
+            models.Index(
+                fields=["clock_since"],
+                name="case_clock_running",
+                condition=models.Q(clock_since__isnull=False),
+            ),
         ]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
@@ -448,3 +454,62 @@ class CallbackAttempt(ClientOwned):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_outcome_display()}"
+
+
+class BacklogTally(models.Model):
+    """Open azukari counted per board key and day first parked, kept by database triggers on
+    cases_case (migration 0005), so the backlog board reads a few thousand rows instead of every
+    open case. Rows are never written by the application; a row at zero may remain."""
+
+    client_id = models.IntegerField(_("client"))
+    site_id = models.IntegerField(_("site"))
+    team_id = models.IntegerField(_("owning team"))  # 0: no owning team
+    state = models.CharField(_("state"), max_length=16, choices=CaseState.choices)
+    azukari_reason = models.CharField(_("azukari reason"), max_length=16, blank=True)
+    parked_day = models.CharField(_("first parked on (UTC)"), max_length=10, blank=True)
+    n = models.IntegerField(_("cases"), default=0)
+    center_seconds = models.BigIntegerField(_("center's time (s)"), default=0)
+    client_seconds = models.BigIntegerField(_("client's time (s)"), default=0)
+    customer_seconds = models.BigIntegerField(_("customer's time (s)"), default=0)
+
+    objects = ClientScopedManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_id", "site_id", "team_id", "state", "azukari_reason", "parked_day"],
+                name="backlog_tally_key",
+            )
+        ]
+        verbose_name = _("backlog tally")
+        verbose_name_plural = _("backlog tallies")
+
+    def __str__(self) -> str:
+        return f"{self.state} {self.parked_day or '-'}: {self.n}"
+
+
+class ClockTally(models.Model):
+    """Running waiting clocks of open azukari per (client, site, state, UTC hour they started),
+    with the sum of their minute-and-second offsets inside that hour; kept by the same
+    triggers as BacklogTally."""
+
+    client_id = models.IntegerField(_("client"))
+    site_id = models.IntegerField(_("site"))
+    state = models.CharField(_("state"), max_length=16, choices=CaseState.choices)
+    since_hour = models.CharField(_("clock started in hour (UTC)"), max_length=13)
+    n = models.IntegerField(_("cases"), default=0)
+    offset_seconds = models.BigIntegerField(_("seconds into the hour, summed"), default=0)
+
+    objects = ClientScopedManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_id", "site_id", "state", "since_hour"], name="clock_tally_key"
+            )
+        ]
+        verbose_name = _("clock tally")
+        verbose_name_plural = _("clock tallies")
+
+    def __str__(self) -> str:
+        return f"{self.state} {self.since_hour}: {self.n}"

@@ -1,9 +1,12 @@
 """The backlog board (預かり管理): open azukari by age, state, reason, site, client and owner.
 
-Every figure is aggregated in the database (GROUP BY with conditional counts), so the number
-of queries does not grow with the number of cases. The running part of each waiting clock is
-summed per (client, site, state, hour it started) and priced with each calendar's hourly
-business seconds, computed once per calendar rather than once per case.
+Every figure is aggregated in the database, so the number of queries does not grow with the
+number of cases. Filtered by client, site and state only (the default board), the figures come
+from the backlog tallies that the database keeps per day and hour (azukari.cases.tallies);
+filtered by team, reason or age, from a GROUP BY over the open cases. Both give the same board.
+The running part of each waiting clock is summed per (client, site, state, hour it started) and
+priced with each calendar's hourly business seconds, computed once per calendar rather than
+once per case.
 """
 
 import csv
@@ -15,10 +18,9 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Case as SqlCase
 from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Cast, Coalesce, ExtractMinute, ExtractSecond, Substr, Trunc
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -26,6 +28,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from azukari.cases import tallies
 from azukari.cases.models import (
     AZUKARI_STATES,
     AzukariReason,
@@ -102,6 +105,17 @@ def bucket_q(bucket: str, now: dt.datetime) -> Q:
     return q
 
 
+def bucket_edges(now: dt.datetime) -> dict[str, tallies.Edges]:
+    """Each bucket as (after, up to) on the first-parked time, the same cut as bucket_q."""
+    return {
+        b.code: (
+            business_days_ago(now, b.max_days) if b.max_days is not None else None,
+            business_days_ago(now, b.min_days) if b.min_days else None,
+        )
+        for b in BUCKETS
+    }
+
+
 # ---------------------------------------------------------------- filters
 
 
@@ -148,6 +162,21 @@ class Filters:
         if self.bucket and not prefix:
             qs = qs.filter(bucket_q(self.bucket, now))
         return qs
+
+    @property
+    def tallied(self) -> bool:
+        """The tallies are keyed by client, site and state; other filters need the cases."""
+        return not (self.team or self.reason or self.bucket)
+
+    def tally_lookups(self) -> dict[str, object]:
+        lookups: dict[str, object] = {}
+        if self.client:
+            lookups["client_id"] = self.client
+        if self.site:
+            lookups["site_id"] = self.site
+        if self.state:
+            lookups["state"] = self.state
+        return lookups
 
     def query(self, **overrides) -> str:
         """The filters as a query string, with some replaced (for click-through links)."""
@@ -271,7 +300,7 @@ class Breakdown:
 
     @property
     def sorted_rows(self) -> list[Row]:
-        return sorted(self.rows.values(), key=lambda r: (-r.count, str(r.label)))
+        return sorted(self.rows.values(), key=lambda r: (-r.count, str(r.label), str(r.key)))
 
 
 def _bucket_aggregates(now: dt.datetime) -> dict[str, Count]:
@@ -285,22 +314,30 @@ class Board:
     aging: dict[str, dict[str, int]]  # bucket → state → count
 
 
-def backlog_board(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> Board:
-    """Two grouped queries (plus two for calendars): the counts by every dimension, and the
-    running clocks by the hour they started."""
-    base = filters.apply(open_azukari(viewer), now)
-    state_labels = dict(CaseState.choices)
-    reason_labels = dict(AzukariReason.choices)
-    breakdowns = {
-        "state": Breakdown("state", gettext("By state"), "state"),
-        "reason": Breakdown("reason", gettext("By reason"), "reason"),
-        "site": Breakdown("site", gettext("By site"), "site"),
-        "client": Breakdown("client", gettext("By client"), "client"),
-        "team": Breakdown("team", gettext("By owning team"), "team"),
-    }
-    total = Row(key=None, label=gettext("All open azukari"))
-    aging: dict[str, dict[str, int]] = {b.code: defaultdict(int) for b in BUCKETS}
-    groups = (
+def backlog_board(
+    *, viewer: Viewer, filters: Filters, now: dt.datetime, from_tallies: bool | None = None
+) -> Board:
+    """The counts by every dimension, and the running clocks by the hour they started: from the
+    tallies when the filters allow (`from_tallies` None chooses), else from the open cases."""
+    if from_tallies is None:
+        from_tallies = filters.tallied
+    if from_tallies and not filters.tallied:
+        raise ValueError("The tallies do not know teams, reasons or ages.")
+    if from_tallies:
+        lookups = filters.tally_lookups()
+        groups = _with_names(
+            tallies.backlog_groups(viewer=viewer, lookups=lookups, buckets=bucket_edges(now))
+        )
+        running = tallies.running_clock_groups(viewer=viewer, lookups=lookups, now=now)
+    else:
+        base = filters.apply(open_azukari(viewer), now)
+        groups = _scanned_groups(base, now)
+        running = _scanned_running(base, now)
+    return _board_of(groups, running, now)
+
+
+def _scanned_groups(base: QuerySet[Case], now: dt.datetime) -> list[dict]:
+    return list(
         base.order_by()
         .values(
             "client_id",
@@ -320,6 +357,39 @@ def backlog_board(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> Boar
             **_bucket_aggregates(now),
         )
     )
+
+
+def _with_names(groups: list[dict]) -> list[dict]:
+    """The tallies hold ids: one query per kind of name, whatever the number of groups."""
+    if not groups:
+        return groups
+    clients = dict(
+        Client.objects.filter(pk__in={g["client_id"] for g in groups}).values_list("pk", "name")
+    )
+    sites = dict(
+        Site.objects.filter(pk__in={g["site_id"] for g in groups}).values_list("pk", "name")
+    )
+    team_ids = {g["owner_team_id"] for g in groups} - {None}
+    teams = dict(Team.objects.filter(pk__in=team_ids).values_list("pk", "name"))
+    for g in groups:
+        g["client__name"] = clients.get(g["client_id"])
+        g["site__name"] = sites.get(g["site_id"])
+        g["owner_team__name"] = teams.get(g["owner_team_id"])
+    return groups
+
+
+def _board_of(groups: list[dict], running: list[dict], now: dt.datetime) -> Board:
+    state_labels = dict(CaseState.choices)
+    reason_labels = dict(AzukariReason.choices)
+    breakdowns = {
+        "state": Breakdown("state", gettext("By state"), "state"),
+        "reason": Breakdown("reason", gettext("By reason"), "reason"),
+        "site": Breakdown("site", gettext("By site"), "site"),
+        "client": Breakdown("client", gettext("By client"), "client"),
+        "team": Breakdown("team", gettext("By owning team"), "team"),
+    }
+    total = Row(key=None, label=gettext("All open azukari"))
+    aging: dict[str, dict[str, int]] = {b.code: defaultdict(int) for b in BUCKETS}
     # Rows a running clock's seconds go to, by (client, site, state): the reason/team split
     # of the running part is not kept (those rows show stored time only for it).
     by_clock_key: dict[tuple, list[Row]] = defaultdict(list)
@@ -349,22 +419,12 @@ def backlog_board(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> Boar
             row = breakdowns[d].rows[keys[d][0]]
             if row not in by_clock_key[clock_key]:
                 by_clock_key[clock_key].append(row)
-    _add_running_clocks(base, now, by_clock_key)
+    _add_running_clocks(running, now, by_clock_key)
     return Board(total=total, by=breakdowns, aging={k: dict(v) for k, v in aging.items()})
 
 
-def _add_running_clocks(base: QuerySet, now: dt.datetime, rows_of: dict[tuple, list[Row]]):
-    if connection.vendor == "sqlite":
-        # SQLite keeps UTC times as text; slicing it avoids a Python function call per row.
-        hour = Substr("clock_since", 1, 13)
-        offset = Cast(Substr("clock_since", 15, 2), IntegerField()) * 60 + Cast(
-            Substr("clock_since", 18, 2), IntegerField()
-        )
-    else:
-        hour = Trunc("clock_since", "hour", tzinfo=UTC)
-        offset = ExtractMinute("clock_since", tzinfo=UTC) * 60 + ExtractSecond(
-            "clock_since", tzinfo=UTC
-        )
+def _scanned_running(base: QuerySet[Case], now: dt.datetime) -> list[dict]:
+    hour, offset = tallies.clock_hour_and_offset()
     running = (
         base.filter(clock_since__isnull=False, clock_since__lt=now)
         .order_by()
@@ -374,8 +434,12 @@ def _add_running_clocks(base: QuerySet, now: dt.datetime, rows_of: dict[tuple, l
     )
     groups = list(running)
     for g in groups:
-        if isinstance(g["hour"], str):
-            g["hour"] = dt.datetime.fromisoformat(g["hour"] + ":00").replace(tzinfo=UTC)
+        g["hour"] = tallies.parse_hour(g["hour"])
+        g["offset"] = int(g["offset"] or 0)
+    return groups
+
+
+def _add_running_clocks(groups: list[dict], now: dt.datetime, rows_of: dict[tuple, list[Row]]):
     if not groups:
         return
     calendar = calendars_for({g["client_id"] for g in groups}, {g["site_id"] for g in groups})
@@ -384,12 +448,16 @@ def _add_running_clocks(base: QuerySet, now: dt.datetime, rows_of: dict[tuple, l
         key = (g["client_id"], g["site_id"])
         earliest[key] = min(earliest.get(key, g["hour"]), g["hour"])
     tables = {key: hourly_remaining(calendar(*key), since, now) for key, since in earliest.items()}
+    # Summed per (client, site, state) first: a board has thousands of hours, a few such keys.
+    added: dict[tuple, int] = defaultdict(int)
     for g in groups:
-        clock = CLOCK_OF_STATE.get(g["state"])
         inside, after = tables[(g["client_id"], g["site_id"])].get(g["hour"], (0, 0))
         # Linear inside the hour: exact for hours wholly inside or outside working time.
-        seconds = g["n"] * after + max(0, round(inside * (g["n"] - (g["offset"] or 0) / 3600)))
-        for row in rows_of.get((g["client_id"], g["site_id"], g["state"]), []):
+        seconds = g["n"] * after + max(0, round(inside * (g["n"] - g["offset"] / 3600)))
+        added[(g["client_id"], g["site_id"], g["state"])] += seconds
+    for key, seconds in added.items():
+        clock = CLOCK_OF_STATE[key[2]]
+        for row in rows_of.get(key, []):
             setattr(row, clock, getattr(row, clock) + seconds)
 
 
