@@ -109,6 +109,12 @@ class Contact(ClientOwned):
         indexes = [
             models.Index(fields=["customer", "-started_at"], name="contact_by_customer"),
             models.Index(fields=["handler", "ended_at"], name="contact_by_handler"),
+            # The floor board's calls in progress, oldest answered first.
+            models.Index(
+                fields=["answered_at", "id"],
+                condition=models.Q(ended_at__isnull=True),
+                name="contact_in_progress",
+            ),
         ]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")

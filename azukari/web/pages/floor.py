@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from azukari.cases.models import Contact
 from azukari.core.errors import DomainError, NotVisible
+from azukari.core.sqlite_hints import ids_in_index_order
 from azukari.core.visibility import Viewer, get_visible
 from azukari.customers.models import Customer
 from azukari.floor import services
@@ -66,7 +67,9 @@ def long_calls(*, viewer: Viewer, now: dt.datetime) -> list[Contact]:
     )
     if viewer.role not in SUPERVISOR_ROLES:
         qs = qs.filter(handler=viewer)
-    return list(qs[:PANEL_ROWS])
+    ids = ids_in_index_order(qs, index="contact_in_progress", limit=PANEL_ROWS)
+    found = {contact.pk: contact for contact in qs.filter(pk__in=ids)}
+    return [found[pk] for pk in ids]
 
 
 def _criteria_by_client(viewer: Viewer) -> dict[int, list[HarassmentCriterion]]:

@@ -167,3 +167,18 @@ def test_the_board_follows_the_clock(cast, client):
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=15)):
         client.force_login(cast.sv)
         assert [c.pk for c in client.get(reverse("floor")).context["calls"]] == [call.pk]
+
+
+def test_long_calls_are_oldest_first_and_read_only_calls_in_progress(cast):
+    from azukari.web.pages.floor import long_calls
+
+    calls = [_call(cast, minutes) for minutes in (40, 90, 25, 60)]
+    ended = _call(cast, 120)
+    Contact.objects.filter(pk=ended.pk).update(ended_at=timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        shown = long_calls(viewer=cast.sv, now=timezone.now())
+    assert [c.pk for c in shown] == [c.pk for c in sorted(calls, key=lambda c: c.answered_at)]
+    if connection.vendor == "sqlite":  # the partial index of calls in progress, no sort
+        sql = next(q["sql"] for q in queries if "cases_contact" in q["sql"])
+        plan = str(connection.cursor().execute("EXPLAIN QUERY PLAN " + sql).fetchall())
+        assert "contact_in_progress" in plan and "TEMP B-TREE" not in plan
