@@ -7,12 +7,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from azukari.api.models import ApiToken
 from azukari.cases.models import AZUKARI_STATES, Case, CaseState, Contact
+from azukari.core.compiled import CompiledQuery
 from azukari.core.errors import DomainError, NotVisible
 from azukari.core.phones import display_phone, is_withheld, normalize_phone
 from azukari.core.sqlite_hints import ids_in_index_order
@@ -57,40 +59,72 @@ def client_for(viewer: ApiToken, code: str | None) -> Client:
     raise DomainError(_("Name the client: this token serves several."), field="client")
 
 
-def current_subscriptions() -> Prefetch:
-    """A customer's active and paused subscriptions, as `current_subscriptions`."""
-    current = [SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED]
-    return Prefetch(
-        "subscriptions",
-        queryset=Subscription.objects.filter(status__in=current)
+def _current_subscriptions() -> QuerySet[Subscription]:
+    return (
+        Subscription.objects.filter(
+            status__in=[SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED]
+        )
         .select_related("plan")
         .annotate(
             deliveries_made=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.SHIPPED))
         )
-        .order_by("started_on", "id"),
-        to_attr="current_subscriptions",
+        .order_by("started_on", "id")
     )
 
 
-def customer_cards(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
-    """What an operator needs on the screen at once, in a fixed number of queries."""
-    return queryset.prefetch_related(
-        "phones",
-        current_subscriptions(),
-        Prefetch(
-            "cases",
-            queryset=Case.objects.exclude(state__in=[CaseState.RESOLVED, CaseState.CLOSED])
-            .select_related("owner_team")
-            .order_by("-opened_at", "-id"),
-            to_attr="open_cases",
-        ),
-        Prefetch(
-            "contacts",
-            queryset=Contact.objects.select_related("handler").order_by("-started_at", "-id")[
-                :RECENT_CONTACTS
-            ],
-            to_attr="recent_contacts",
-        ),
+def _recent_contacts_of(customer_ids: list[int]) -> QuerySet[Contact]:
+    newest_first = (F("started_at").desc(), F("id").desc())
+    return (
+        Contact.objects.filter(customer_id__in=customer_ids)
+        .select_related("handler")
+        .annotate(rank=Window(RowNumber(), partition_by=F("customer_id"), order_by=newest_first))
+        .filter(rank__lte=RECENT_CONTACTS)
+        .order_by(*newest_first)
+    )
+
+
+# The card's four reads, compiled once: an operator waits for them on every call.
+_CARD_PHONES = CompiledQuery[CustomerPhone](
+    lambda ids: CustomerPhone.objects.filter(customer_id__in=ids)
+)
+_CARD_SUBSCRIPTIONS = CompiledQuery[Subscription](
+    lambda ids: _current_subscriptions().filter(customer_id__in=ids)
+)
+_CARD_OPEN_CASES = CompiledQuery[Case](
+    lambda ids: (
+        Case.objects.filter(customer_id__in=ids)
+        .exclude(state__in=[CaseState.RESOLVED, CaseState.CLOSED])
+        .select_related("owner_team")
+        .order_by("-opened_at", "-id")
+    )
+)
+_CARD_CONTACTS = CompiledQuery[Contact](_recent_contacts_of)
+
+
+def load_cards(customers: list[Customer]) -> list[Customer]:
+    """What an operator needs on the screen at once, in four queries whatever the data size.
+
+    Sets `card_phones`, `current_subscriptions`, `open_cases` and `recent_contacts`.
+    """
+    ids = [c.pk for c in customers]
+    loaded = {
+        "card_phones": _CARD_PHONES(ids),
+        "current_subscriptions": _CARD_SUBSCRIPTIONS(ids),
+        "open_cases": _CARD_OPEN_CASES(ids),
+        "recent_contacts": _CARD_CONTACTS(ids),
+    }
+    for customer in customers:
+        for attr, rows in loaded.items():
+            setattr(customer, attr, [r for r in rows if r.customer_id == customer.pk])
+    return customers
+
+
+def current_subscriptions() -> Prefetch:
+    """A customer's active and paused subscriptions, as `current_subscriptions`."""
+    return Prefetch(
+        "subscriptions",
+        queryset=_current_subscriptions(),
+        to_attr="current_subscriptions",
     )
 
 
@@ -105,7 +139,7 @@ def customer_card(customer: Customer) -> dict[str, Any]:
         "email": customer.email,
         "phones": [
             {"number": p.number, "display": display_phone(p.number), "kind": p.kind}
-            for p in customer.phones.all()
+            for p in customer.card_phones
         ],
         "harassment_flag": customer.harassment_flag,
         "harassment_note": customer.harassment_note,
@@ -162,7 +196,7 @@ def customer_card(customer: Customer) -> dict[str, Any]:
     }
 
 
-def customers_with_number(*, viewer: Viewer, client_id: int, number: str) -> QuerySet[Customer]:
+def customers_with_number(*, viewer: Viewer, client_id: int, number: str) -> list[Customer]:
     """The client's customers with this E.164 number, driven by the (client, number) index.
 
     Written as a subquery on the phones so that the database starts from the phone index;
@@ -170,16 +204,24 @@ def customers_with_number(*, viewer: Viewer, client_id: int, number: str) -> Que
     client instead.
     """
     if client_id not in viewer.visible_client_ids():
-        return Customer.objects.none()
-    # The client is checked above and named once: repeating it (`client_id IN (..) AND
-    # client_id = ..`, as visible_to() would) makes SQLite's planner pick the single-column
-    # client index over (client, number) and read every phone of the client.
-    phones = CustomerPhone.objects.filter(client_id=client_id, number=number)
-    return Customer.objects.filter(
-        client_id=client_id, pk__in=phones.values("customer_id")
-    ).order_by(
-        "id"  # ordering by another column makes SQLite walk that column's index
-    )
+        return []
+    return _CUSTOMERS_WITH_NUMBER(client_id, number)
+
+
+# The client is checked before and named once: repeating it (`client_id IN (..) AND
+# client_id = ..`, as visible_to() would) makes SQLite's planner pick the single-column
+# client index over (client, number) and read every phone of the client.
+_CUSTOMERS_WITH_NUMBER = CompiledQuery[Customer](
+    lambda client_id, number: Customer.objects.filter(
+        client_id=client_id,
+        pk__in=CustomerPhone.objects.filter(client_id=client_id, number=number).values(
+            "customer_id"
+        ),
+    ).order_by("id")[:MAX_POP_MATCHES]  # another order makes SQLite walk that column's index
+)
+_LINE = CompiledQuery[ClientLine](
+    lambda number: ClientLine.objects.select_related("client").filter(number=number)[:1]
+)
 
 
 @dataclass(frozen=True)
@@ -200,16 +242,14 @@ def screen_pop(*, viewer: Viewer, dialled_number: str, caller_number: str | None
     dialled = normalize_phone(dialled_number, field="dialled_number")
     if dialled is None:
         raise DomainError(_("This field is required."), field="dialled_number")
-    line = ClientLine.objects.select_related("client").filter(number=dialled).first()
+    line = next(iter(_LINE(dialled)), None)
     if line is None or line.client_id not in viewer.visible_client_ids():
         raise NotVisible(_("No client line has this number."))
     if is_withheld(caller_number):
         return ScreenPop(line.client, line, None, True, [])
     number = normalize_phone(caller_number, field="caller_number")
-    matches = list(
-        customer_cards(
-            customers_with_number(viewer=viewer, client_id=line.client_id, number=number)
-        )[:MAX_POP_MATCHES]
+    matches = load_cards(
+        customers_with_number(viewer=viewer, client_id=line.client_id, number=number)
     )
     return ScreenPop(line.client, line, number, False, matches)
 

@@ -26,6 +26,7 @@ from azukari.api.models import (
 )
 from azukari.api.webhooks import resolve_target
 from azukari.cases.models import CaseEvent, Contact, Direction, Inquiry
+from azukari.core.compiled import CompiledQuery
 from azukari.core.errors import DomainError, NotVisible
 from azukari.core.phones import normalize_phone
 from azukari.core.tasks import enqueue
@@ -140,15 +141,19 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     return token
 
 
+# Every API request looks its token up: compiled once.
+_ACTIVE_TOKEN = CompiledQuery[ApiToken](
+    lambda secret_hash: ApiToken.objects.select_related("service_user", "client").filter(
+        secret_hash=secret_hash, revoked_at__isnull=True
+    )[:1]
+)
+
+
 def api_token_authenticate(raw: str) -> ApiToken | None:
     """The active token for a raw secret, or None; notes its use at most every few minutes."""
     if not raw or not raw.startswith(TOKEN_PREFIX + "_") or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("service_user", "client")
-        .filter(secret_hash=token_hash(raw), revoked_at__isnull=True)
-        .first()
-    )
+    token = next(iter(_ACTIVE_TOKEN(token_hash(raw))), None)
     if token is None or not token.is_active:
         return None
     now = timezone.now()

@@ -9,6 +9,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from azukari.core.businesstime import BusinessCalendar
+from azukari.core.compiled import CompiledQuery
 from azukari.core.visibility import ClientManager, ClientScopedManager
 
 
@@ -302,7 +303,7 @@ class User(AbstractUser):
             return frozenset()
         if self.is_client_approver:
             return frozenset({self.client_id})
-        return frozenset(self.clients.values_list("id", flat=True))
+        return frozenset(_CLIENTS_SERVED(self.pk))
 
     def visible_client_ids(self) -> frozenset[int]:
         return self._visible_client_ids
@@ -488,3 +489,9 @@ class TaskReceipt(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# Asked on every request of every member of staff.
+_CLIENTS_SERVED = CompiledQuery[int](
+    lambda user_id: Client.objects.filter(staff__id=user_id).values_list("id", flat=True)
+)

@@ -4,10 +4,20 @@ import math
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.forms.renderers import Jinja2
 from django.utils.translation import gettext_lazy as _
 
 from azukari.audit.netaddr import client_ip
 from azukari.audit.throttle import login_failure_record, login_failures_clear, login_wait
+
+# Jinja2's copies of Django's own form templates give the same HTML about three times faster,
+# which an operator feels on every screen pop. One instance: each holds its compiled templates.
+# The admin keeps Django's renderer, whose widgets have no Jinja2 templates.
+JINJA2_FORMS = Jinja2()
+
+
+class PageForm(forms.Form):
+    default_renderer = JINJA2_FORMS
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):

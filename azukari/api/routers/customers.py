@@ -12,8 +12,8 @@ from azukari.api.selectors import (
     CARD_FIELDS,
     client_for,
     customer_card,
-    customer_cards,
     customers_find,
+    load_cards,
 )
 from azukari.audit.models import AccessAction
 from azukari.audit.services import personal_data_access
@@ -86,7 +86,8 @@ def search_customers(request: HttpRequest, params: Query[SearchQuery]):
     summary="One customer's card: subscriptions, open cases, last contacts, preferences",
 )
 def get_customer(request: HttpRequest, customer_id: int = Path(..., ge=1, le=MAX_ID)):
-    customer = get_visible(customer_cards(Customer.objects.all()), request.auth, pk=customer_id)
+    customer = get_visible(Customer.objects.all(), request.auth, pk=customer_id)
+    load_cards([customer])
     personal_data_access(
         viewer=request.auth,
         customers=[customer],

@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from azukari.api.selectors import current_subscriptions, customer_card, customer_cards
+from azukari.api.selectors import current_subscriptions, customer_card, load_cards
 from azukari.audit.masking import mask_address, mask_postcode
 from azukari.audit.models import AccessAction
 from azukari.audit.services import personal_data_access
@@ -43,6 +43,7 @@ from azukari.cases.services import (
     contact_log,
     contact_wrap_up,
 )
+from azukari.core.compiled import CompiledQuery
 from azukari.core.errors import DomainError, NotVisible, StaleVersion
 from azukari.core.phones import mask_phone
 from azukari.customers.models import Customer
@@ -52,6 +53,7 @@ from azukari.reports.models import AfterCallWorkCode, ReasonCode
 from azukari.reports.services import contact_code
 from azukari.subscriptions.models import CancellationStatus, Subscription
 from azukari.subscriptions.selectors import cancellation_desk
+from azukari.web.forms import PageForm
 
 SEARCH_LIMIT = 20
 # A PBX contact older than this that never ended is a lost event, not a call in progress.
@@ -84,7 +86,7 @@ def apply_domain_error(form: forms.Form, exc: DomainError) -> None:
 # ---------------------------------------------------------------- forms
 
 
-class SearchForm(forms.Form):
+class SearchForm(PageForm):
     q = forms.CharField(
         label=_("Name (kanji or kana), customer number or phone"),
         max_length=100,
@@ -118,7 +120,7 @@ def _code_label(code: ReasonCode | AfterCallWorkCode) -> str:
     return f"{code.code} · {code.label_en if english else code.label}"
 
 
-class ContactForm(forms.Form):
+class ContactForm(PageForm):
     """What the operator records about the call, and the case it opens if any."""
 
     # The first thing asked once the customer pops, so the keyboard starts here.
@@ -187,7 +189,7 @@ class ContactForm(forms.Form):
         return data
 
 
-class VersionedForm(forms.Form):
+class VersionedForm(PageForm):
     """Carries the version the page showed and the last event seen, for stale writes."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -258,15 +260,24 @@ def _visible_contact(user, contact_id: Any) -> Contact | None:
 def _pop_customer(user, customer_id: int, *, card: bool = True) -> Customer:
     """The customer with the whole card, or (`card=False`, for saving a log that then
     redirects) with only the subscriptions the form offers."""
-    customers = Customer.objects.visible_to(user).filter(pk=customer_id)
-    if card:
-        customers = customer_cards(customers)
+    if not card:
+        customer = (
+            Customer.objects.visible_to(user)
+            .filter(pk=customer_id)
+            .select_related("client")
+            .prefetch_related(current_subscriptions())
+            .first()
+        )
     else:
-        customers = customers.select_related("client").prefetch_related(current_subscriptions())
-    customer = customers.first()
+        customer = next(iter(_VISIBLE_CUSTOMER(user, customer_id)), None)
     if customer is None:
         raise Http404
-    return customer
+    return load_cards([customer])[0] if card else customer
+
+
+_VISIBLE_CUSTOMER = CompiledQuery[Customer](
+    lambda viewer, pk: Customer.objects.visible_to(viewer).filter(pk=pk)
+)
 
 
 def _card(customer: Customer) -> dict[str, Any]:
