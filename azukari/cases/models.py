@@ -519,3 +519,25 @@ class ClockTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state} {self.since_hour}: {self.n}"
+
+
+class BacklogTrendDay(models.Model):
+    """How much one client's open azukari grew or shrank on one day (Japan time), kept by
+    database triggers on cases_caseevent (migration 0007): the backlog trend adds up a few
+    hundred of these instead of every state change in the case history."""
+
+    client_id = models.IntegerField(_("client"))
+    day = models.CharField(_("day (Japan time)"), max_length=10)
+    delta = models.IntegerField(_("change in open azukari"), default=0)
+
+    objects = ClientScopedManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client_id", "day"], name="backlog_trend_day_key")
+        ]
+        verbose_name = _("backlog trend day")
+        verbose_name_plural = _("backlog trend days")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.delta:+d}"

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Case as SqlCase
-from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -32,10 +31,10 @@ from azukari.cases import tallies
 from azukari.cases.models import (
     AZUKARI_STATES,
     AzukariReason,
+    BacklogTrendDay,
     Callback,
     CallbackStatus,
     Case,
-    CaseEvent,
     CaseState,
     Inquiry,
     InquiryStatus,
@@ -493,43 +492,26 @@ def overdue_callbacks(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> 
 def backlog_trend(*, viewer: Viewer, days: int = 30) -> list[dict]:
     """Open azukari at the end of each of the last `days` days, from the case history.
 
-    One query: every state change counts +1 when a case enters an azukari state and -1 when
-    it leaves them; the changes are summed per day (all earlier history in the first day)
-    and the days added up in order.
+    Every state change counts +1 when a case enters an azukari state and -1 when it leaves
+    them; the database keeps the sum per client and day (BacklogTrendDay), so this adds up one
+    row per client and day: all earlier history in the first day, then day by day.
     """
     days = max(1, min(days, 366))
     today = timezone.localdate()
-    ends = [
-        dt.datetime.combine(today - dt.timedelta(days=n), dt.time.max, tzinfo=TOKYO)
-        for n in range(days - 1, -1, -1)
-    ]
-    azukari = list(AZUKARI_STATES)
-    delta = SqlCase(
-        When(Q(to_state__in=azukari) & ~Q(from_state__in=azukari), then=Value(1)),
-        When(Q(from_state__in=azukari) & ~Q(to_state__in=azukari) & ~Q(to_state=""), then=-1),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    # Which day's end each event falls before: 0 for anything up to the first day's end.
-    day_of = SqlCase(
-        *[When(at__lte=end, then=Value(i)) for i, end in enumerate(ends)],
-        default=Value(len(ends)),
-        output_field=IntegerField(),
-    )
+    dates = [(today - dt.timedelta(days=n)).isoformat() for n in range(days - 1, -1, -1)]
     changes = (
-        CaseEvent.objects.visible_to(viewer)
-        .filter(Q(to_state__in=azukari) | Q(from_state__in=azukari))
-        .exclude(to_state="")
-        .order_by()
-        .annotate(day=day_of)
+        BacklogTrendDay.objects.visible_to(viewer)
+        .filter(day__lte=dates[-1])
         .values("day")
-        .annotate(delta=Sum(delta))
+        .order_by()
+        .annotate(delta=Sum("delta"))
     )
-    by_day = {row["day"]: row["delta"] or 0 for row in changes}
-    trend, running = [], 0
-    for i, end in enumerate(ends):
-        running += by_day.get(i, 0)
-        trend.append({"date": end.date().isoformat(), "open": max(0, running)})
+    by_day = {row["day"]: row["delta"] for row in changes}
+    running = sum(delta for day, delta in by_day.items() if day <= dates[0])
+    trend = [{"date": dates[0], "open": max(0, running)}]
+    for date in dates[1:]:
+        running += by_day.get(date, 0)
+        trend.append({"date": date, "open": max(0, running)})
     return trend
 
 
