@@ -32,6 +32,7 @@ from azukari.cases.models import (
 from azukari.cases.signals import inquiry_answered
 from azukari.cases.statemachine import CLOCK_OF_STATE, is_legal
 from azukari.core.businesstime import add_business_seconds, business_seconds
+from azukari.core.compiled import CompiledQuery
 from azukari.core.errors import (
     DomainError,
     IllegalTransition,
@@ -281,12 +282,33 @@ def _transition(
         data={**(data or {}), "site": site_id},
     )
     transaction.on_commit(partial(_enqueue_clock_recompute, case.pk))
-    case.refresh_from_db()
+    return _reload(case)
+
+
+# Every move reloads its case and most check a team: compiled once (see core.compiled).
+_CASE_ROW = CompiledQuery[Case](lambda pk: Case.objects.filter(pk=pk))
+_TEAM_SERVES = CompiledQuery[int](
+    lambda team_id, client_id: Team.clients.through.objects.filter(
+        team_id=team_id, client_id=client_id
+    ).values_list("id", flat=True)[:1]
+)
+
+
+def _reload(case: Case) -> Case:
+    """`refresh_from_db()`: every column read again and the cached relations let go."""
+    fresh = _CASE_ROW(case.pk)[0]
+    for field in Case._meta.concrete_fields:
+        setattr(case, field.attname, getattr(fresh, field.attname))
+        if field.is_relation and field.is_cached(case):
+            field.delete_cached_value(case)
+    for rel in Case._meta.related_objects:
+        if rel.is_cached(case):
+            rel.delete_cached_value(case)
     return case
 
 
 def _check_team(team: Team, case: Case) -> Team:
-    if not team.clients.filter(pk=case.client_id).exists():
+    if not _TEAM_SERVES(team.pk, case.client_id):
         raise DomainError(_("This team does not serve the case's client."), field="team")
     if team.site.status == SiteStatus.DOWN:
         raise DomainError(_("This team's site is down."), field="team")
