@@ -15,6 +15,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -228,31 +229,53 @@ def calendars_for(client_ids: Iterable[int], site_ids: Iterable[int]):
     return calendar
 
 
-def hourly_remaining(
-    calendar: BusinessCalendar, since: dt.datetime, now: dt.datetime
+class HourTable:
+    """For each UTC hour from a clock's start to now: (business seconds inside that hour up to
+    now, business seconds from the hour's end to now). Japan's offset is whole hours, so every
+    UTC hour lies in one local day."""
+
+    def __init__(self, calendar: BusinessCalendar, since: dt.datetime, now: dt.datetime):
+        self.current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        first = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        self.whole = _whole_hours(_calendar_key(calendar), first, self.current)
+        # This hour so far: the only part that moves between two reads in the same hour.
+        self.now_inside = _inside(calendar, self.current, now)
+
+    def get(self, hour: dt.datetime) -> tuple[int, int]:
+        if hour == self.current:
+            return self.now_inside, 0
+        inside, after = self.whole.get(hour, (0, -1))
+        return (0, 0) if after < 0 else (inside, after + self.now_inside)
+
+
+def _calendar_key(calendar: BusinessCalendar) -> tuple:
+    return (tuple(sorted(calendar.hours.items())), calendar.closed_dates, calendar.tz)
+
+
+def _inside(calendar: BusinessCalendar, hour: dt.datetime, end: dt.datetime) -> int:
+    interval = calendar.working_interval(hour.astimezone(calendar.tz).date())
+    if not interval:
+        return 0
+    lo, hi = max(interval[0], hour), min(interval[1], end)
+    return max(0, int((hi - lo).total_seconds()))
+
+
+@lru_cache(maxsize=256)
+def _whole_hours(
+    key: tuple, first: dt.datetime, current: dt.datetime
 ) -> dict[dt.datetime, tuple[int, int]]:
-    """For each UTC hour from `since` to `now`: (business seconds inside that hour, business
-    seconds from the hour's end to now). Japan's offset is whole hours, so every UTC hour lies
-    in one local day."""
-    result: dict[dt.datetime, tuple[int, int]] = {}
-    first = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    after = 0
-    intervals: dict[dt.date, tuple[dt.datetime, dt.datetime] | None] = {}
+    """The whole hours before `current`, which a board reloaded within the hour reads again.
+    Keyed by the calendar's content: an edited calendar is a new entry, never a stale one."""
+    hours, closed_dates, tz = key
+    calendar = BusinessCalendar(hours=dict(hours), closed_dates=closed_dates, tz=tz)
+    table: dict[dt.datetime, tuple[int, int]] = {}
+    hour, after = current - HOUR, 0
     while hour >= first:
-        end = min(hour + HOUR, now)
-        day = hour.astimezone(calendar.tz).date()
-        if day not in intervals:
-            intervals[day] = calendar.working_interval(day)
-        interval = intervals[day]
-        inside = 0
-        if interval:
-            lo, hi = max(interval[0], hour), min(interval[1], end)
-            inside = max(0, int((hi - lo).total_seconds()))
-        result[hour] = (inside, after)
+        inside = _inside(calendar, hour, hour + HOUR)
+        table[hour] = (inside, after)
         after += inside
         hour -= HOUR
-    return result
+    return table
 
 
 # ---------------------------------------------------------------- the board's figures
@@ -446,11 +469,11 @@ def _add_running_clocks(groups: list[dict], now: dt.datetime, rows_of: dict[tupl
     for g in groups:
         key = (g["client_id"], g["site_id"])
         earliest[key] = min(earliest.get(key, g["hour"]), g["hour"])
-    tables = {key: hourly_remaining(calendar(*key), since, now) for key, since in earliest.items()}
+    tables = {key: HourTable(calendar(*key), since, now) for key, since in earliest.items()}
     # Summed per (client, site, state) first: a board has thousands of hours, a few such keys.
     added: dict[tuple, int] = defaultdict(int)
     for g in groups:
-        inside, after = tables[(g["client_id"], g["site_id"])].get(g["hour"], (0, 0))
+        inside, after = tables[(g["client_id"], g["site_id"])].get(g["hour"])
         # Linear inside the hour: exact for hours wholly inside or outside working time.
         seconds = g["n"] * after + max(0, round(inside * (g["n"] - g["offset"] / 3600)))
         added[(g["client_id"], g["site_id"], g["state"])] += seconds

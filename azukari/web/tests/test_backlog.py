@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from azukari.cases import services as cases
 from azukari.cases.models import CaseState
 from azukari.floor.tests.factories import asked_case, at, parked_case
-from azukari.org.models import Role
+from azukari.org.models import ClientClosedDay, Role
 from azukari.testing.factories import UserFactory
 from azukari.web.pages.backlog import backlog_trend
 from azukari.web.tests.test_callbacks import promised_callback
@@ -87,6 +87,22 @@ def test_the_age_splits_into_the_center_s_and_the_client_s_time(cast, desk, now)
     assert board.total.customer == 0
     waiting = board.by["state"].rows[CaseState.WAITING_CLIENT]
     assert waiting.client == 10 * 3600
+
+
+def test_a_closed_day_added_later_shows_on_the_next_load_of_the_board(cast, desk, now):
+    # The client's turn since Tuesday 12:00; the board is read twice within the same hour.
+    case = _park(cast, at("2026-11-24", "10:00"))
+    with time_machine.travel(at("2026-11-24", "12:00"), tick=False):
+        cases.inquiry_send(
+            case=case,
+            version=case.version,
+            actor=cast.desk,
+            question="Waive the fee?",
+            options=[{"code": "yes", "label": "Yes"}],
+        )
+    assert _board(desk).context["board"].total.client == 10 * 3600
+    ClientClosedDay.objects.create(client=cast.coffee, date=dt.date(2026, 11, 24))
+    assert _board(desk).context["board"].total.client == 1 * 3600  # Wednesday's hour only
 
 
 def test_overdue_inquiries_callbacks_and_their_escalation_show(cast, desk, now):
