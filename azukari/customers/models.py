@@ -45,6 +45,14 @@ class Customer(ClientOwned):
                 fields=["client", "customer_number"], name="customer_number_unique_per_client"
             )
         ]
+        indexes = [
+            # The floor board lists the few flagged customers; without it, it reads them all.
+            models.Index(
+                fields=["client", "customer_number"],
+                condition=models.Q(harassment_flag=True),
+                name="customer_harassment_flagged",
+            )
+        ]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
 
