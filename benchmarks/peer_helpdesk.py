@@ -495,7 +495,7 @@ def azukari_measure(args: argparse.Namespace) -> dict[str, Any]:
     from django.test import Client
     from django.utils import timezone
 
-    from azukari.api.selectors import customer_cards
+    from azukari.api.selectors import load_cards
     from azukari.cases.models import Case, CaseKind
     from azukari.customers.models import Customer
     from azukari.org.models import User
@@ -510,7 +510,7 @@ def azukari_measure(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(3)
     ids = list(Customer.objects.visible_to(operator).values_list("pk", flat=True)[:5000])
     callers = list(
-        customer_cards(Customer.objects.filter(pk__in=rng.sample(ids, min(50, len(ids)))))
+        load_cards(list(Customer.objects.filter(pk__in=rng.sample(ids, min(50, len(ids))))))
     )
     forms = []
     kinds = [k for k in CaseKind.values if k != CaseKind.OTHER]
