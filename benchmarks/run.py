@@ -45,8 +45,9 @@ def azukari(database_url: str, *args: str) -> subprocess.CompletedProcess:
 def customer_count(database_url: str) -> int:
     code = "from azukari.customers.models import Customer; print(Customer.objects.count())"
     try:
-        return int(azukari(database_url, "shell", "-c", code).stdout.strip() or 0)
-    except subprocess.CalledProcessError:
+        out = azukari(database_url, "shell", "-v0", "-c", code).stdout.split()
+        return int(out[-1]) if out else 0  # the last word: shell may announce its imports
+    except (subprocess.CalledProcessError, ValueError):
         return 0
 
 
