@@ -3,7 +3,33 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from azukari.core.visibility import ClientOwned
+from azukari.core.visibility import ClientOwned, ClientScopedManager
+
+
+class HiddenImport(models.Model):
+    """An import whose new customers are already written but not yet switched in.
+
+    A large file's new customers go into the live tables in short steps, each marked with the
+    import's batch, and stay out of sight while this row exists; the import's last, short
+    transaction deletes it and they all appear at once. A failed or killed import's rows are
+    deleted before this row (see `dataio.customer_import`)."""
+
+    batch_id = models.BigIntegerField(_("import"), unique=True)
+
+    class Meta:
+        verbose_name = _("import being written")
+        verbose_name_plural = _("imports being written")
+
+    def __str__(self) -> str:
+        return f"import {self.batch_id}"
+
+
+class ShownRowsManager(ClientScopedManager):
+    """Leaves out the rows of imports that have not switched in yet (see HiddenImport)."""
+
+    def get_queryset(self):
+        hidden = HiddenImport.objects.values("batch_id")
+        return super().get_queryset().exclude(import_batch_id__in=hidden)
 
 
 class Customer(ClientOwned):
@@ -37,6 +63,11 @@ class Customer(ClientOwned):
     search_text = models.TextField(_("search text"), blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    import_batch_id = models.BigIntegerField(_("created by import"), null=True, editable=False)
+
+    objects = ShownRowsManager()
+    # Every row, shown or not: for the customer number's uniqueness and the import itself.
+    all_rows = ClientScopedManager()
 
     class Meta:
         ordering = ["client", "customer_number"]
@@ -46,12 +77,17 @@ class Customer(ClientOwned):
             )
         ]
         indexes = [
+            models.Index(
+                fields=["import_batch_id"],
+                condition=models.Q(import_batch_id__isnull=False),
+                name="customer_import_batch",
+            ),
             # The floor board lists the few flagged customers; without it, it reads them all.
             models.Index(
                 fields=["client", "customer_number"],
                 condition=models.Q(harassment_flag=True),
                 name="customer_harassment_flagged",
-            )
+            ),
         ]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
@@ -83,29 +119,25 @@ class CustomerPhone(ClientOwned):
     kind = models.CharField(
         _("kind"), max_length=8, choices=PhoneKind.choices, default=PhoneKind.MOBILE
     )
+    import_batch_id = models.BigIntegerField(_("created by import"), null=True, editable=False)
+
+    objects = ShownRowsManager()
+    all_rows = ClientScopedManager()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["customer", "number"], name="phone_unique_per_customer")
         ]
-        indexes = [models.Index(fields=["client", "number"], name="phone_screen_pop")]
+        indexes = [
+            models.Index(fields=["client", "number"], name="phone_screen_pop"),
+            models.Index(
+                fields=["import_batch_id"],
+                condition=models.Q(import_batch_id__isnull=False),
+                name="phone_import_batch",
+            ),
+        ]
         verbose_name = _("customer phone")
         verbose_name_plural = _("customer phones")
 
     def __str__(self) -> str:
         return self.number
-
-
-class SearchIndexPause(models.Model):
-    """A row exists only inside an import's final write on SQLite: the imported customers'
-    search entries were written beforehand, in short steps, so the insert trigger must not
-    write them again while the write lock is held."""
-
-    started_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("search index pause")
-        verbose_name_plural = _("search index pauses")
-
-    def __str__(self) -> str:
-        return f"search index paused since {self.started_at}"

@@ -76,6 +76,11 @@ def customer_create(
         raise DomainError(_("This field is required."), field="family_name")
     if Customer.objects.filter(client=client, customer_number=customer_number).exists():
         raise DomainError(_("This customer number is already in use."), field="customer_number")
+    if Customer.all_rows.filter(client=client, customer_number=customer_number).exists():
+        raise DomainError(
+            _("This customer number is in a file being imported; try again once it has landed."),
+            field="customer_number",
+        )
     days_off = days_off or []
     call_windows = call_windows or []
     _validate_preferences(

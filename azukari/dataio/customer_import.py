@@ -1,24 +1,27 @@
-"""Customers from a client's file: cleaned row by row, staged, then switched in at once.
+"""Customers from a client's file: cleaned row by row, staged, written hidden, then shown.
 
-Why staging: a file is all-or-nothing, and on SQLite a transaction that spans a million-row
-import would block every operator's write for minutes. Rows are cleaned and compared with the
-live customers in chunks, written to `StagedCustomer`/`StagedPhone` in short transactions that
-touch no live table, and moved into the live tables by a few set-based statements in one short
-final transaction. A killed import leaves only staged rows that nothing reads.
+Why: a file is all-or-nothing, and on SQLite one writer holds the lock at a time, so a
+transaction that wrote a million customers would make every operator's save wait for it.
+Rows are cleaned and compared with the live customers in chunks and written to
+`StagedCustomer`/`StagedPhone` in short transactions that touch no live table. Once the whole
+file is known to be good, the new customers and their phones go into the live tables in short
+steps, marked with the import's batch and hidden while its `HiddenImport` row exists (the
+managers leave such rows out). The last transaction applies the changes to existing customers
+and deletes that row: everything appears at once. A failed or killed import's rows, hidden or
+staged, are deleted in short steps, the `HiddenImport` row last.
 """
 
 from collections.abc import Callable, Iterable
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from azukari.core.errors import DomainError
 from azukari.core.phones import normalize_phone
-from azukari.customers import search_index
-from azukari.customers.models import Customer, CustomerPhone, PhoneKind
+from azukari.customers.models import Customer, CustomerPhone, HiddenImport, PhoneKind
 from azukari.customers.services import _validate_preferences, customer_search_text
 from azukari.dataio import cleaning
 from azukari.dataio.models import (
@@ -47,6 +50,8 @@ SAVED_FIELDS = (
 FIELDS = ("customer_number", *SAVED_FIELDS, *PHONE_FIELDS)
 REQUIRED = ("customer_number", "family_name")
 CHUNK = 10_000
+# New customers written per hidden step: each step holds SQLite's write lock for tens of ms.
+HIDDEN_STEP = 5_000
 ACTION_CODES = {"created": "c", "updated": "u", "unchanged": "n"}
 
 
@@ -120,7 +125,7 @@ class CustomerStager:
         numbers = [v["customer_number"] for _r, v in chunk]
         existing = {
             c.customer_number: c
-            for c in Customer.objects.filter(
+            for c in Customer.all_rows.filter(
                 client=self.batch.client_id, customer_number__in=numbers
             )
         }
@@ -141,8 +146,6 @@ class CustomerStager:
             staged.append(self._staged_values(row, action, number, current, final))
             phone_ops.extend([self.batch.pk, number, *op] for op in ops)
         with transaction.atomic():
-            if counts["created"] and search_index.written_ahead():
-                self._search_ahead(staged, counts["created"])
             _insert(StagedCustomer, STAGED_COLUMNS, staged)
             _insert(StagedPhone, PHONE_COLUMNS, phone_ops)
             ImportBatch.objects.filter(pk=self.batch.pk).update(
@@ -153,20 +156,6 @@ class CustomerStager:
         self.batch.created += counts["created"]
         self.batch.updated += counts["updated"]
         self.batch.unchanged += counts["unchanged"]
-
-    @staticmethod
-    def _search_ahead(staged: list[list[Any]], created: int) -> None:
-        """Gives the new customers their ids now and writes their search entries, in this
-        short transaction, so the final write has no index to fill (see `search_index`)."""
-        ids = iter(search_index.customer_ids_reserve(created))
-        id_at, action_at = STAGED_COLUMNS.index("customer_id"), STAGED_COLUMNS.index("action")
-        text_at = STAGED_COLUMNS.index("search_text")
-        entries = []
-        for values in staged:
-            if values[action_at] == ACTION_CODES["created"]:
-                values[id_at] = next(ids)
-                entries.append((values[id_at], values[text_at]))
-        search_index.search_entries_add(entries)
 
     def _compare(
         self,
@@ -181,7 +170,7 @@ class CustomerStager:
                 wanted[number] = PhoneKind.MOBILE if field == "phone" else PhoneKind.OTHER
         if current is None:
             final = {f: values.get(f, _blank(f)) for f in SAVED_FIELDS}
-            ops = [(PhoneOp.ADD, None, n, k) for n, k in wanted.items()]
+            ops = [(PhoneOp.NEW, None, n, k) for n, k in wanted.items()]
             final["search_text"] = _search(values["customer_number"], final, list(wanted))
             return "created", final, ops
         final = {f: values[f] if f in values else getattr(current, f) for f in SAVED_FIELDS}
@@ -277,19 +266,70 @@ def customer_number_repeats(batch: ImportBatch, limit: int) -> list[tuple[str, i
         return list(cursor.fetchall())
 
 
-def customers_switch_in(batch: ImportBatch) -> tuple[int, int]:
-    """Moves the staged customers into the live tables; the caller holds the transaction.
+def _json_empty() -> str:
+    return "CAST('[]' AS jsonb)" if connection.vendor == "postgresql" else "'[]'"
 
-    Set-based statements only, so the write lock is held for as short a time as the database
-    allows. Raises DomainError when someone edited a customer since the file was checked.
-    """
+
+def customers_hide_in(batch: ImportBatch, tick: Callable[[], None] | None = None) -> int:
+    """Writes the file's new customers and their phones into the live tables, hidden, a short
+    transaction per step; returns how many customers were written."""
+    HiddenImport.objects.get_or_create(batch_id=batch.pk)  # committed before any row
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    pg = connection.vendor == "postgresql"
-    json_empty = "CAST('[]' AS jsonb)" if pg else "'[]'"
     cols = ", ".join(SAVED_FIELDS)
+    empty = _json_empty()
+    written, after = 0, 0
+    while True:
+        ids = list(
+            StagedCustomer.objects.filter(batch=batch, action=ACTION_CODES["created"], pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:HIDDEN_STEP]
+        )
+        if not ids:
+            break
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO customers_customer (client_id, customer_number, {cols}, "
+                    "search_text, days_off, call_windows, harassment_flag, harassment_note, "
+                    f"created_at, updated_at, import_batch_id) SELECT %s, customer_number, {cols}, "
+                    f"search_text, {empty}, {empty}, %s, '', %s, %s, %s "
+                    "FROM dataio_stagedcustomer WHERE batch_id = %s AND action = %s "
+                    "AND id BETWEEN %s AND %s ORDER BY id",
+                    [batch.client_id, False, now, now, batch.pk, batch.pk,
+                     ACTION_CODES["created"], ids[0], ids[-1]],
+                )  # fmt: skip
+                written += cursor.rowcount
+                cursor.execute(
+                    "INSERT INTO customers_customerphone (client_id, customer_id, number, kind, "
+                    "import_batch_id) SELECT c.client_id, c.id, p.number, p.kind, %s "
+                    "FROM dataio_stagedcustomer s "
+                    "JOIN dataio_stagedphone p ON p.batch_id = s.batch_id "
+                    "AND p.customer_number = s.customer_number AND p.op = %s "
+                    "JOIN customers_customer c ON c.client_id = %s "
+                    "AND c.customer_number = s.customer_number "
+                    "WHERE s.batch_id = %s AND s.action = %s AND s.id BETWEEN %s AND %s "
+                    "ORDER BY p.id",
+                    [batch.pk, PhoneOp.NEW, batch.client_id, batch.pk,
+                     ACTION_CODES["created"], ids[0], ids[-1]],
+                )  # fmt: skip
+        except IntegrityError as exc:
+            raise DomainError(
+                _("Some of these customers were created meanwhile; import the file again."),
+                field="file",
+                code="conflict",
+            ) from exc
+        after = ids[-1]
+        if tick:
+            tick()
+    return written
+
+
+def customers_switch_in(batch: ImportBatch) -> tuple[int, int]:
+    """Applies the changes to existing customers and shows the new ones; the caller holds
+    the transaction. Raises DomainError when someone edited a customer since the file was
+    checked."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        if not pg:  # SQLite: while the lock is held, index pages come from memory, not disk
-            cursor.execute("PRAGMA cache_size = -262144")
         sets = ", ".join(f"{f} = s.{f}" for f in (*SAVED_FIELDS, "search_text"))
         cursor.execute(
             f"UPDATE customers_customer SET {sets}, updated_at = %s "
@@ -308,23 +348,6 @@ def customers_switch_in(batch: ImportBatch) -> tuple[int, int]:
                 field="file",
                 code="conflict",
             )
-        ahead = search_index.written_ahead()
-        insert = (
-            f"INSERT INTO customers_customer ({'id, ' if ahead else ''}client_id, "
-            f"customer_number, {cols}, search_text, days_off, call_windows, harassment_flag, "
-            f"harassment_note, created_at, updated_at) SELECT {'customer_id, ' if ahead else ''}"
-            f"%s, customer_number, {cols}, search_text, {json_empty}, {json_empty}, "
-            "%s, '', %s, %s FROM dataio_stagedcustomer "
-            # Staged ids follow the rows, and the batch index yields them in that order: no sort.
-            "WHERE batch_id = %s AND action = 'c' ORDER BY id"
-        )
-        params = [batch.client_id, False, now, now, batch.pk]
-        if ahead:
-            with search_index.insert_trigger_paused():
-                cursor.execute(insert, params)
-        else:
-            cursor.execute(insert, params)
-        created = cursor.rowcount
         cursor.execute(
             "DELETE FROM customers_customerphone WHERE id IN (SELECT phone_id FROM "
             "dataio_stagedphone WHERE batch_id = %s AND op = 'drop')",
@@ -338,27 +361,31 @@ def customers_switch_in(batch: ImportBatch) -> tuple[int, int]:
             "WHERE p.batch_id = %s AND p.op = 'add' ORDER BY p.id",
             [batch.client_id, batch.pk],
         )
+        cursor.execute(
+            "SELECT COUNT(*) FROM customers_customer WHERE import_batch_id = %s", [batch.pk]
+        )
+        created = cursor.fetchone()[0]
+    HiddenImport.objects.filter(batch_id=batch.pk).delete()
     return created, updated
 
 
 def staged_discard(batch_id: int, *, chunk: int = 20_000) -> None:
-    """Removes a batch's staged rows in short transactions, so the lock is never held long.
-
-    Unless the batch went live, the search entries written ahead for its new customers go
-    with their staged rows, in the same transaction, so a discard killed midway can resume.
-    """
+    """Removes a batch's rows in short transactions, so the lock is never held long: unless
+    it went live, its hidden customers and phones first, then its `HiddenImport` row, then
+    its staged rows. A discard killed midway resumes where it stopped."""
     went_live = ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.DONE).exists()
-    ahead = search_index.written_ahead() and not went_live
+    if not went_live:
+        for model in (CustomerPhone, Customer):
+            _delete_in_steps(model.all_rows.filter(import_batch_id=batch_id), chunk)
+        HiddenImport.objects.filter(batch_id=batch_id).delete()
     for model in (StagedPhone, StagedCustomer):
-        while True:
-            ids = list(model.objects.filter(batch_id=batch_id).values_list("pk", flat=True)[:chunk])
-            if not ids:
-                break
-            with transaction.atomic():
-                if ahead and model is StagedCustomer:
-                    search_index.search_entries_remove(
-                        model.objects.filter(pk__in=ids, action=ACTION_CODES["created"])
-                        .exclude(customer_id=None)
-                        .values_list("customer_id", "search_text")
-                    )
-                model.objects.filter(pk__in=ids).delete()
+        _delete_in_steps(model.objects.filter(batch_id=batch_id), chunk)
+
+
+def _delete_in_steps(queryset, chunk: int) -> None:
+    while True:
+        ids = list(queryset.values_list("pk", flat=True)[:chunk])
+        if not ids:
+            return
+        with transaction.atomic():
+            queryset.model._base_manager.filter(pk__in=ids).delete()

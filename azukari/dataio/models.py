@@ -116,6 +116,7 @@ class StagedCustomer(models.Model):
 
 
 class PhoneOp(models.TextChoices):
+    NEW = "new"  # a phone of a customer the file creates
     ADD = "add"
     DROP = "drop"
     KIND = "kind"

@@ -224,6 +224,11 @@ def _tick(batch: ImportBatch, sheet, rows: int, progress) -> None:
         progress(batch)
 
 
+def _beat(batch: ImportBatch) -> None:
+    batch.heartbeat_at = timezone.now()
+    ImportBatch.objects.filter(pk=batch.pk).update(heartbeat_at=batch.heartbeat_at)
+
+
 def _open(batch: ImportBatch):
     sheet = open_sheet(Path(batch.stored_path), encoding=batch.encoding or None)
     if batch.encoding != sheet.encoding:
@@ -275,10 +280,13 @@ def _run_customers(batch: ImportBatch, progress) -> None:
         batch.created = batch.updated = batch.unchanged = 0
         _finish(batch, ImportStatus.FAILED)
         return
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.SWITCHING)
+    batch.status = ImportStatus.SWITCHING
+    written = customer_import.customers_hide_in(batch, tick=lambda: _beat(batch))
     started = time.perf_counter()
     with transaction.atomic():
         created, _updated = customer_import.customers_switch_in(batch)
-        if created != batch.created:
+        if created != batch.created or written != batch.created:
             raise DomainError(
                 _("Some of these customers were created meanwhile; import the file again."),
                 field="file",
@@ -339,7 +347,7 @@ def _run_with_services(batch: ImportBatch, progress) -> None:
 
 def import_journal_sweep(*, stale_after: dt.timedelta = dt.timedelta(minutes=15)) -> int:
     """Marks imports that stopped making progress (a killed process) abandoned and drops
-    their staged rows. The live tables never held any of their rows."""
+    their rows: staged ones, and new customers written but never shown."""
     cutoff = timezone.now() - stale_after
     stale = list(
         ImportBatch.objects.filter(

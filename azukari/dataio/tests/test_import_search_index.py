@@ -1,10 +1,11 @@
-"""On SQLite an import writes its customers' search entries ahead of the final write: the
-entries must end up exactly those of the live rows, whether the import lands or not."""
+"""On SQLite an import's new customers get their search entries as they are written, hidden,
+in short steps: the entries must end up exactly those of the live rows, whether the import
+lands or not."""
 
 import pytest
 from django.db import DatabaseError, connection
 
-from azukari.customers.models import Customer, SearchIndexPause
+from azukari.customers.models import Customer, HiddenImport
 from azukari.customers.search import FTS_TABLE, customer_search
 from azukari.dataio.models import StagedCustomer
 from azukari.dataio.services import import_run, import_start
@@ -46,14 +47,14 @@ def test_landed_import_is_found_by_search_and_its_index_is_exact(cast, client_fi
     assert list(customer_search(viewer=cast.operator, query="たかはし")) == [new]
     assert list(customer_search(viewer=cast.operator, query="ふるかわかい")) == [before]
     assert search_index_matches_rows()
-    assert not SearchIndexPause.objects.exists()
+    assert not HiddenImport.objects.exists()
     # Later writers get ids above the imported ones and are indexed by the trigger again.
     later = CustomerFactory(client=cast.coffee, customer_number="N002", family_name="髙橋")
     assert later.pk > new.pk
     assert search_index_matches_rows()
 
 
-def test_refused_import_takes_back_the_entries_it_wrote_ahead(cast, client_file):
+def test_refused_import_takes_back_the_entries_of_its_hidden_rows(cast, client_file):
     rows = [HEADER, ["N001", "髙橋", "一郎", "ﾀｶﾊｼ", "ｲﾁﾛｳ", "090-1111-2222"]]
     rows.append(["N001", "髙橋", "一郎", "ﾀｶﾊｼ", "ｲﾁﾛｳ", "090-1111-2222"])  # found after staging
     batch = run(client_file(rows), cast.coffee)
