@@ -54,8 +54,10 @@ def test_new_customers_stay_hidden_until_the_last_step(cast, client_file, before
         pop = screen_pop(
             viewer=cast.operator, dialled_number=line.number, caller_number="090-1111-2222"
         )
-        with pytest.raises(DomainError) as refused, translation.override("en"):
+        with pytest.raises(DomainError) as refused:
             customer_create(client=cast.coffee, customer_number="N001", family_name="別人")
+        with translation.override("en"):
+            refusal = (refused.value.field, str(refused.value.message))
         return {
             "written": Customer.all_rows.filter(import_batch_id=batch.pk).count(),
             "shown": list(Customer.objects.filter(customer_number="N001")),
@@ -63,7 +65,7 @@ def test_new_customers_stay_hidden_until_the_last_step(cast, client_file, before
             "search": list(customer_search(viewer=cast.operator, query="たかはし")),
             "pop": pop.matches,
             "phones": CustomerPhone.objects.count(),
-            "refusal": (refused.value.field, str(refused.value.message)),
+            "refusal": refusal,
         }
 
     seen = before_the_last_step(look)
