@@ -11,7 +11,8 @@ and deletes that row: everything appears at once. A failed or killed import's ro
 staged, are deleted in short steps, the `HiddenImport` row last.
 """
 
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -52,6 +53,7 @@ REQUIRED = ("customer_number", "family_name")
 CHUNK = 10_000
 # New customers written per hidden step: each step holds SQLite's write lock for tens of ms.
 HIDDEN_STEP = 5_000
+SQLITE_PAUSE = 0.1  # seconds between two steps (see `_steps`)
 ACTION_CODES = {"created": "c", "updated": "u", "unchanged": "n"}
 
 
@@ -271,57 +273,69 @@ def _json_empty() -> str:
 
 
 def customers_hide_in(batch: ImportBatch, tick: Callable[[], None] | None = None) -> int:
-    """Writes the file's new customers and their phones into the live tables, hidden, a short
-    transaction per step; returns how many customers were written."""
+    """Writes the file's new customers, then their phones, into the live tables, hidden, a
+    short transaction per step; returns how many customers were written."""
     HiddenImport.objects.get_or_create(batch_id=batch.pk)  # committed before any row
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     cols = ", ".join(SAVED_FIELDS)
     empty = _json_empty()
-    written, after = 0, 0
+    # Each step is a range of staged ids. `+batch_id` keeps SQLite's planner off the batch's
+    # indexes, which would read every staged row of the batch at every step.
+    customers = (
+        f"INSERT INTO customers_customer (client_id, customer_number, {cols}, search_text, "
+        "days_off, call_windows, harassment_flag, harassment_note, created_at, updated_at, "
+        f"import_batch_id) SELECT %s, customer_number, {cols}, search_text, {empty}, {empty}, "
+        "%s, '', %s, %s, %s FROM dataio_stagedcustomer WHERE +batch_id = %s AND action = %s "
+        "AND id BETWEEN %s AND %s ORDER BY id"
+    )
+    phones = (
+        "INSERT INTO customers_customerphone (client_id, customer_id, number, kind, "
+        "import_batch_id) SELECT c.client_id, c.id, p.number, p.kind, %s "
+        "FROM dataio_stagedphone p JOIN customers_customer c ON c.client_id = %s "
+        "AND c.customer_number = p.customer_number "
+        "WHERE +p.batch_id = %s AND p.op = %s AND p.id BETWEEN %s AND %s ORDER BY p.id"
+    )
+    written = 0
+    for first, last in _steps(
+        StagedCustomer.objects.filter(batch=batch, action=ACTION_CODES["created"]), tick
+    ):
+        params = [batch.client_id, False, now, now, batch.pk, batch.pk]
+        written += _step(customers, [*params, ACTION_CODES["created"], first, last])
+    for first, last in _steps(StagedPhone.objects.filter(batch=batch, op=PhoneOp.NEW), tick):
+        _step(phones, [batch.pk, batch.client_id, batch.pk, PhoneOp.NEW, first, last])
+    return written
+
+
+def _steps(staged, tick: Callable[[], None] | None) -> Iterator[tuple[int, int]]:
+    """(first id, last id) of each step over the staged rows, in id order; after each step,
+    on SQLite, a pause: the writers that waited get the lock (their busy handler polls every
+    100 ms once it has waited a while, so back-to-back steps would starve them)."""
+    after = 0
     while True:
         ids = list(
-            StagedCustomer.objects.filter(batch=batch, action=ACTION_CODES["created"], pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:HIDDEN_STEP]
+            staged.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:HIDDEN_STEP]
         )
         if not ids:
-            break
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO customers_customer (client_id, customer_number, {cols}, "
-                    "search_text, days_off, call_windows, harassment_flag, harassment_note, "
-                    f"created_at, updated_at, import_batch_id) SELECT %s, customer_number, {cols}, "
-                    f"search_text, {empty}, {empty}, %s, '', %s, %s, %s "
-                    "FROM dataio_stagedcustomer WHERE batch_id = %s AND action = %s "
-                    "AND id BETWEEN %s AND %s ORDER BY id",
-                    [batch.client_id, False, now, now, batch.pk, batch.pk,
-                     ACTION_CODES["created"], ids[0], ids[-1]],
-                )  # fmt: skip
-                written += cursor.rowcount
-                cursor.execute(
-                    "INSERT INTO customers_customerphone (client_id, customer_id, number, kind, "
-                    "import_batch_id) SELECT c.client_id, c.id, p.number, p.kind, %s "
-                    "FROM dataio_stagedcustomer s "
-                    "JOIN dataio_stagedphone p ON p.batch_id = s.batch_id "
-                    "AND p.customer_number = s.customer_number AND p.op = %s "
-                    "JOIN customers_customer c ON c.client_id = %s "
-                    "AND c.customer_number = s.customer_number "
-                    "WHERE s.batch_id = %s AND s.action = %s AND s.id BETWEEN %s AND %s "
-                    "ORDER BY p.id",
-                    [batch.pk, PhoneOp.NEW, batch.client_id, batch.pk,
-                     ACTION_CODES["created"], ids[0], ids[-1]],
-                )  # fmt: skip
-        except IntegrityError as exc:
-            raise DomainError(
-                _("Some of these customers were created meanwhile; import the file again."),
-                field="file",
-                code="conflict",
-            ) from exc
+            return
+        yield ids[0], ids[-1]
         after = ids[-1]
         if tick:
             tick()
-    return written
+        if connection.vendor == "sqlite":
+            time.sleep(SQLITE_PAUSE)
+
+
+def _step(sql: str, params: list[Any]) -> int:
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+    except IntegrityError as exc:
+        raise DomainError(
+            _("Some of these customers were created meanwhile; import the file again."),
+            field="file",
+            code="conflict",
+        ) from exc
 
 
 def customers_switch_in(batch: ImportBatch) -> tuple[int, int]:

@@ -40,6 +40,17 @@ def _park(cast, when, **kwargs):
     )
 
 
+def _asked_the_client(cast, case, when):
+    with time_machine.travel(when, tick=False):
+        cases.inquiry_send(
+            case=case,
+            version=case.version,
+            actor=cast.desk,
+            question="Waive the fee?",
+            options=[{"code": "yes", "label": "Yes"}],
+        )
+
+
 def _board(browser, **params):
     response = browser.get(reverse("backlog"), params)
     assert response.status_code == 200
@@ -72,15 +83,7 @@ def test_the_board_breaks_down_by_state_reason_site_client_and_owner(cast, desk,
 def test_the_age_splits_into_the_center_s_and_the_client_s_time(cast, desk, now):
     # Parked Tuesday 10:00 (center's turn), asked the client at 12:00: the client has had it
     # since (Tuesday 12:00–21:00 and Wednesday 09:00–10:00 on the site's hours).
-    case = _park(cast, at("2026-11-24", "10:00"))
-    with time_machine.travel(at("2026-11-24", "12:00"), tick=False):
-        cases.inquiry_send(
-            case=case,
-            version=case.version,
-            actor=cast.desk,
-            question="Waive the fee?",
-            options=[{"code": "yes", "label": "Yes"}],
-        )
+    _asked_the_client(cast, _park(cast, at("2026-11-24", "10:00")), at("2026-11-24", "12:00"))
     board = _board(desk).context["board"]
     assert board.total.center == 2 * 3600
     assert board.total.client == 10 * 3600
@@ -91,15 +94,7 @@ def test_the_age_splits_into_the_center_s_and_the_client_s_time(cast, desk, now)
 
 def test_a_closed_day_added_later_shows_on_the_next_load_of_the_board(cast, desk, now):
     # The client's turn since Tuesday 12:00; the board is read twice within the same hour.
-    case = _park(cast, at("2026-11-24", "10:00"))
-    with time_machine.travel(at("2026-11-24", "12:00"), tick=False):
-        cases.inquiry_send(
-            case=case,
-            version=case.version,
-            actor=cast.desk,
-            question="Waive the fee?",
-            options=[{"code": "yes", "label": "Yes"}],
-        )
+    _asked_the_client(cast, _park(cast, at("2026-11-24", "10:00")), at("2026-11-24", "12:00"))
     assert _board(desk).context["board"].total.client == 10 * 3600
     ClientClosedDay.objects.create(client=cast.coffee, date=dt.date(2026, 11, 24))
     assert _board(desk).context["board"].total.client == 1 * 3600  # Wednesday's hour only
