@@ -127,7 +127,7 @@ class CustomerStager:
         numbers = [v["customer_number"] for _r, v in chunk]
         existing = {
             c.customer_number: c
-            for c in Customer.all_rows.filter(
+            for c in Customer.objects.filter(
                 client=self.batch.client_id, customer_number__in=numbers
             )
         }
