@@ -4,10 +4,11 @@
     DATABASE_URL=postgres://... python benchmarks/import_customers.py 1000000
     (BENCH_SKIP_SECOND=1 skips the second, idempotent run.)
 
-Prints: rows/s of `import_run` (check + stage + switch), the final switch's length, the
-writers' waits (an operator-like write every 50 ms in another thread, its worst and p99), and
-the database's own bulk path on the same rows as the ceiling (executemany on SQLite, COPY on
-PostgreSQL). The database is migrated and a client `bench` created if missing.
+Prints: rows/s of `import_run` (check, stage, write hidden, switch), the length of the last
+transaction (the switch that shows the new customers), the writers' waits (an operator-like
+write every 50 ms in another thread, its worst and p99), and the database's own bulk path on
+the same rows as the ceiling (executemany on SQLite, COPY on PostgreSQL). The database is
+migrated and a client `bench` created if missing.
 """
 
 import csv
@@ -156,7 +157,7 @@ def main() -> None:
         writer.join()
         assert batch.status == "done", batch.errors[:3]
         print(f"import_run: {elapsed:.1f} s, {n / elapsed:,.0f} rows/s (created {batch.created:,})")
-        print(f"final switch (one transaction): {batch.switch_seconds:.2f} s")
+        print(f"last transaction (the switch): {batch.switch_seconds:.2f} s")
         waits = sorted(writer.waits)
         if waits:
             p99 = waits[int(len(waits) * 0.99) - 1] if len(waits) > 100 else waits[-1]
