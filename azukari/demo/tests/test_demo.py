@@ -1,5 +1,6 @@
 """`azukari demo` as a new user runs it: an empty folder, then a served, logged-in page."""
 
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -107,6 +108,8 @@ def test_demo_a_second_time_keeps_the_data_and_serves_it(demo_dir):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+        with contextlib.suppress(ProcessLookupError):  # nothing of it may outlive the test
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_generated_phone_numbers_are_real_mobile_numbers_and_distinct():

@@ -75,6 +75,8 @@ class Command(BaseCommand):
             env=env,
         )
         worker = subprocess.Popen([sys.executable, "-m", "azukari.cli", "qcluster"], env=env)
+        # Stopped with SIGTERM as with Ctrl-C: the web server and the worker stop with it.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         try:
             web.wait()
         except KeyboardInterrupt:
