@@ -42,6 +42,9 @@ class _Compiled:
     sql: str
     params: tuple
     slots: tuple[tuple[int, int], ...]  # (position in params, position in the flat values)
+    # How each column's value is read back: they depend on the fields and the database's
+    # settings, not on a connection's state, so one set serves every thread.
+    converters: dict
 
 
 class CompiledQuery(Generic[T]):
@@ -71,6 +74,7 @@ class CompiledQuery(Generic[T]):
         run.connection = connections[ALIAS]
         sql, params = compiled.sql, tuple(bound)
         run.as_sql = lambda *_args, **_kwargs: (sql, params)
+        run.get_converters = lambda _expressions: compiled.converters
         queryset = compiled.queryset._chain()
         queryset.query.get_compiler = lambda *_args, **_kwargs: run
         return list(queryset)
@@ -103,7 +107,8 @@ class CompiledQuery(Generic[T]):
         missing = set(range(len(marks))) - {index for _, index in slots}
         if missing or any(str(m) in sql for m in marks):
             raise ValueError(f"{self.build!r}: every value must reach the SQL as a parameter")
-        return _Compiled(queryset, compiler, sql, tuple(params), slots)
+        converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+        return _Compiled(queryset, compiler, sql, tuple(params), slots, converters)
 
 
 def _is_viewer(arg: Any) -> bool:
