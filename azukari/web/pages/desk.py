@@ -104,15 +104,21 @@ class ContactCodes:
 
     @classmethod
     def of(cls, client_id: int) -> "ContactCodes":
-        return cls(
-            list(ReasonCode.objects.filter(client_id=client_id, is_active=True)),
-            list(AfterCallWorkCode.objects.filter(client_id=client_id, is_active=True)),
-        )
+        return cls(_REASON_CODES(client_id), _ACW_CODES(client_id))
 
     def picked(self, data: dict[str, Any]) -> tuple[ReasonCode | None, AfterCallWorkCode | None]:
         reason = next((c for c in self.reasons if c.pk == data.get("reason_code")), None)
         acw = next((c for c in self.acw if c.pk == data.get("acw_code")), None)
         return reason, acw
+
+
+# Read on every screen pop: compiled once.
+_REASON_CODES = CompiledQuery[ReasonCode](
+    lambda client_id: ReasonCode.objects.filter(client_id=client_id, is_active=True)
+)
+_ACW_CODES = CompiledQuery[AfterCallWorkCode](
+    lambda client_id: AfterCallWorkCode.objects.filter(client_id=client_id, is_active=True)
+)
 
 
 def _code_label(code: ReasonCode | AfterCallWorkCode) -> str:
@@ -276,7 +282,7 @@ def _pop_customer(user, customer_id: int, *, card: bool = True) -> Customer:
 
 
 _VISIBLE_CUSTOMER = CompiledQuery[Customer](
-    lambda viewer, pk: Customer.objects.visible_to(viewer).filter(pk=pk)
+    lambda viewer, pk: Customer.objects.visible_to(viewer).filter(pk=pk).select_related("client")
 )
 
 
