@@ -1,7 +1,6 @@
 """Writes to contacts and cases. Every state change of a case goes through `_transition`."""
 
 import datetime as dt
-from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -281,7 +280,9 @@ def _transition(
         note=note,
         data={**(data or {}), "site": site_id},
     )
-    transaction.on_commit(partial(_enqueue_clock_recompute, case.pk))
+    # Queued in the move's own transaction: the task commits with the move or not at all,
+    # and the move pays no second commit.
+    _enqueue_clock_recompute(case.pk)
     return _reload(case)
 
 
