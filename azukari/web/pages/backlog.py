@@ -260,7 +260,7 @@ def _inside(calendar: BusinessCalendar, hour: dt.datetime, end: dt.datetime) -> 
     return max(0, int((hi - lo).total_seconds()))
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)  # a few (client, site) calendars, each a few thousand hours
 def _whole_hours(
     key: tuple, first: dt.datetime, current: dt.datetime
 ) -> dict[dt.datetime, tuple[int, int]]:
