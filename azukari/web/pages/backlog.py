@@ -5,17 +5,16 @@ number of cases. Filtered by client, site and state only (the default board), th
 from the backlog tallies that the database keeps per day and hour (azukari.cases.tallies);
 filtered by team, reason or age, from a GROUP BY over the open cases. Both give the same board.
 The running part of each waiting clock is summed per (client, site, state, hour it started) and
-priced with each calendar's hourly business seconds, computed once per calendar rather than
-once per case.
+priced with each calendar's hourly business seconds (`backlog_clocks`), computed once per
+calendar rather than once per case.
 """
 
 import csv
 import datetime as dt
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -43,20 +42,16 @@ from azukari.cases.models import (
 from azukari.cases.statemachine import CLOCK_OF_STATE
 from azukari.core.businesstime import (
     TOKYO,
-    BusinessCalendar,
-    business_seconds,
     is_public_holiday,
 )
 from azukari.core.visibility import Viewer
-from azukari.org.models import Client, ClientClosedDay, Role, Site, SiteHours, Team
+from azukari.org.models import Client, Role, Site, Team
 from azukari.subscriptions.selectors import cancellations_overdue
+from azukari.web.pages.backlog_clocks import ClockPricer, HourTable, calendars_for
 
 BOARD_ROLES = frozenset({Role.DESK, Role.SV, Role.MANAGER, Role.ADMIN})
 PAGE_SIZE = 25
 PANEL_ROWS = 10
-UTC = dt.UTC
-HOUR = dt.timedelta(hours=1)
-DEFAULT_HOURS = {d: (dt.time(9), dt.time(18)) for d in range(5)}
 
 
 @dataclass(frozen=True)
@@ -196,86 +191,6 @@ class Filters:
 
 def open_azukari(viewer: Viewer) -> QuerySet[Case]:
     return Case.objects.visible_to(viewer).filter(state__in=AZUKARI_STATES)
-
-
-# ---------------------------------------------------------------- calendars
-
-
-def calendars_for(client_ids: Iterable[int], site_ids: Iterable[int]):
-    """Every (client, site) calendar needed, from two queries whatever their number."""
-    client_ids, site_ids = set(client_ids), set(site_ids)
-    closed: dict[int, set[dt.date]] = defaultdict(set)
-    for client_id, day in ClientClosedDay.objects.filter(client_id__in=client_ids).values_list(
-        "client_id", "date"
-    ):
-        closed[client_id].add(day)
-    hours: dict[int, dict[int, tuple[dt.time, dt.time]]] = defaultdict(dict)
-    for site_id, weekday, opens, closes in SiteHours.objects.filter(
-        site_id__in=site_ids
-    ).values_list("site_id", "weekday", "opens_at", "closes_at"):
-        hours[site_id][weekday] = (opens, closes)
-    cache: dict[tuple[int, int | None], BusinessCalendar] = {}
-
-    def calendar(client_id: int, site_id: int | None) -> BusinessCalendar:
-        key = (client_id, site_id)
-        if key not in cache:
-            site_hours = hours.get(site_id) if site_id else None
-            cache[key] = BusinessCalendar(
-                hours=site_hours if site_id else DEFAULT_HOURS,
-                closed_dates=frozenset(closed.get(client_id, ())),
-            )
-        return cache[key]
-
-    return calendar
-
-
-class HourTable:
-    """For each UTC hour from a clock's start to now: (business seconds inside that hour up to
-    now, business seconds from the hour's end to now). Japan's offset is whole hours, so every
-    UTC hour lies in one local day."""
-
-    def __init__(self, calendar: BusinessCalendar, since: dt.datetime, now: dt.datetime):
-        self.current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        first = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        self.whole = _whole_hours(_calendar_key(calendar), first, self.current)
-        # This hour so far: the only part that moves between two reads in the same hour.
-        self.now_inside = _inside(calendar, self.current, now)
-
-    def get(self, hour: dt.datetime) -> tuple[int, int]:
-        if hour == self.current:
-            return self.now_inside, 0
-        inside, after = self.whole.get(hour, (0, -1))
-        return (0, 0) if after < 0 else (inside, after + self.now_inside)
-
-
-def _calendar_key(calendar: BusinessCalendar) -> tuple:
-    return (tuple(sorted(calendar.hours.items())), calendar.closed_dates, calendar.tz)
-
-
-def _inside(calendar: BusinessCalendar, hour: dt.datetime, end: dt.datetime) -> int:
-    interval = calendar.working_interval(hour.astimezone(calendar.tz).date())
-    if not interval:
-        return 0
-    lo, hi = max(interval[0], hour), min(interval[1], end)
-    return max(0, int((hi - lo).total_seconds()))
-
-
-@lru_cache(maxsize=64)  # a few (client, site) calendars, each a few thousand hours
-def _whole_hours(
-    key: tuple, first: dt.datetime, current: dt.datetime
-) -> dict[dt.datetime, tuple[int, int]]:
-    """The whole hours before `current`, which a board reloaded within the hour reads again.
-    Keyed by the calendar's content: an edited calendar is a new entry, never a stale one."""
-    hours, closed_dates, tz = key
-    calendar = BusinessCalendar(hours=dict(hours), closed_dates=closed_dates, tz=tz)
-    table: dict[dt.datetime, tuple[int, int]] = {}
-    hour, after = current - HOUR, 0
-    while hour >= first:
-        inside = _inside(calendar, hour, hour + HOUR)
-        table[hour] = (inside, after)
-        after += inside
-        hour -= HOUR
-    return table
 
 
 # ---------------------------------------------------------------- the board's figures
@@ -743,54 +658,6 @@ def _list_rows(kind: str, viewer, filters: Filters, now: dt.datetime):
         ]
 
     return header, qs, row
-
-
-class ClockPricer:
-    """Live clocks for many cases: the business time of the whole days after a case's clock
-    started is worked out once per calendar and day, then reused for every case."""
-
-    def __init__(self, now: dt.datetime):
-        self.now = now
-        self._after: dict[tuple[int, dt.date], dt.timedelta] = {}
-
-    def _days_after(self, calendar: BusinessCalendar, day: dt.date) -> dt.timedelta:
-        key = (id(calendar), day)
-        if key not in self._after:
-            local_now = self.now.astimezone(calendar.tz)
-            total = dt.timedelta(0)
-            current = day + dt.timedelta(days=1)
-            while current <= local_now.date():
-                interval = calendar.working_interval(current)
-                if interval and min(interval[1], local_now) > interval[0]:
-                    total += min(interval[1], local_now) - interval[0]
-                current += dt.timedelta(days=1)
-            self._after[key] = total
-        return self._after[key]
-
-    def running(self, since: dt.datetime, calendar: BusinessCalendar) -> int:
-        """Equal to business_seconds(since, now, calendar), summed exactly and floored once."""
-        if since >= self.now:
-            return 0
-        local_since = since.astimezone(calendar.tz)
-        day = local_since.date()
-        if day == self.now.astimezone(calendar.tz).date():
-            return business_seconds(since, self.now, calendar)
-        interval = calendar.working_interval(day)
-        part = dt.timedelta(0)
-        if interval and interval[1] > max(interval[0], local_since):
-            part = interval[1] - max(interval[0], local_since)
-        return (part + self._days_after(calendar, day)) // dt.timedelta(seconds=1)
-
-    def clocks(self, case: Case, calendar: BusinessCalendar) -> tuple[int, int, int]:
-        totals = {
-            "center": case.center_seconds,
-            "client": case.client_seconds,
-            "customer": case.customer_seconds,
-        }
-        clock = CLOCK_OF_STATE.get(case.state)
-        if clock and case.clock_since:
-            totals[clock] += self.running(case.clock_since, calendar)
-        return totals["center"], totals["client"], totals["customer"]
 
 
 def _local(value: dt.datetime | None) -> str:

@@ -248,7 +248,7 @@ def test_list_clocks_match_the_case_s_own_clocks(cast, desk, now):
     from azukari.cases.clocks import live_clocks
     from azukari.core.businesstime import business_seconds
     from azukari.org.models import ClientClosedDay
-    from azukari.web.pages.backlog import ClockPricer, calendars_for
+    from azukari.web.pages.backlog_clocks import ClockPricer, calendars_for
 
     ClientClosedDay.objects.create(client=cast.coffee, date=dt.date(2026, 11, 19))
     case = _park(cast, at("2026-11-12", "20:30"))
