@@ -242,7 +242,7 @@ def screen_pop(*, viewer: Viewer, dialled_number: str, caller_number: str | None
     dialled = normalize_phone(dialled_number, field="dialled_number")
     if dialled is None:
         raise DomainError(_("This field is required."), field="dialled_number")
-    line = next(iter(_LINE(dialled)), None)
+    line = _LINE.first(dialled)
     if line is None or line.client_id not in viewer.visible_client_ids():
         raise NotVisible(_("No client line has this number."))
     if is_withheld(caller_number):

@@ -153,7 +153,7 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     """The active token for a raw secret, or None; notes its use at most every few minutes."""
     if not raw or not raw.startswith(TOKEN_PREFIX + "_") or len(raw) > 200:
         return None
-    token = next(iter(_ACTIVE_TOKEN(token_hash(raw))), None)
+    token = _ACTIVE_TOKEN.first(token_hash(raw))
     if token is None or not token.is_active:
         return None
     now = timezone.now()

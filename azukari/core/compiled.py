@@ -79,6 +79,10 @@ class CompiledQuery(Generic[T]):
         queryset.query.get_compiler = lambda *_args, **_kwargs: run
         return list(queryset)
 
+    def first(self, *args: Any) -> T | None:
+        """The first result, or None (the builder slices to one row itself if it wants to)."""
+        return next(iter(self(*args)), None)
+
     def _compile(self, args: tuple) -> _Compiled:
         counter = itertools.count()
         marks: list[Any] = []

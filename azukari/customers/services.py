@@ -74,9 +74,10 @@ def customer_create(
         raise DomainError(_("This field is required."), field="customer_number")
     if not (family_name or "").strip():
         raise DomainError(_("This field is required."), field="family_name")
-    if Customer.objects.filter(client=client, customer_number=customer_number).exists():
-        raise DomainError(_("This customer number is already in use."), field="customer_number")
-    if Customer.all_rows.filter(client=client, customer_number=customer_number).exists():
+    taken = Customer.all_rows.filter(client=client, customer_number=customer_number).first()
+    if taken is not None:  # shown, or written by an import that has not landed yet
+        if Customer.objects.filter(pk=taken.pk).exists():
+            raise DomainError(_("This customer number is already in use."), field="customer_number")
         raise DomainError(
             _("This customer number is in a file being imported; try again once it has landed."),
             field="customer_number",

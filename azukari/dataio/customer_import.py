@@ -338,7 +338,7 @@ def _step(sql: str, params: list[Any]) -> int:
         ) from exc
 
 
-def customers_switch_in(batch: ImportBatch) -> tuple[int, int]:
+def customers_switch_in(batch: ImportBatch) -> None:
     """Applies the changes to existing customers and shows the new ones; the caller holds
     the transaction. Raises DomainError when someone edited a customer since the file was
     checked."""
@@ -352,8 +352,7 @@ def customers_switch_in(batch: ImportBatch) -> tuple[int, int]:
             "AND customers_customer.updated_at = s.seen_updated_at",
             [now, batch.pk],
         )
-        updated = cursor.rowcount
-        if updated != batch.updated:
+        if cursor.rowcount != batch.updated:
             raise DomainError(
                 _(
                     "Some of these customers were changed by someone else while the file was "
@@ -375,12 +374,7 @@ def customers_switch_in(batch: ImportBatch) -> tuple[int, int]:
             "WHERE p.batch_id = %s AND p.op = 'add' ORDER BY p.id",
             [batch.client_id, batch.pk],
         )
-        cursor.execute(
-            "SELECT COUNT(*) FROM customers_customer WHERE import_batch_id = %s", [batch.pk]
-        )
-        created = cursor.fetchone()[0]
     HiddenImport.objects.filter(batch_id=batch.pk).delete()
-    return created, updated
 
 
 def staged_discard(batch_id: int, *, chunk: int = 20_000) -> None:

@@ -31,6 +31,8 @@ def test_each_run_answers_for_its_own_values(cast, customers):
     assert BY_NUMBER(cast.operator, "C-1") == [customers[0]]
     assert BY_NUMBER(cast.operator, "C-2") == [customers[1]]
     assert BY_NUMBER(cast.operator, "C-3") == []
+    assert BY_NUMBER.first(cast.operator, "C-2") == customers[1]
+    assert BY_NUMBER.first(cast.operator, "C-3") is None
 
 
 def test_the_visibility_door_still_applies(cast, customers):

@@ -275,7 +275,7 @@ def _pop_customer(user, customer_id: int, *, card: bool = True) -> Customer:
             .first()
         )
     else:
-        customer = next(iter(_VISIBLE_CUSTOMER(user, customer_id)), None)
+        customer = _VISIBLE_CUSTOMER.first(user, customer_id)
     if customer is None:
         raise Http404
     return load_cards([customer])[0] if card else customer
