@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from azukari.api.models import ApiToken
 from azukari.cases.models import AZUKARI_STATES, Case, CaseState, Contact
+from azukari.cases.overdue import case_overdue_q
 from azukari.core.compiled import CompiledQuery
 from azukari.core.errors import DomainError, NotVisible
 from azukari.core.phones import display_phone, is_withheld, normalize_phone
@@ -317,9 +318,7 @@ def cases_list(
         qs = qs.filter(customer__customer_number=filters.customer_number)
     if filters.min_age_days is not None:
         qs = qs.filter(opened_at__lte=now - dt.timedelta(days=filters.min_age_days))
-    overdue = Q(state__in=AZUKARI_STATES, due_at__lt=now) | Q(
-        state=CaseState.CALLBACK_DUE, promised_callback_at__lt=now
-    )
+    overdue = case_overdue_q(now)
     if filters.overdue is True:
         qs = qs.filter(overdue)
     elif filters.overdue is False:

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from azukari.cases.models import Inquiry, InquiryStatus
+from azukari.cases.overdue import inquiry_overdue_q
 from azukari.cases.services import case_event_write
 from azukari.org.models import Client, EmploymentStatus, Role, User
 
@@ -191,7 +192,7 @@ def overdue_inquiries(viewer, *, now: dt.datetime | None = None) -> QuerySet:
     now = now or timezone.now()
     return (
         Inquiry.objects.visible_to(viewer)
-        .filter(status=InquiryStatus.OPEN, due_at__lt=now)
+        .filter(inquiry_overdue_q(now))
         .select_related("case", "client")
         .order_by("due_at")
     )

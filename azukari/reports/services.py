@@ -4,10 +4,12 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from azukari.cases.models import AZUKARI_STATES, Case, Contact
+from azukari.cases.overdue import case_overdue_q
 from azukari.cases.services import require_center_staff
 from azukari.core.errors import DomainError
 from azukari.org.models import Client, User
@@ -86,23 +88,36 @@ def backlog_snapshot_take(*, day: dt.date | None = None, at: dt.datetime | None 
     at = at or timezone.now()
     day = day or timezone.localdate(at)
     rows: dict[tuple[int, int, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    open_cases = Case.objects.filter(state__in=AZUKARI_STATES).values_list(
-        "client_id",
-        "site_id",
-        "state",
-        "parked_at",
-        "opened_at",
-        "due_at",
-        "center_seconds",
-        "client_seconds",
-        "customer_seconds",
+    overdue = ExpressionWrapper(case_overdue_q(at), output_field=BooleanField())
+    open_cases = (
+        Case.objects.filter(state__in=AZUKARI_STATES)
+        .annotate(is_overdue=overdue)
+        .values_list(
+            "client_id",
+            "site_id",
+            "state",
+            "parked_at",
+            "opened_at",
+            "is_overdue",
+            "center_seconds",
+            "client_seconds",
+            "customer_seconds",
+        )
     )
-    for client_id, site_id, state, parked_at, opened_at, due_at, cs, cl, cu in open_cases.iterator(
-        chunk_size=2000
-    ):
+    for (
+        client_id,
+        site_id,
+        state,
+        parked_at,
+        opened_at,
+        is_overdue,
+        cs,
+        cl,
+        cu,
+    ) in open_cases.iterator(chunk_size=2000):
         row = rows[(client_id, site_id, state)]
         row["open_count"] += 1
-        if due_at and due_at < at:
+        if is_overdue:
             row["overdue_count"] += 1
         age = at - (parked_at or opened_at)
         for bucket, limit in AGE_BUCKETS:

@@ -35,7 +35,8 @@ from azukari.api.schemas import (
 from azukari.api.selectors import CaseFilter, case_detail, cases_list
 from azukari.api.services import webhooks_emit_case_events_since
 from azukari.cases import services
-from azukari.cases.models import AZUKARI_STATES, Case, CaseState, Contact
+from azukari.cases.models import Case, Contact
+from azukari.cases.overdue import case_is_overdue, inquiry_is_overdue
 from azukari.core.errors import DomainError
 from azukari.core.visibility import get_visible
 from azukari.org.models import Team, User
@@ -56,18 +57,6 @@ class CaseQuery(Schema):
     overdue: bool | None = F(None, description="Past its due time or promised callback")
     cursor: str | None = F(None, max_length=200)
     limit: int = F(50, ge=1, le=200)
-
-
-def _is_overdue(case: Case, now) -> bool:
-    if case.state not in AZUKARI_STATES:
-        return False
-    if case.due_at and case.due_at < now:
-        return True
-    return bool(
-        case.state == CaseState.CALLBACK_DUE
-        and case.promised_callback_at
-        and case.promised_callback_at < now
-    )
 
 
 def _person(user: User | None) -> str | None:
@@ -98,7 +87,7 @@ def case_out(case: Case) -> dict:
         "resolved_at": case.resolved_at,
         "outcome": case.outcome,
         "reopen_count": case.reopen_count,
-        "overdue": _is_overdue(case, now),
+        "overdue": case_is_overdue(case, now=now),
         "version": case.version,
     }
 
@@ -112,7 +101,7 @@ def inquiry_out(inquiry, now) -> dict:
         "options": inquiry.options,
         "sent_at": inquiry.sent_at,
         "due_at": inquiry.due_at,
-        "overdue": inquiry.status == "open" and inquiry.due_at < now,
+        "overdue": inquiry_is_overdue(inquiry, now=now),
         "answer_option": inquiry.answer_option,
         "answer_note": inquiry.answer_note,
         "answered_at": inquiry.answered_at,

@@ -14,6 +14,7 @@ from azukari.api.schemas import MAX_ID, ClientInquiryOut, InquiryAnswerIn, Inqui
 from azukari.api.services import webhooks_emit_case_events_since
 from azukari.cases import services
 from azukari.cases.models import Inquiry, InquiryStatus
+from azukari.cases.overdue import inquiry_overdue_q
 from azukari.core.visibility import get_visible
 
 router = Router(tags=["Inquiries"])
@@ -61,9 +62,9 @@ def list_inquiries(request: HttpRequest, params: Query[InquiryQuery]):
     now = timezone.now()
     qs = _inquiries(request).filter(status=params.status)
     if params.overdue is True:
-        qs = qs.filter(due_at__lt=now)
+        qs = qs.filter(inquiry_overdue_q(now))
     elif params.overdue is False:
-        qs = qs.filter(due_at__gte=now)
+        qs = qs.exclude(inquiry_overdue_q(now))
     rows = list(qs.order_by("due_at", "id")[: params.limit + 1])
     return {
         "items": [client_inquiry_out(i, now) for i in rows[: params.limit]],

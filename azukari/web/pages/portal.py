@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from azukari.audit.models import AccessAction
 from azukari.audit.services import personal_data_access
 from azukari.cases.models import Inquiry, InquiryStatus
+from azukari.cases.overdue import inquiry_overdue_q
 from azukari.cases.services import inquiry_answer
 from azukari.core.errors import DomainError, NotVisible
 from azukari.core.phones import mask_phone
@@ -65,7 +66,7 @@ def response_figures(*, viewer, now: dt.datetime, days: int = FIGURES_DAYS) -> d
             sent=Count("id"),
             answered=Count("id", filter=answered),
             on_time=Count("id", filter=answered & Q(answered_at__lte=F("due_at"))),
-            open_overdue=Count("id", filter=Q(status=InquiryStatus.OPEN, due_at__lt=now)),
+            open_overdue=Count("id", filter=inquiry_overdue_q(now)),
             open=Count("id", filter=Q(status=InquiryStatus.OPEN)),
             average=Avg(
                 ExpressionWrapper(F("answered_at") - F("sent_at"), output_field=DurationField()),
