@@ -28,6 +28,7 @@ from azukari.cases.models import (
     InquiryStatus,
     Stance,
 )
+from azukari.cases.moves import case_move
 from azukari.cases.signals import inquiry_answered
 from azukari.cases.statemachine import CLOCK_OF_STATE, is_legal
 from azukari.core.businesstime import add_business_seconds, business_seconds
@@ -467,40 +468,16 @@ def case_assign(
         raise StaleVersion(current_version=case.version)
     _check_team(team, case)
     _check_assignee(assignee, case)
-    now = timezone.now()
-    updates: dict[str, Any] = {
-        "owner_team": team,
-        "site_id": team.site_id,
-        "assignee": assignee,
-        "version": F("version") + 1,
-    }
-    running = CLOCK_OF_STATE.get(case.state)
-    if running and case.clock_since and team.site_id != case.site_id:
-        # The time so far ran on the old site's hours; from now on the new site's count.
-        spent = business_seconds(case.clock_since, now, case_calendar(case))
-        updates[f"{running}_seconds"] = F(f"{running}_seconds") + spent
-        updates["clock_since"] = now
-    changed = Case.objects.filter(pk=case.pk, version=version, state=case.state).update(**updates)
-    if not changed:
-        current = Case.objects.filter(pk=case.pk).values_list("version", flat=True).first()
-        raise StaleVersion(current_version=current)
-    Callback.objects.filter(
-        case=case, status__in=[CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED]
-    ).update(team=team, assignee=assignee)
-    case_event_write(
-        case,
+    return case_move(
+        case=case,
+        version=version,
         actor=actor,
+        team=team,
+        assignee=assignee,
         kind="assigned",
-        at=now,
         note=note,
-        data={
-            "team": team.pk,
-            "assignee": assignee.pk if assignee else None,
-            "site": team.site_id,
-        },
+        data={"team": team.pk, "assignee": assignee.pk if assignee else None},
     )
-    case.refresh_from_db()
-    return case
 
 
 def _withdraw_open_inquiries(case: Case, now: dt.datetime) -> None:

@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from azukari.cases.models import AZUKARI_STATES, Callback, CallbackStatus, Case, CaseEvent
-from azukari.cases.services import case_event_write
+from azukari.cases.moves import CaseMove, case_move_bulk
 from azukari.core.errors import DomainError, IllegalTransition, NotVisible, PermissionRefused
 from azukari.core.tasks import enqueue
 from azukari.org.models import (
@@ -184,6 +184,7 @@ class Move:
     from_assignee_id: int | None
     to_team_id: int
     to_assignee_id: int | None
+    version: int | None = None  # a case's, as read under lock; callbacks have none
 
 
 def _at_site(site_id: int, *, prefix: str = "") -> Q:
@@ -217,6 +218,7 @@ def _plan_case(row: dict, book: LoadBook) -> Move | None:
         from_assignee_id=row["assignee_id"],
         to_team_id=team_id,
         to_assignee_id=assignee_id,
+        version=row["version"],
     )
 
 
@@ -264,51 +266,75 @@ def _apply_moves(
     outage: SiteOutage,
     batch: int,
     actor: User | None,
-    book: LoadBook,
     now: dt.datetime,
 ) -> int:
-    """Writes one batch: grouped UPDATEs, one move record per piece of work and one case
-    event per move. A case's pending callbacks go with it; returns how many did."""
+    """Writes one batch: the cases through the move primitive (clocks settled on the dark
+    site's hours, one event each), callbacks alone in grouped UPDATEs with one event each, and
+    one move record per piece of work. A case's pending callbacks go with it; returns how many
+    did."""
     records: list[AssignmentMove] = []
+    case_moves = [m for m in moves if m.kind == MoveKind.CASE]
+    by_case = {m.case_id: m for m in case_moves}
+    pending = Callback.objects.filter(case_id__in=list(by_case), status__in=OPEN_CALLBACK)
     followers = 0
-    groups: dict[tuple[str, int, int | None], list[Move]] = defaultdict(list)
-    for move in moves:
-        groups[(move.kind, move.to_team_id, move.to_assignee_id)].append(move)
-    for (kind, team_id, assignee_id), group in groups.items():
-        site_id = book.team_site[team_id]
-        if kind == MoveKind.CASE:
-            by_case = {m.case_id: m for m in group}
-            Case.objects.filter(pk__in=list(by_case)).update(
-                owner_team_id=team_id,
-                site_id=site_id,
-                assignee_id=assignee_id,
-                version=F("version") + 1,
+    for callback_id, case_id, from_team, from_assignee in pending.values_list(
+        "id", "case_id", "team_id", "assignee_id"
+    ):
+        move = by_case[case_id]
+        records.append(
+            AssignmentMove(
+                outage=outage,
+                client_id=move.client_id,
+                kind=MoveKind.CALLBACK,
+                case_id=case_id,
+                callback_id=callback_id,
+                from_team_id=from_team,
+                from_assignee_id=from_assignee,
+                to_team_id=move.to_team_id,
+                to_assignee_id=move.to_assignee_id,
+                batch=batch,
+                moved_at=now,
             )
-            pending = Callback.objects.filter(case_id__in=list(by_case), status__in=OPEN_CALLBACK)
-            for callback_id, case_id, from_team, from_assignee in pending.values_list(
-                "id", "case_id", "team_id", "assignee_id"
-            ):
-                records.append(
-                    AssignmentMove(
-                        outage=outage,
-                        client_id=by_case[case_id].client_id,
-                        kind=MoveKind.CALLBACK,
-                        case_id=case_id,
-                        callback_id=callback_id,
-                        from_team_id=from_team,
-                        from_assignee_id=from_assignee,
-                        to_team_id=team_id,
-                        to_assignee_id=assignee_id,
-                        batch=batch,
-                        moved_at=now,
-                    )
-                )
-                followers += 1
-            pending.update(team_id=team_id, assignee_id=assignee_id)
-        else:
-            Callback.objects.filter(pk__in=[m.callback_id for m in group]).update(
-                team_id=team_id, assignee_id=assignee_id
+        )
+        followers += 1
+    note = gettext("Moved from %(site)s: the site is down.") % {"site": outage.site.name}
+    case_move_bulk(
+        moves=[
+            CaseMove(
+                case_id=m.case_id,
+                version=m.version,
+                team_id=m.to_team_id,
+                assignee_id=m.to_assignee_id,
+                data=_event_data(m, outage=outage.pk),
             )
+            for m in case_moves
+        ],
+        actor=actor,
+        kind=MOVE_EVENT,
+        note=note,
+        now=now,
+    )
+    callback_moves = [m for m in moves if m.kind == MoveKind.CALLBACK]
+    for (team_id, assignee_id), group in _group(callback_moves).items():
+        Callback.objects.filter(pk__in=[m.callback_id for m in group]).update(
+            team_id=team_id, assignee_id=assignee_id
+        )
+    # A callback moved alone leaves its case where it is: its event names no site.
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                client_id=m.client_id,
+                case_id=m.case_id,
+                at=now,
+                actor=actor,
+                kind=MOVE_EVENT,
+                note=note,
+                data=_event_data(m, outage=outage.pk),
+            )
+            for m in callback_moves
+        ],
+        batch_size=1000,
+    )
     records.extend(
         AssignmentMove(
             outage=outage,
@@ -326,33 +352,19 @@ def _apply_moves(
         for m in moves
     )
     AssignmentMove.objects.bulk_create(records, batch_size=1000)
-    note = gettext("Moved from %(site)s: the site is down.") % {"site": outage.site.name}
-    # The same rows `case_event_write` writes, in one INSERT per batch: at 100,000 moves
-    # one INSERT each is most of the failover time.
-    CaseEvent.objects.bulk_create(
-        [
-            CaseEvent(
-                client_id=m.client_id,
-                case_id=m.case_id,
-                at=now,
-                actor=actor,
-                kind=MOVE_EVENT,
-                note=note,
-                data={
-                    "outage": outage.pk,
-                    "what": m.kind,
-                    "callback": m.callback_id,
-                    "from_team": m.from_team_id,
-                    "to_team": m.to_team_id,
-                    "from_assignee": m.from_assignee_id,
-                    "to_assignee": m.to_assignee_id,
-                },
-            )
-            for m in moves
-        ],
-        batch_size=1000,
-    )
     return followers
+
+
+def _event_data(move: Move, *, outage: int) -> dict:
+    return {
+        "outage": outage,
+        "what": move.kind,
+        "callback": move.callback_id,
+        "from_team": move.from_team_id,
+        "to_team": move.to_team_id,
+        "from_assignee": move.from_assignee_id,
+        "to_assignee": move.to_assignee_id,
+    }
 
 
 def _mark_down(site: Site, actor: User | None, note: str) -> tuple[SiteOutage, bool]:
@@ -432,7 +444,6 @@ def site_down(
                     outage=outage,
                     batch=report.batches,
                     actor=actor,
-                    book=book,
                     now=timezone.now(),
                 )
         report.cases_moved += len(moves)
@@ -478,7 +489,6 @@ def site_down(
                     outage=outage,
                     batch=report.batches,
                     actor=actor,
-                    book=book,
                     now=timezone.now(),
                 )
         report.callbacks_moved += len(moves)
@@ -555,12 +565,13 @@ def rebalance_apply(*, proposal: RebalanceProposal, actor: User | None) -> int:
         book = LoadBook()
         by_case = {item["case"]: item for item in proposal.items}
         rows = (
-            Case.objects.select_for_update()
+            Case.objects.select_for_update(of=("self",))
             .filter(pk__in=list(by_case), state__in=AZUKARI_STATES)
-            .values_list("id", "client_id", "owner_team_id", "assignee_id")
+            .order_by("id")
+            .values_list("id", "client_id", "owner_team_id", "assignee_id", "version")
         )
         moves = []
-        for case_id, client_id, team_id, assignee_id in rows:
+        for case_id, client_id, team_id, assignee_id, version in rows:
             item = by_case[case_id]
             if (team_id, assignee_id) != (item["from_team"], item["from_assignee"]):
                 continue
@@ -571,46 +582,30 @@ def rebalance_apply(*, proposal: RebalanceProposal, actor: User | None) -> int:
                 to_assignee, item["to_team"], client_id
             ):
                 to_assignee = None
+            # Rebalance moves are case events only; the move records belong to the outage.
             moves.append(
-                Move(
-                    kind=MoveKind.CASE,
-                    client_id=client_id,
+                CaseMove(
                     case_id=case_id,
-                    callback_id=None,
-                    from_team_id=team_id,
-                    from_assignee_id=assignee_id,
-                    to_team_id=item["to_team"],
-                    to_assignee_id=to_assignee,
+                    version=version,
+                    team_id=item["to_team"],
+                    assignee_id=to_assignee,
+                    data={
+                        "proposal": proposal.pk,
+                        "from_team": team_id,
+                        "to_team": item["to_team"],
+                        "from_assignee": assignee_id,
+                        "to_assignee": to_assignee,
+                    },
                 )
             )
         now = timezone.now()
-        # Rebalance moves are case events only; the move records belong to the outage.
-        for (team_id, assignee_id), group in _group(moves).items():
-            ids = [m.case_id for m in group]
-            Case.objects.filter(pk__in=ids).update(
-                owner_team_id=team_id,
-                site_id=book.team_site[team_id],
-                assignee_id=assignee_id,
-                version=F("version") + 1,
-            )
-            Callback.objects.filter(case_id__in=ids, status__in=OPEN_CALLBACK).update(
-                team_id=team_id, assignee_id=assignee_id
-            )
-        for m in moves:
-            case_event_write(
-                Case(pk=m.case_id, client_id=m.client_id),
-                actor=actor,
-                kind=REBALANCE_EVENT,
-                at=now,
-                note=gettext("Moved back to %(site)s.") % {"site": proposal.site.name},
-                data={
-                    "proposal": proposal.pk,
-                    "from_team": m.from_team_id,
-                    "to_team": m.to_team_id,
-                    "from_assignee": m.from_assignee_id,
-                    "to_assignee": m.to_assignee_id,
-                },
-            )
+        case_move_bulk(
+            moves=moves,
+            actor=actor,
+            kind=REBALANCE_EVENT,
+            note=gettext("Moved back to %(site)s.") % {"site": proposal.site.name},
+            now=now,
+        )
         RebalanceProposal.objects.filter(pk=proposal.pk).update(
             status=RebalanceStatus.APPLIED, decided_at=now, decided_by=actor
         )
