@@ -3,6 +3,7 @@
 import contextlib
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -94,12 +95,34 @@ TEMPLATES = [
 ]
 
 
+def _parse_database_url(url: str) -> dict:
+    """dj-database-url reads one host; libpq takes a list (`postgres://u@h1:p1,h2:p2/db`) and
+    tries it in order, so with `?target_session_attrs=read-write` a new connection finds the
+    primary after a failover (docs/topology.md)."""
+    options = {
+        "conn_max_age": env_int("AZUKARI_DB_CONN_MAX_AGE", 0),
+        # A kept connection is tested before each request reuses it: after a failover the
+        # request reconnects instead of failing on a connection to the old primary.
+        "conn_health_checks": env_bool("AZUKARI_DB_CONN_HEALTH_CHECKS", True),
+    }
+    hosts = urlsplit(url).netloc.rpartition("@")[2]
+    if "," not in hosts:
+        return dj_database_url.parse(url, **options)
+    db = dj_database_url.parse(url.replace(hosts, hosts.split(",")[0], 1), **options)
+    pairs = [
+        h.rpartition(":") if h.rfind(":") > h.rfind("]") else (h, "", "") for h in hosts.split(",")
+    ]
+    db["HOST"] = ",".join(host.strip("[]") for host, _colon, _port in pairs)
+    db["PORT"] = ",".join(port or "5432" for _host, _colon, port in pairs)
+    return db
+
+
 def _database() -> dict:
     url = env_str("DATABASE_URL")
     if not url:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{DATA_DIR / 'azukari.sqlite3'}"
-    db = dj_database_url.parse(url, conn_max_age=env_int("AZUKARI_DB_CONN_MAX_AGE", 0))
+    db = _parse_database_url(url)
     if db["ENGINE"] == "django.db.backends.sqlite3":
         db["OPTIONS"] = {
             # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock
@@ -197,8 +220,11 @@ Q_CLUSTER = {
     "workers": env_int("AZUKARI_WORKERS", 2),
     "timeout": 120,
     "retry": 180,  # a task whose worker died is handed out again after this many seconds
-    "max_attempts": 0,
-    "ack_failures": True,
+    # A failed or timed-out task (e.g. its connection dropped by a database failover) stays in
+    # the queue and is handed out again after `retry`; after `max_attempts` failed runs it is
+    # kept only as a failed task in the admin.
+    "max_attempts": env_int("AZUKARI_TASK_MAX_ATTEMPTS", 10),
+    "ack_failures": False,
     "catch_up": False,
     "poll": 0.5,
     "sync": env_bool("AZUKARI_TASKS_SYNC", False),
