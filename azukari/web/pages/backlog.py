@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -27,17 +26,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from azukari.cases import tallies
+from azukari.cases import overdue, tallies
 from azukari.cases.models import (
     AZUKARI_STATES,
     AzukariReason,
     BacklogTrendDay,
     Callback,
-    CallbackStatus,
     Case,
     CaseState,
     Inquiry,
-    InquiryStatus,
 )
 from azukari.cases.statemachine import CLOCK_OF_STATE
 from azukari.core.businesstime import (
@@ -402,7 +399,7 @@ def _add_running_clocks(groups: list[dict], now: dt.datetime, rows_of: dict[tupl
 
 
 def overdue_inquiries(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> QuerySet[Inquiry]:
-    qs = Inquiry.objects.visible_to(viewer).filter(status=InquiryStatus.OPEN, due_at__lt=now)
+    qs = overdue.inquiries_overdue(Inquiry.objects.visible_to(viewer), now=now)
     return (
         filters.apply(qs, now, prefix="case__")
         .select_related("client", "case", "case__site")
@@ -411,12 +408,7 @@ def overdue_inquiries(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> 
 
 
 def overdue_callbacks(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> QuerySet:
-    qs = (
-        Callback.objects.visible_to(viewer)
-        .filter(status__in=[CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED])
-        .annotate(due=Coalesce("scheduled_for", "promised_for"))
-        .filter(due__lt=now)
-    )
+    qs = overdue.callbacks_overdue(Callback.objects.visible_to(viewer), now=now)
     return (
         filters.apply(qs, now, prefix="case__")
         .select_related("client", "case", "case__site", "team", "assignee")

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch, Q
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from azukari.audit.models import AccessAction
 from azukari.audit.services import personal_data_access
+from azukari.cases import overdue
 from azukari.cases.models import (
     AttemptOutcome,
     Callback,
@@ -33,6 +34,7 @@ from azukari.cases.models import (
 from azukari.cases.scheduling import callback_proposals
 from azukari.cases.services import callback_attempt_record, callback_schedule
 from azukari.core.errors import DomainError, NotVisible
+from azukari.core.phones import mask_phone
 from azukari.core.visibility import get_visible
 from azukari.org.models import Role, Site
 from azukari.subscriptions.models import CancellationRequest
@@ -40,6 +42,8 @@ from azukari.subscriptions.selectors import option_label
 from azukari.web.pages.desk import apply_domain_error
 
 PAGE_SIZE = 50
+# How far ahead the list shows callbacks whose time has not come yet.
+UPCOMING = dt.timedelta(hours=24)
 CALLBACK_ROLES = frozenset({Role.SV, Role.DESK, Role.MANAGER, Role.ADMIN})
 OPEN_STATUSES = (CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED)
 PROMISE_EVENTS = frozenset({"parked", "callback_promised", "callback_scheduled"})
@@ -53,22 +57,67 @@ def require_callback_role(request: HttpRequest) -> None:
 # ---------------------------------------------------------------- reads
 
 
-def callbacks_due(*, viewer, now: dt.datetime, site_id: int | None = None):
-    """Open callbacks due by the end of today (overdue first), across the viewer's clients.
+class When:
+    """Where a callback stands on the list (see azukari.cases.overdue for the definitions)."""
 
-    A callback still to schedule is due now: someone has to find the customer a time.
+    OVERDUE = "overdue"
+    DUE = "due"
+    UPCOMING = "upcoming"
+    TO_SCHEDULE = "to_schedule"
+
+
+WHEN_LABELS = {
+    When.OVERDUE: _("Overdue"),
+    When.DUE: _("Due now"),
+    When.UPCOMING: _("Coming up"),
+    When.TO_SCHEDULE: _("To schedule"),
+}
+ORIGIN_LABELS = {
+    "promise": _("Callback promised to the customer"),
+    "inquiry_answered": _("The client answered the inquiry"),
+}
+
+
+def callback_when(callback: Callback, *, now: dt.datetime) -> str:
+    due = callback.scheduled_for or callback.promised_for
+    if overdue.callback_is_overdue(callback, now=now):
+        return When.OVERDUE
+    if due is not None and due <= now:
+        return When.DUE
+    if callback.status == CallbackStatus.TO_SCHEDULE:
+        return When.TO_SCHEDULE
+    return When.UPCOMING
+
+
+def callbacks_due(*, viewer, now: dt.datetime, site_id: int | None = None):
+    """The callbacks an SV or the desk works now, grouped by customer: those whose time has
+    come (overdue first), those coming up within `UPCOMING`, and those still to schedule
+    (someone has to find the customer a time; a promised time shows with them, not as due).
+
+    Customers come in the order of their most urgent callback; each callback is one row.
     """
-    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
-    qs = (
-        Callback.objects.visible_to(viewer)
-        .filter(status__in=OPEN_STATUSES)
-        .filter(Q(status=CallbackStatus.TO_SCHEDULE) | Q(scheduled_for__lte=end_of_day))
-        .annotate(due=Coalesce("scheduled_for", "promised_for", "created_at"))
-        .select_related("case__site", "customer", "client", "team__site", "assignee")
+    listed = overdue.with_due(Callback.objects.visible_to(viewer)).filter(
+        Q(due__lte=now + UPCOMING) | Q(status=CallbackStatus.TO_SCHEDULE)
     )
     if site_id:
-        qs = qs.filter(Q(team__site_id=site_id) | Q(team__isnull=True, case__site_id=site_id))
-    return qs.order_by(F("due").asc(), "id")
+        listed = listed.filter(
+            Q(team__site_id=site_id) | Q(team__isnull=True, case__site_id=site_id)
+        )
+    first_due = (
+        listed.filter(customer_id=OuterRef("customer_id"))
+        .order_by(F("due").asc(nulls_last=True))
+        .values("due")[:1]
+    )
+    return (
+        listed.annotate(first_due=Subquery(first_due))
+        .select_related("case__site", "customer", "client", "team__site", "assignee")
+        .order_by(
+            F("first_due").asc(nulls_last=True),
+            "customer_id",
+            F("due").asc(nulls_last=True),
+            "id",
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -146,7 +195,13 @@ def handoff_brief(*, viewer, callback_id: int) -> dict[str, Any]:
     )
     offers = sorted(_cancellation_offers(requests) + _inquiry_offers(inquiries), key=lambda o: o.at)
     stances = [c for c in contacts if c.stance]
+    # The number to dial, masked; the brief's reveal button shows it in clear (audited).
+    phones = [
+        {"kind": p.get_kind_display(), "masked": mask_phone(p.number)}
+        for p in callback.customer.phones.all()
+    ]
     return {
+        "phones": phones,
         "callback": callback,
         "case": case,
         "customer": callback.customer,
@@ -198,6 +253,10 @@ def callback_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         callbacks_due(viewer=request.user, now=now, site_id=site_id), PAGE_SIZE
     ).get_page(request.GET.get("page"))
+    for cb in page:
+        cb.when = callback_when(cb, now=now)
+        cb.when_label = WHEN_LABELS[cb.when]
+        cb.origin_label = ORIGIN_LABELS.get(cb.origin, _("Callback owed"))
     personal_data_access(
         viewer=request.user,
         customers=[c.customer for c in page],
@@ -210,7 +269,13 @@ def callback_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/callbacks/list.html",
-        {"page": page, "now": now, "sites": sites, "site_id": site_id},
+        {
+            "page": page,
+            "now": now,
+            "sites": sites,
+            "site_id": site_id,
+            "grace_minutes": int(overdue.CALLBACK_GRACE.total_seconds() // 60),
+        },
     )
 
 
@@ -242,6 +307,7 @@ def callback_brief(request: HttpRequest, callback_id: int) -> HttpResponse:
                     at=data["at"],
                     customer_requested=data["customer_requested"],
                 )
+                messages.success(request, _("The callback is scheduled."))
             else:
                 callback_attempt_record(
                     callback=callback,
@@ -250,6 +316,7 @@ def callback_brief(request: HttpRequest, callback_id: int) -> HttpResponse:
                     summary=data["summary"],
                     stance=data["stance"],
                 )
+                messages.success(request, _("The call is recorded."))
             return redirect("callback-brief", callback_id=callback.pk)
         except NotVisible as exc:
             raise Http404 from exc
