@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from azukari.cases.statemachine import CENTER, CLIENT, CLOCK_OF_STATE, CUSTOMER
 from azukari.core.businesstime import BusinessCalendar, business_seconds
-from azukari.org.models import business_calendar
+from azukari.org.calendars import business_calendar
 
 
 @dataclass(frozen=True)

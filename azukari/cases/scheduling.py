@@ -185,17 +185,12 @@ def calendar_of(*, site_hours: Sequence[tuple[int, dt.time, dt.time]], closed: I
 
 
 def call_calendar_for(*, client, site) -> CallCalendar:
-    """The center's side of the calendar for one client at one site (no site: 9-18 weekdays)."""
-    from azukari.org.models import ClientClosedDay, SiteHours
+    """The center's side of the calendar for one client at one site, from the one calendar
+    builder (`azukari.org.calendars`: no site, or a site without hours, works the default)."""
+    from azukari.org.calendars import business_calendar
 
-    if site is None:
-        hours = [(d, dt.time(9), dt.time(18)) for d in range(5)]
-    else:
-        hours = list(
-            SiteHours.objects.filter(site=site).values_list("weekday", "opens_at", "closes_at")
-        )
-    closed = ClientClosedDay.objects.filter(client=client).values_list("date", flat=True)
-    return calendar_of(site_hours=hours, closed=closed)
+    calendar = business_calendar(client=client, site=site)
+    return CallCalendar(site_hours=calendar.hours, closed_dates=calendar.closed_dates)
 
 
 def callback_proposals(*, callback, now: dt.datetime, count: int = 3) -> list[dt.datetime]:

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from azukari.cases.clocks import case_calendar, clocks_from_events
 from azukari.cases.models import Case, CaseState
-from azukari.org.models import Site, business_calendar
+from azukari.org.calendars import business_calendar
+from azukari.org.models import Site
 
 
 def case_clocks_recompute(case_id: int) -> dict[str, int] | None:

@@ -32,7 +32,8 @@ from azukari.customers.models import Customer, CustomerPhone
 from azukari.demo.indexes import indexes_deferred
 from azukari.demo.names import FAMILY_NAMES, GIVEN_NAMES, PLACES
 from azukari.demo.rows import Ids, insert, reset_sequences
-from azukari.org.models import Client, Team, User, business_calendar
+from azukari.org.calendars import business_calendar
+from azukari.org.models import Client, Team, User
 from azukari.subscriptions.models import Delivery, DeliveryStatus, Plan, Subscription
 
 BATCH = 2000

@@ -1,20 +1,78 @@
-"""Editing the business calendar: a client's closed days and a site's hours.
+"""The business calendar: the one builder every clock, board, scheduler and report reads, and
+the services that edit a client's closed days and a site's hours.
 
 Both feed every clock and every callback proposal, so they change only through these
 services, which refuse what would make the calendar say nonsense.
+
+A site with no opening hours recorded (a new site whose hours are not entered yet) works
+`DEFAULT_SITE_HOURS`, Monday to Friday 9:00-18:00, like work with no site at all: its clocks
+run and its callbacks can be proposed, instead of a calendar in which nobody ever works.
 """
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from azukari.core.businesstime import BusinessCalendar
 from azukari.core.errors import DomainError, NotVisible, PermissionRefused
 from azukari.org.models import Client, ClientClosedDay, Role, Site, SiteHours, User
 
 CALENDAR_EDITORS = (Role.MANAGER, Role.ADMIN)
 MAX_AHEAD_DAYS = 3 * 366
+DEFAULT_SITE_HOURS: Mapping[int, tuple[dt.time, dt.time]] = {
+    weekday: (dt.time(9), dt.time(18)) for weekday in range(5)
+}
+
+
+# ---------------------------------------------------------------- the builder
+
+
+def site_hours_or_default(
+    hours: Mapping[int, tuple[dt.time, dt.time]] | None,
+) -> dict[int, tuple[dt.time, dt.time]]:
+    """A site's hours per weekday as recorded, or the documented default when none are."""
+    return dict(hours) if hours else dict(DEFAULT_SITE_HOURS)
+
+
+def business_calendars(
+    client_ids: Iterable[int], site_ids: Iterable[int | None]
+) -> Callable[[int, int | None], BusinessCalendar]:
+    """Every (client, site) calendar of a set, from two queries whatever their number:
+    `calendar(client_id, site_id)` (site None: the default hours)."""
+    client_ids, site_ids = set(client_ids), set(site_ids) - {None}
+    closed: dict[int, set[dt.date]] = defaultdict(set)
+    for client_id, day in ClientClosedDay.objects.filter(client_id__in=client_ids).values_list(
+        "client_id", "date"
+    ):
+        closed[client_id].add(day)
+    hours: dict[int, dict[int, tuple[dt.time, dt.time]]] = defaultdict(dict)
+    for site_id, weekday, opens, closes in SiteHours.objects.filter(
+        site_id__in=site_ids
+    ).values_list("site_id", "weekday", "opens_at", "closes_at"):
+        hours[site_id][weekday] = (opens, closes)
+    cache: dict[tuple[int, int | None], BusinessCalendar] = {}
+
+    def calendar(client_id: int, site_id: int | None) -> BusinessCalendar:
+        key = (client_id, site_id)
+        if key not in cache:
+            cache[key] = BusinessCalendar(
+                hours=site_hours_or_default(hours.get(site_id) if site_id else None),
+                closed_dates=frozenset(closed.get(client_id, ())),
+            )
+        return cache[key]
+
+    return calendar
+
+
+def business_calendar(*, client: Client, site: Site | None) -> BusinessCalendar:
+    """The calendar a case's clocks run on: the client's closed days and the site's hours."""
+    return business_calendars([client.pk], [site.pk if site else None])(
+        client.pk, site.pk if site else None
+    )
 
 
 def _require_editor(actor: User, client: Client | None = None) -> None:

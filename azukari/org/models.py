@@ -1,7 +1,5 @@
 """Clients, sites, teams and the people who work in Azukari."""
 
-import datetime as dt
-
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -321,13 +319,10 @@ class User(AbstractUser):
 
 
 def business_calendar(*, client: Client, site: Site | None) -> BusinessCalendar:
-    """The calendar a case's clocks run on: the client's closed days and the site's hours."""
-    closed = frozenset(client.closed_days.values_list("date", flat=True))
-    if site is None:
-        hours = {d: (dt.time(9), dt.time(18)) for d in range(5)}
-    else:
-        hours = {h.weekday: (h.opens_at, h.closes_at) for h in site.hours.all()}
-    return BusinessCalendar(hours=hours, closed_dates=closed)
+    """The calendar a case's clocks run on; built by `azukari.org.calendars`, its one home."""
+    from azukari.org.calendars import business_calendar as build
+
+    return build(client=client, site=site)
 
 
 class SiteOutage(models.Model):
