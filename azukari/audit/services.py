@@ -25,10 +25,11 @@ from azukari.audit.models import (
     NamedStaffRequest,
 )
 from azukari.audit.netaddr import client_ip
-from azukari.core.errors import DomainError, NotVisible, PermissionRefused
+from azukari.core.errors import DomainError, NotVisible
 from azukari.core.visibility import Viewer, get_visible
 from azukari.customers.models import Customer
-from azukari.org.models import Client, Role, User
+from azukari.org.models import Client, User
+from azukari.org.permissions import Cap, require
 
 SEAL_BATCH = 5000
 PURPOSE_MAX = 200
@@ -264,12 +265,9 @@ def named_staff_request_record(
 
 # ---------------------------------------------------------------- incidents
 
-INCIDENT_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
-
 
 def _require_incident_role(user: User) -> None:
-    if user.role not in INCIDENT_ROLES or not user.has_access:
-        raise PermissionRefused(_("Only managers and administrators keep the incident register."))
+    require(user, Cap.INCIDENTS_RECORD)
 
 
 @transaction.atomic

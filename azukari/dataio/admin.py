@@ -18,7 +18,8 @@ from azukari.core.errors import DomainError
 from azukari.core.tasks import enqueue
 from azukari.dataio.forms import UploadForm
 from azukari.dataio.models import ColumnMapping, ImportBatch, ImportStatus
-from azukari.dataio.services import IMPORT_ROLES, import_start
+from azukari.dataio.services import import_start
+from azukari.org.permissions import Cap, user_can
 
 RUNNING = {ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.SWITCHING}
 
@@ -111,7 +112,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
 def _may_import(request: HttpRequest) -> bool:
     user = request.user
-    return bool(user.is_active and user.is_staff and getattr(user, "role", None) in IMPORT_ROLES)
+    return bool(user.is_staff and user_can(user, Cap.RECORDS_IMPORT))
 
 
 def _enqueue(batch_id: int) -> None:

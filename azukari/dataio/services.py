@@ -17,16 +17,16 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from azukari.core.errors import DomainError, NotVisible, PermissionRefused
+from azukari.core.errors import DomainError, NotVisible
 from azukari.dataio import customer_import
 from azukari.dataio.models import ColumnMapping, ImportBatch, ImportKind, ImportStatus
 from azukari.dataio.readers import encoding_named, open_sheet
 from azukari.dataio.rows import ROW_KINDS
-from azukari.org.models import Client, Role, User
+from azukari.org.models import Client, User
+from azukari.org.permissions import Cap, require
 
 ERROR_LIMIT = 1000
 TICK_ROWS = 2000
-IMPORT_ROLES = frozenset({Role.MANAGER, Role.ADMIN, Role.DESK})
 
 # Headers understood without a saved mapping: our field names and the usual Japanese ones.
 DEFAULT_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -82,8 +82,7 @@ def _check_actor(actor: User | None, client: Client) -> None:
         return
     if client.pk not in actor.visible_client_ids():
         raise NotVisible(field="client")
-    if actor.role not in IMPORT_ROLES:
-        raise PermissionRefused(_("Only the azukari desk and managers import files."))
+    require(actor, Cap.RECORDS_IMPORT)
 
 
 @transaction.atomic

@@ -1,7 +1,6 @@
 """Downloads of a client's records: the same streamed exports as `azukari export`."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,13 +8,13 @@ from django.views.decorators.http import require_GET
 
 from azukari.audit.throttle import export_quota_take
 from azukari.dataio.exports import SPECS, csv_stream, export_header, export_rows, xlsx_file
-from azukari.org.models import Client, Role
-
-EXPORT_ROLES = frozenset({Role.MANAGER, Role.ADMIN, Role.DESK})
+from azukari.org.models import Client
+from azukari.org.permissions import Cap, page_for
 
 
 @require_GET
 @login_required
+@page_for(Cap.RECORDS_EXPORT)
 def export_download(request: HttpRequest, client_code: str) -> HttpResponse:
     """?what=customers|cases|contacts|audit&format=csv|xlsx&encoding=utf-8|cp932&purpose=…
 
@@ -23,8 +22,6 @@ def export_download(request: HttpRequest, client_code: str) -> HttpResponse:
     client = Client.objects.visible_to(request.user).filter(code=client_code).first()
     if client is None:
         raise Http404
-    if request.user.role not in EXPORT_ROLES:
-        raise PermissionDenied(_("Only the azukari desk and managers export records."))
     what = request.GET.get("what", "customers")
     if what not in SPECS:
         raise Http404

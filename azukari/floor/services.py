@@ -17,23 +17,17 @@ from azukari.floor.models import (
     Notice,
     NoticeRead,
 )
-from azukari.org.models import Client, Role, Site, User
-
-# Who may publish notices and see who has not read them.
-NOTICE_PUBLISHERS = frozenset({Role.SV, Role.DESK, Role.MANAGER, Role.ADMIN})
-# Who is expected to confirm a notice (the people on the phones).
-NOTICE_READERS = frozenset({Role.OPERATOR, Role.SV})
-# Who may join or take over a call.
-FLOOR_SUPERVISORS = frozenset({Role.SV, Role.MANAGER, Role.ADMIN})
+from azukari.org.models import Client, Site, User
+from azukari.org.permissions import Cap, require, user_can
 
 
-def _require_serving(actor: User, client_id: int, roles: frozenset[str] | None = None) -> None:
+def _require_serving(actor: User, client_id: int, capability: Cap | None = None) -> None:
     if client_id not in actor.visible_client_ids():
         raise NotVisible()
-    if not actor.is_center_staff:
+    if not user_can(actor, Cap.CENTER_PAGES):
         raise PermissionRefused(_("Only center staff can do this."))
-    if roles is not None and actor.role not in roles:
-        raise PermissionRefused(_("Your role cannot do this."))
+    if capability is not None:
+        require(actor, capability)
 
 
 @transaction.atomic
@@ -47,7 +41,7 @@ def notice_publish(
     expires_at: dt.datetime | None = None,
 ) -> Notice:
     """An SV, desk or manager posts an instruction for one client's operators."""
-    _require_serving(actor, client.pk, NOTICE_PUBLISHERS)
+    _require_serving(actor, client.pk, Cap.NOTICES_PUBLISH)
     title = (title or "").strip()
     body = (body or "").strip()
     if not title:
@@ -103,7 +97,7 @@ def call_end_under_criterion(
     Flagging the customer lets the desk and the next operator see it on the customer.
     """
     _require_serving(actor, contact.client_id)
-    if contact.handler_id != actor.pk and actor.role not in FLOOR_SUPERVISORS:
+    if contact.handler_id != actor.pk and not user_can(actor, Cap.FLOOR_INTERVENE):
         raise PermissionRefused(_("Only the operator on the call or a supervisor can end it."))
     if criterion.client_id != contact.client_id or not criterion.is_active:
         raise DomainError(_("Choose one of the client's criteria."), field="criterion")
@@ -135,7 +129,7 @@ def call_end_under_criterion(
 
 
 def _in_progress(actor: User, contact: Contact) -> Contact:
-    _require_serving(actor, contact.client_id, FLOOR_SUPERVISORS)
+    _require_serving(actor, contact.client_id, Cap.FLOOR_INTERVENE)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     if contact.ended_at is not None or contact.answered_at is None:
         raise IllegalTransition(_("This call is no longer in progress."), field="contact")

@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from azukari.core.businesstime import BusinessCalendar
-from azukari.core.errors import DomainError, NotVisible, PermissionRefused
-from azukari.org.models import Client, ClientClosedDay, Role, Site, SiteHours, User
+from azukari.core.errors import DomainError, NotVisible
+from azukari.org.models import Client, ClientClosedDay, Site, SiteHours, User
+from azukari.org.permissions import Cap, require
 
-CALENDAR_EDITORS = (Role.MANAGER, Role.ADMIN)
 MAX_AHEAD_DAYS = 3 * 366
 DEFAULT_SITE_HOURS: Mapping[int, tuple[dt.time, dt.time]] = {
     weekday: (dt.time(9), dt.time(18)) for weekday in range(5)
@@ -78,8 +78,7 @@ def business_calendar(*, client: Client, site: Site | None) -> BusinessCalendar:
 def _require_editor(actor: User, client: Client | None = None) -> None:
     if client is not None and client.pk not in actor.visible_client_ids():
         raise NotVisible()
-    if not actor.has_access or actor.role not in CALENDAR_EDITORS:
-        raise PermissionRefused(_("Only a center manager or administrator edits calendars."))
+    require(actor, Cap.CALENDARS_EDIT)
 
 
 def validate_closed_day(*, client: Client, date: dt.date, today: dt.date) -> None:

@@ -3,7 +3,6 @@
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -11,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from azukari.dataio.exports import SPECS, csv_stream, xlsx_file
-from azukari.dataio.views import EXPORT_ROLES
-from azukari.org.models import Client, Role, Site
+from azukari.org.models import Client, Site
+from azukari.org.permissions import Cap, page_for, user_can
 from azukari.reports.selectors import monthly_report
 
 
@@ -30,6 +29,7 @@ def _month(value: str | None) -> tuple[dt.date, dt.date]:
 
 @require_GET
 @login_required
+@page_for(Cap.REPORTS_MONTHLY)
 def report_index(request: HttpRequest) -> HttpResponse:
     """The clients this viewer may see, each with its last month's report."""
     clients = Client.objects.visible_to(request.user).order_by("code")
@@ -37,7 +37,7 @@ def report_index(request: HttpRequest) -> HttpResponse:
     context = {
         "clients": clients,
         "month": f"{start:%Y-%m}",
-        "can_export": request.user.role in EXPORT_ROLES,
+        "can_export": user_can(request.user, Cap.RECORDS_EXPORT),
         "exports": SPECS,
     }
     return render(request, "reports/index.html", context)
@@ -45,13 +45,12 @@ def report_index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@page_for(Cap.REPORTS_MONTHLY)
 def client_monthly(request: HttpRequest, client_code: str) -> HttpResponse:
     """?month=2026-10&site=sapporo&format=csv|xlsx|print"""
     client = Client.objects.visible_to(request.user).filter(code=client_code).first()
     if client is None:
         raise Http404
-    if request.user.role == Role.OPERATOR:
-        raise PermissionDenied(_("The monthly report is for supervisors, managers and the client."))
     site = Site.objects.filter(code=request.GET.get("site", "")).first()
     start, end = _month(request.GET.get("month"))
     report = monthly_report(viewer=request.user, client=client, start=start, end=end, site=site)

@@ -5,7 +5,7 @@ Thin views: fetch through the visibility door, call a service, redirect with the
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +15,7 @@ from azukari.cases.models import Case
 from azukari.core.errors import DomainError, NotVisible
 from azukari.core.visibility import get_visible
 from azukari.org.models import Client
+from azukari.org.permissions import Cap, page_for
 from azukari.subscriptions import services
 from azukari.subscriptions.forms import (
     DecideForm,
@@ -35,14 +36,11 @@ from azukari.subscriptions.selectors import (
 
 
 def _request(request: HttpRequest, request_id: int) -> CancellationRequest:
-    try:
-        return get_visible(
-            CancellationRequest.objects.select_related("case", "policy_version", "subscription"),
-            request.user,
-            pk=request_id,
-        )
-    except NotVisible as exc:
-        raise Http404 from exc
+    return get_visible(
+        CancellationRequest.objects.select_related("case", "policy_version", "subscription"),
+        request.user,
+        pk=request_id,
+    )
 
 
 def _back(request_id: int) -> HttpResponse:
@@ -58,8 +56,8 @@ def _act(request: HttpRequest, request_id: int, form, action) -> HttpResponse:
         return _back(request_id)
     try:
         action(form.cleaned_data)
-    except NotVisible as exc:
-        raise Http404 from exc
+    except NotVisible:
+        raise
     except DomainError as exc:
         messages.error(request, exc.message)
     return _back(request_id)
@@ -67,6 +65,7 @@ def _act(request: HttpRequest, request_id: int, form, action) -> HttpResponse:
 
 @require_GET
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def desk(request: HttpRequest, request_id: int) -> HttpResponse:
     """The language of the explanations is the customer's (`?say=`), not the operator's."""
     say = (
@@ -111,12 +110,13 @@ def desk(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def request_record(request: HttpRequest, case_id: int) -> HttpResponse:
     try:
         case = get_visible(Case.objects.all(), request.user, pk=case_id)
         cancellation = services.cancellation_request_record(actor=request.user, case=case)
-    except NotVisible as exc:
-        raise Http404 from exc
+    except NotVisible:
+        raise
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("case-detail", case_id=case_id)
@@ -125,6 +125,7 @@ def request_record(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def disclose(request: HttpRequest, request_id: int) -> HttpResponse:
     cancellation = _request(request, request_id)
     return _act(
@@ -137,6 +138,7 @@ def disclose(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def decide(request: HttpRequest, request_id: int) -> HttpResponse:
     cancellation = _request(request, request_id)
     return _act(
@@ -149,6 +151,7 @@ def decide(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def exception_ask(request: HttpRequest, request_id: int) -> HttpResponse:
     cancellation = _request(request, request_id)
     team = request.user.team if request.user.team and request.user.team.is_azukari_desk else None
@@ -168,6 +171,7 @@ def exception_ask(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def withdraw(request: HttpRequest, request_id: int) -> HttpResponse:
     cancellation = _request(request, request_id)
     return _act(
@@ -182,11 +186,9 @@ def withdraw(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def exception_rule(request: HttpRequest, exception_id: int) -> HttpResponse:
-    try:
-        exception = get_visible(ExceptionRequest.objects.all(), request.user, pk=exception_id)
-    except NotVisible as exc:
-        raise Http404 from exc
+    exception = get_visible(ExceptionRequest.objects.all(), request.user, pk=exception_id)
     return _act(
         request,
         exception.request_id,
@@ -199,6 +201,7 @@ def exception_rule(request: HttpRequest, exception_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
+@page_for(Cap.CANCELLATIONS_OVERSEE)
 def overdue(request: HttpRequest) -> HttpResponse:
     """Requests past their client's time limit, for the azukari desk (and the backlog board)."""
     return render(
@@ -210,6 +213,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@page_for(Cap.CANCELLATIONS_OVERSEE)
 def report(request: HttpRequest) -> HttpResponse:
     """The consistency report for one client the viewer may see; `?format=csv` exports it."""
     form = ReportForm(request.GET or None)

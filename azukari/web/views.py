@@ -33,6 +33,7 @@ from azukari.cases.clocks import live_clocks
 from azukari.cases.models import AzukariReason, CaseState
 from azukari.core.errors import DomainError, NotVisible, PermissionRefused
 from azukari.core.phones import mask_phone
+from azukari.org.permissions import Cap, page_for, user_can
 from azukari.org.staff import agreement_register
 from azukari.web.forms import NamedStaffForm, RevealForm, ThrottledAuthenticationForm, TokenForm
 
@@ -42,11 +43,14 @@ PAGE_SIZE = 25
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    if not user_can(request.user, Cap.CENTER_PAGES) and user_can(request.user, Cap.PORTAL_USE):
+        return redirect("portal-inquiries")
     return redirect("case-list")
 
 
 @require_GET
 @login_required
+@page_for(Cap.CENTER_PAGES)
 def case_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     reason = request.GET.get("reason", "")
@@ -83,11 +87,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    try:
-        case = selectors.case_detail(viewer=request.user, case_id=case_id)
-    except NotVisible as exc:
-        raise Http404 from exc
+    case = selectors.case_detail(viewer=request.user, case_id=case_id)
     customer = case.customer
     phones = [mask_phone(p.number) for p in customer.phones.all()]
     personal_data_access(
@@ -138,6 +140,7 @@ CASE_DETAIL_FIELDS = ("name", "name_kana", "customer_number", "phones_masked", "
 
 @require_POST
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Shows one masked value in clear for the stated purpose; the reveal is audited."""
     form = RevealForm(request.POST)
@@ -151,8 +154,8 @@ def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
             purpose=form.cleaned_data["purpose"],
             request=request,
         )
-    except NotVisible as exc:
-        raise Http404 from exc
+    except NotVisible:
+        raise
     except DomainError as exc:
         return HttpResponse(escape(str(exc)), status=400)
     return render(request, "web/partials/revealed.html", {"value": value})
@@ -160,6 +163,7 @@ def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def case_named_staff(request: HttpRequest, case_id: int) -> HttpResponse:
     """One click: the caller asked for a staff member by name. Nothing about staff is shown."""
     form = NamedStaffForm(request.POST)
@@ -174,8 +178,8 @@ def case_named_staff(request: HttpRequest, case_id: int) -> HttpResponse:
             note=form.cleaned_data["note"],
             request=request,
         )
-    except NotVisible as exc:
-        raise Http404 from exc
+    except NotVisible:
+        raise
     except DomainError as exc:
         return HttpResponse(escape(str(exc)), status=400)
     messages.success(
@@ -186,6 +190,7 @@ def case_named_staff(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
+@page_for(Cap.REPORTS_NAMED_STAFF)
 def named_staff_report_view(request: HttpRequest) -> HttpResponse:
     days = 30
     rows = named_staff_report(viewer=request.user, since=timezone.now() - dt.timedelta(days=days))
@@ -194,6 +199,7 @@ def named_staff_report_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@page_for(Cap.STAFF_MANAGE)
 def agreement_register_view(request: HttpRequest) -> HttpResponse:
     try:
         rows = agreement_register(viewer=request.user)

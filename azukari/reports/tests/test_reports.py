@@ -192,8 +192,8 @@ def test_monthly_report_page_csv_and_print(cast, client):
     assert b"".join(workbook.streaming_content).startswith(b"PK")  # a zip: the .xlsx
     client.force_login(cast.operator)
     assert client.get("/reports/coffee/monthly/").status_code == 403
-    client.force_login(cast.outsider)
-    assert client.get("/reports/coffee/monthly/").status_code == 404
+    client.force_login(cast.outsider)  # an operator: refused by role, before any lookup
+    assert client.get("/reports/coffee/monthly/").status_code == 403
     assert client.post("/reports/coffee/monthly/").status_code == 405
 
 

@@ -34,7 +34,8 @@ from azukari.cases.services import (
     require_center_staff,
 )
 from azukari.core.errors import DomainError, IllegalTransition, NotVisible, PermissionRefused
-from azukari.org.models import Role, Team, User
+from azukari.org.models import Team, User
+from azukari.org.permissions import Cap, user_can
 from azukari.subscriptions.models import (
     OPEN_CANCELLATION_STATES,
     CancellationDecision,
@@ -78,9 +79,9 @@ GRANT, REFUSE = "grant", "refuse"
 
 def approval_rank(user: User) -> int:
     """The highest approval level a person holds: operators and desk, SVs and up, the client."""
-    if user.role == Role.CLIENT_APPROVER:
+    if user_can(user, Cap.APPROVE_AS_CLIENT):
         return APPROVAL_RANK[ApprovalLevel.CLIENT]
-    if user.role in (Role.SV, Role.MANAGER, Role.ADMIN):
+    if user_can(user, Cap.APPROVE_AS_SV):
         return APPROVAL_RANK[ApprovalLevel.SV]
     return APPROVAL_RANK[ApprovalLevel.OPERATOR]
 

@@ -42,11 +42,11 @@ from azukari.core.businesstime import (
     is_public_holiday,
 )
 from azukari.core.visibility import Viewer
-from azukari.org.models import Client, Role, Site, Team
+from azukari.org.models import Client, Site, Team
+from azukari.org.permissions import Cap, page_for
 from azukari.subscriptions.selectors import cancellations_overdue
 from azukari.web.pages.backlog_clocks import ClockPricer, HourTable, calendars_for
 
-BOARD_ROLES = frozenset({Role.DESK, Role.SV, Role.MANAGER, Role.ADMIN})
 PAGE_SIZE = 25
 PANEL_ROWS = 10
 
@@ -66,12 +66,6 @@ BUCKETS = (
     Bucket("gt7", _("Over 7 business days"), 7, None),
 )
 BUCKET_CODES = {b.code for b in BUCKETS}
-
-
-def require_board_viewer(user) -> None:
-    """The board is the center's: desk, SVs and managers. Others find nothing here."""
-    if not user.is_center_staff or user.role not in BOARD_ROLES:
-        raise Http404
 
 
 def business_days_ago(now: dt.datetime, days: int) -> dt.datetime:
@@ -262,11 +256,11 @@ def backlog_board(
         groups = _with_names(
             tallies.backlog_groups(viewer=viewer, lookups=lookups, buckets=bucket_edges(now))
         )
-        running = tallies.running_clock_groups(viewer=viewer, lookups=lookups, now=now)
+        base = filters.apply(open_azukari(viewer), now)
     else:
         base = filters.apply(open_azukari(viewer), now)
         groups = _scanned_groups(base, now)
-        running = _scanned_running(base, now)
+    running = _scanned_running(base, now)
     return _board_of(groups, running, now)
 
 
@@ -280,6 +274,7 @@ def _scanned_groups(base: QuerySet[Case], now: dt.datetime) -> list[dict]:
             "site__name",
             "owner_team_id",
             "owner_team__name",
+            "owner_team__site__name",
             "state",
             "azukari_reason",
         )
@@ -304,11 +299,18 @@ def _with_names(groups: list[dict]) -> list[dict]:
         Site.objects.filter(pk__in={g["site_id"] for g in groups}).values_list("pk", "name")
     )
     team_ids = {g["owner_team_id"] for g in groups} - {None}
-    teams = dict(Team.objects.filter(pk__in=team_ids).values_list("pk", "name"))
+    teams = {
+        pk: (name, site)
+        for pk, name, site in Team.objects.filter(pk__in=team_ids).values_list(
+            "pk", "name", "site__name"
+        )
+    }
     for g in groups:
         g["client__name"] = clients.get(g["client_id"])
         g["site__name"] = sites.get(g["site_id"])
-        g["owner_team__name"] = teams.get(g["owner_team_id"])
+        g["owner_team__name"], g["owner_team__site__name"] = teams.get(
+            g["owner_team_id"], (None, None)
+        )
     return groups
 
 
@@ -324,16 +326,18 @@ def _board_of(groups: list[dict], running: list[dict], now: dt.datetime) -> Boar
     }
     total = Row(key=None, label=gettext("All open azukari"))
     aging: dict[str, dict[str, int]] = {b.code: defaultdict(int) for b in BUCKETS}
-    # Rows a running clock's seconds go to, by (client, site, state): the reason/team split
-    # of the running part is not kept (those rows show stored time only for it).
-    by_clock_key: dict[tuple, list[Row]] = defaultdict(list)
+    # The rows each group's running clocks go to: every table, by the group's full key.
+    rows_of: dict[tuple, list[Row]] = {}
     for g in groups:
         keys = {
             "state": (g["state"], state_labels.get(g["state"], g["state"])),
             "reason": (g["azukari_reason"], reason_labels.get(g["azukari_reason"], "—")),
             "site": (g["site_id"], g["site__name"]),
             "client": (g["client_id"], g["client__name"]),
-            "team": (g["owner_team_id"], g["owner_team__name"] or gettext("No team")),
+            "team": (
+                g["owner_team_id"],
+                team_label(g["owner_team__name"], g["owner_team__site__name"]),
+            ),
         }
         rows = [total] + [breakdowns[d].row(*keys[d]) for d in breakdowns]
         for row in rows:
@@ -345,25 +349,35 @@ def _board_of(groups: list[dict], running: list[dict], now: dt.datetime) -> Boar
                 row.buckets[b.code] += g[f"b_{b.code}"]
         for b in BUCKETS:
             aging[b.code][g["state"]] += g[f"b_{b.code}"]
-        clock_key = (g["client_id"], g["site_id"], g["state"])
-        for row in (total, breakdowns["state"].rows[keys["state"][0]]):
-            if row not in by_clock_key[clock_key]:
-                by_clock_key[clock_key].append(row)
-        for d in ("site", "client"):
-            row = breakdowns[d].rows[keys[d][0]]
-            if row not in by_clock_key[clock_key]:
-                by_clock_key[clock_key].append(row)
-    _add_running_clocks(running, now, by_clock_key)
+        rows_of[_running_key(g)] = rows
+    _add_running_clocks(running, now, rows_of)
     return Board(total=total, by=breakdowns, aging={k: dict(v) for k, v in aging.items()})
 
 
+RUNNING_KEY = ("client_id", "site_id", "owner_team_id", "state", "azukari_reason")
+
+
+def _running_key(g: dict) -> tuple:
+    return tuple(g[k] or None if k == "owner_team_id" else g[k] for k in RUNNING_KEY)
+
+
+def team_label(name: str | None, site_name: str | None) -> str:
+    """A team as people tell teams apart: every site has its azukari desk."""
+    if name is None:
+        return gettext("No team")
+    return f"{site_name} / {name}" if site_name else name
+
+
 def _scanned_running(base: QuerySet[Case], now: dt.datetime) -> list[dict]:
+    """The running clocks of open azukari by (client, site, team, state, reason, UTC hour they
+    started): every table of the board adds the same clocks to its rows, so the age of the
+    same cases is the same whichever table shows them."""
     hour, offset = tallies.clock_hour_and_offset()
     running = (
         base.filter(clock_since__isnull=False, clock_since__lt=now)
         .order_by()
         .annotate(hour=hour)
-        .values("client_id", "site_id", "state", "hour")
+        .values(*RUNNING_KEY, "hour")
         .annotate(n=Count("id"), offset=Sum(offset))
     )
     groups = list(running)
@@ -374,6 +388,8 @@ def _scanned_running(base: QuerySet[Case], now: dt.datetime) -> list[dict]:
 
 
 def _add_running_clocks(groups: list[dict], now: dt.datetime, rows_of: dict[tuple, list[Row]]):
+    """A case's age is its stored clocks plus its running clock in business time up to `now`
+    on its (client, site) calendar; the running part is priced per UTC hour it started in."""
     if not groups:
         return
     calendar = calendars_for({g["client_id"] for g in groups}, {g["site_id"] for g in groups})
@@ -382,15 +398,15 @@ def _add_running_clocks(groups: list[dict], now: dt.datetime, rows_of: dict[tupl
         key = (g["client_id"], g["site_id"])
         earliest[key] = min(earliest.get(key, g["hour"]), g["hour"])
     tables = {key: HourTable(calendar(*key), since, now) for key, since in earliest.items()}
-    # Summed per (client, site, state) first: a board has thousands of hours, a few such keys.
+    # Summed per group first: a board has thousands of hours, a few hundred groups.
     added: dict[tuple, int] = defaultdict(int)
     for g in groups:
         inside, after = tables[(g["client_id"], g["site_id"])].get(g["hour"])
         # Linear inside the hour: exact for hours wholly inside or outside working time.
         seconds = g["n"] * after + max(0, round(inside * (g["n"] - g["offset"] / 3600)))
-        added[(g["client_id"], g["site_id"], g["state"])] += seconds
+        added[_running_key(g)] += seconds
     for key, seconds in added.items():
-        clock = CLOCK_OF_STATE[key[2]]
+        clock = CLOCK_OF_STATE[key[RUNNING_KEY.index("state")]]
         for row in rows_of.get(key, []):
             setattr(row, clock, getattr(row, clock) + seconds)
 
@@ -462,8 +478,8 @@ def _choices(viewer):
 
 @require_GET
 @login_required
+@page_for(Cap.BACKLOG_VIEW)
 def backlog(request: HttpRequest) -> HttpResponse:
-    require_board_viewer(request.user)
     now = timezone.now()
     filters = Filters.from_request(request)
     board = backlog_board(viewer=request.user, filters=filters, now=now)
@@ -686,9 +702,9 @@ def _xlsx(header: list, items, row, title: str) -> bytes:
 
 @require_GET
 @login_required
+@page_for(Cap.BACKLOG_VIEW)
 def backlog_list(request: HttpRequest, kind: str) -> HttpResponse:
     """Click-through from the board; `?format=csv` or `xlsx` exports the whole list."""
-    require_board_viewer(request.user)
     if kind not in LISTS:
         raise Http404
     now = timezone.now()

@@ -10,10 +10,9 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, OuterRef, Prefetch, Q, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +35,8 @@ from azukari.cases.services import callback_attempt_record, callback_schedule
 from azukari.core.errors import DomainError, NotVisible
 from azukari.core.phones import mask_phone
 from azukari.core.visibility import get_visible
-from azukari.org.models import Role, Site
+from azukari.org.models import Site
+from azukari.org.permissions import Cap, page_for
 from azukari.subscriptions.models import CancellationRequest
 from azukari.subscriptions.selectors import option_label
 from azukari.web.pages.desk import apply_domain_error
@@ -44,14 +44,8 @@ from azukari.web.pages.desk import apply_domain_error
 PAGE_SIZE = 50
 # How far ahead the list shows callbacks whose time has not come yet.
 UPCOMING = dt.timedelta(hours=24)
-CALLBACK_ROLES = frozenset({Role.SV, Role.DESK, Role.MANAGER, Role.ADMIN})
 OPEN_STATUSES = (CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED)
 PROMISE_EVENTS = frozenset({"parked", "callback_promised", "callback_scheduled"})
-
-
-def require_callback_role(request: HttpRequest) -> None:
-    if request.user.role not in CALLBACK_ROLES:
-        raise PermissionDenied
 
 
 # ---------------------------------------------------------------- reads
@@ -244,8 +238,8 @@ class AttemptForm(forms.Form):
 
 @require_GET
 @login_required
+@page_for(Cap.CALLBACKS_WORK)
 def callback_list(request: HttpRequest) -> HttpResponse:
-    require_callback_role(request)
     now = timezone.now()
     sites = Site.objects.filter(teams__clients__in=request.user.visible_client_ids()).distinct()
     site_id = request.GET.get("site")
@@ -281,12 +275,9 @@ def callback_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@page_for(Cap.CALLBACKS_WORK, refuse_with_404=True)
 def callback_brief(request: HttpRequest, callback_id: int) -> HttpResponse:
-    require_callback_role(request)
-    try:
-        brief = handoff_brief(viewer=request.user, callback_id=callback_id)
-    except NotVisible as exc:
-        raise Http404 from exc
+    brief = handoff_brief(viewer=request.user, callback_id=callback_id)
     callback = brief["callback"]
     is_open = callback.status in OPEN_STATUSES
     proposals = callback_proposals(callback=callback, now=timezone.now()) if is_open else []
@@ -318,8 +309,8 @@ def callback_brief(request: HttpRequest, callback_id: int) -> HttpResponse:
                 )
                 messages.success(request, _("The call is recorded."))
             return redirect("callback-brief", callback_id=callback.pk)
-        except NotVisible as exc:
-            raise Http404 from exc
+        except NotVisible:
+            raise
         except DomainError as exc:
             if exc.field == "scheduled_for":
                 exc.field = "at"

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,10 +26,9 @@ from azukari.floor.models import (
     FloorThreshold,
     HarassmentCriterion,
 )
-from azukari.org.models import Role
+from azukari.org.permissions import Cap, page_for, user_can
 
 DEFAULT_THRESHOLD_MINUTES = 20
-SUPERVISOR_ROLES = frozenset({Role.SV, Role.DESK, Role.MANAGER, Role.ADMIN})
 ENDINGS_DAYS = 7
 PANEL_ROWS = 50
 
@@ -65,7 +64,7 @@ def long_calls(*, viewer: Viewer, now: dt.datetime) -> list[Contact]:
         )
         .order_by("answered_at", "id")
     )
-    if viewer.role not in SUPERVISOR_ROLES:
+    if not user_can(viewer, Cap.FLOOR_WATCH):
         qs = qs.filter(handler=viewer)
     ids = ids_in_index_order(qs, index="contact_in_progress", limit=PANEL_ROWS)
     found = {contact.pk: contact for contact in qs.filter(pk__in=ids)}
@@ -89,19 +88,14 @@ def _calls_context(request: HttpRequest) -> dict:
     return {
         "calls": calls,
         "now": now,
-        "can_intervene": request.user.role in services.FLOOR_SUPERVISORS,
+        "can_intervene": user_can(request.user, Cap.FLOOR_INTERVENE),
     }
-
-
-def _require_staff(user) -> None:
-    if not user.is_center_staff:
-        raise Http404
 
 
 @require_GET
 @login_required
+@page_for(Cap.CENTER_PAGES)
 def floor(request: HttpRequest) -> HttpResponse:
-    _require_staff(request.user)
     context = _calls_context(request)
     if request.headers.get("HX-Request"):
         return render(request, "web/floor/_calls.html", context)
@@ -123,10 +117,7 @@ def floor(request: HttpRequest) -> HttpResponse:
 
 
 def _contact(request: HttpRequest, contact_id: int) -> Contact:
-    try:
-        return get_visible(Contact.objects.all(), request.user, pk=contact_id)
-    except NotVisible as exc:
-        raise Http404 from exc
+    return get_visible(Contact.objects.all(), request.user, pk=contact_id)
 
 
 def _after(request: HttpRequest) -> HttpResponse:
@@ -146,13 +137,13 @@ def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @require_POST
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def contact_join(request: HttpRequest, contact_id: int) -> HttpResponse:
-    _require_staff(request.user)
     contact = _contact(request, contact_id)
     try:
         services.contact_join(actor=request.user, contact=contact)
-    except NotVisible as exc:
-        raise Http404 from exc
+    except NotVisible:
+        raise
     except DomainError as exc:
         return _refused(request, exc)
     return _after(request)
@@ -160,13 +151,13 @@ def contact_join(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def contact_take_over(request: HttpRequest, contact_id: int) -> HttpResponse:
-    _require_staff(request.user)
     contact = _contact(request, contact_id)
     try:
         services.contact_take_over(actor=request.user, contact=contact)
-    except NotVisible as exc:
-        raise Http404 from exc
+    except NotVisible:
+        raise
     except DomainError as exc:
         return _refused(request, exc)
     return _after(request)
@@ -174,9 +165,9 @@ def contact_take_over(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def call_end(request: HttpRequest, contact_id: int) -> HttpResponse:
     """Ends a call under one of its client's criteria (the handler or a supervisor)."""
-    _require_staff(request.user)
     contact = _contact(request, contact_id)
     criteria = _criteria_by_client(request.user).get(contact.client_id, [])
     form = CallEndForm(request.POST, criteria=criteria, prefix=f"c{contact.pk}")
@@ -191,8 +182,8 @@ def call_end(request: HttpRequest, contact_id: int) -> HttpResponse:
             note=form.cleaned_data["note"],
             flag_customer=form.cleaned_data["flag_customer"],
         )
-    except NotVisible as exc:
-        raise Http404 from exc
+    except NotVisible:
+        raise
     except DomainError as exc:
         return _refused(request, exc)
     return _after(request)

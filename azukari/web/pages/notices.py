@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from azukari.core.errors import DomainError, NotVisible
+from azukari.core.errors import DomainError
 from azukari.core.visibility import get_visible
 from azukari.floor import services
 from azukari.floor.models import Notice, NoticeRead
 from azukari.org.models import Client, EmploymentStatus, Site, User
+from azukari.org.permissions import Cap, page_for, roles_with, user_can
 
 PAGE_SIZE = 20
 
@@ -42,7 +43,7 @@ class NoticeForm(forms.Form):
 
 
 def _is_publisher(user: User) -> bool:
-    return user.role in services.NOTICE_PUBLISHERS
+    return user_can(user, Cap.NOTICES_PUBLISH)
 
 
 def notices_for(viewer: User) -> QuerySet[Notice]:
@@ -71,7 +72,7 @@ def expected_readers(notices: list[Notice]) -> dict[int, list[User]]:
     served = (
         User.clients.through.objects.filter(
             client_id__in=client_ids,
-            user__role__in=services.NOTICE_READERS,
+            user__role__in=roles_with(Cap.NOTICES_CONFIRM),
             user__is_active=True,
             user__employment_status=EmploymentStatus.ACTIVE,
             user__agreement_signed_on__isnull=False,
@@ -99,9 +100,8 @@ def _read_sets(notices: list[Notice]) -> dict[int, dict[int, NoticeRead]]:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@page_for(Cap.CENTER_PAGES)
 def notices(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_center_staff:
-        raise Http404
     publisher = _is_publisher(request.user)
     form = NoticeForm(request.POST or None, viewer=request.user) if publisher else None
     if request.method == "POST":
@@ -133,16 +133,12 @@ def notices(request: HttpRequest) -> HttpResponse:
 
 
 def _notice(request: HttpRequest, notice_id: int) -> Notice:
-    if not request.user.is_center_staff:
-        raise Http404
-    try:
-        return get_visible(notices_for(request.user), request.user, pk=notice_id)
-    except NotVisible as exc:
-        raise Http404 from exc
+    return get_visible(notices_for(request.user), request.user, pk=notice_id)
 
 
 @require_GET
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def notice(request: HttpRequest, notice_id: int) -> HttpResponse:
     item = _notice(request, notice_id)
     context: dict = {"notice": item, "publisher": _is_publisher(request.user)}
@@ -161,12 +157,10 @@ def notice(request: HttpRequest, notice_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def notice_read(request: HttpRequest, notice_id: int) -> HttpResponse:
     item = _notice(request, notice_id)
-    try:
-        services.notice_confirm_read(actor=request.user, notice=item)
-    except NotVisible as exc:
-        raise Http404 from exc
+    services.notice_confirm_read(actor=request.user, notice=item)
     if request.headers.get("HX-Request"):
         return render(request, "web/notices/_read.html", {"n": item, "read": True})
     messages.success(request, _("Marked as read."))

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +26,7 @@ from azukari.cases.services import inquiry_answer
 from azukari.core.errors import DomainError, NotVisible
 from azukari.core.phones import mask_phone
 from azukari.core.visibility import get_visible
+from azukari.org.permissions import Cap, page_for
 from azukari.subscriptions.models import ExceptionOutcome, ExceptionRequest
 from azukari.subscriptions.selectors import exception_precedents
 from azukari.subscriptions.services.cancellations import GRANT, cancellation_exception_rule
@@ -48,11 +49,6 @@ class AnswerForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["option"].choices = [(o["code"], o["label"]) for o in options]
         self.fields["note"].required = reason_required
-
-
-def _require_approver(user) -> None:
-    if not user.is_client_approver:
-        raise Http404
 
 
 def response_figures(*, viewer, now: dt.datetime, days: int = FIGURES_DAYS) -> dict:
@@ -87,8 +83,8 @@ def response_figures(*, viewer, now: dt.datetime, days: int = FIGURES_DAYS) -> d
 
 @require_GET
 @login_required
+@page_for(Cap.PORTAL_USE, refuse_with_404=True)
 def portal_inquiries(request: HttpRequest) -> HttpResponse:
-    _require_approver(request.user)
     now = timezone.now()
     status = request.GET.get("status", "open")
     qs = Inquiry.objects.visible_to(request.user).select_related("case")
@@ -119,16 +115,13 @@ def _exception_of(inquiry: Inquiry) -> ExceptionRequest | None:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@page_for(Cap.PORTAL_USE, refuse_with_404=True)
 def portal_inquiry(request: HttpRequest, inquiry_id: int) -> HttpResponse:
-    _require_approver(request.user)
-    try:
-        inquiry = get_visible(
-            Inquiry.objects.select_related("case", "case__customer", "case__subscription__plan"),
-            request.user,
-            pk=inquiry_id,
-        )
-    except NotVisible as exc:
-        raise Http404 from exc
+    inquiry = get_visible(
+        Inquiry.objects.select_related("case", "case__customer", "case__subscription__plan"),
+        request.user,
+        pk=inquiry_id,
+    )
     exception = _exception_of(inquiry)
     form = AnswerForm(
         request.POST or None, options=inquiry.options, reason_required=exception is not None
@@ -136,8 +129,8 @@ def portal_inquiry(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             _answer(request, inquiry, exception, form.cleaned_data)
-        except NotVisible as exc:
-            raise Http404 from exc
+        except NotVisible:
+            raise
         except DomainError as exc:
             field = {"reason": "note", "option": "option"}.get(exc.field or "")
             form.add_error(field, str(exc))

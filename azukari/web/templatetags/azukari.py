@@ -22,3 +22,11 @@ def event_label(kind: str) -> str:
 @register.filter
 def state_label(value: str) -> str:
     return str(CaseState(value).label) if value in CaseState.values else value
+
+
+@register.filter
+def can(user, capability: str) -> bool:
+    """`{% if user|can:"backlog.view" %}`: the permission table, read by templates."""
+    from azukari.org.permissions import Cap, user_can
+
+    return user_can(user, Cap(capability))

@@ -232,7 +232,7 @@ def test_the_board_is_the_center_s_and_scoped_to_its_clients(cast, client, now):
             # Approvers pass the second factor first; without it they are sent there.
             assert client.get(reverse("backlog")).status_code in (302, 404)
         else:
-            assert client.get(reverse("backlog")).status_code == 404
+            assert client.get(reverse("backlog")).status_code == 403
     client.force_login(cast.desk)
     assert client.post(reverse("backlog")).status_code == 405
     assert client.get(reverse("backlog-list", args=["nothing"])).status_code == 404

@@ -78,6 +78,8 @@ def test_one_click_records_a_named_staff_request_reported_per_client_and_site(
         cast.operator,
     )
     assert AccessEvent.objects.filter(action=AccessAction.NAMED_STAFF).count() == 1
+    assert client.get(reverse("named-staff-report")).status_code == 403
+    client.force_login(cast.desk)
     report = client.get(reverse("named-staff-report")).content.decode()
     assert cast.coffee.name in report and cast.sapporo.name in report
     # Nothing about other staff is shown by the case page or the report.
