@@ -5,8 +5,9 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from azukari.api.models import ApiToken, Scope, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from azukari.api.services import api_token_create, api_token_revoke
-from azukari.core.admin import ClientScopedAdmin
+from azukari.api.services import api_token_create, api_token_issuer_check, api_token_revoke
+from azukari.core.admin import ClientFieldScopedAdmin, ClientScopedAdmin
+from azukari.core.errors import DomainError
 
 
 class ApiTokenAddForm(forms.ModelForm):
@@ -20,28 +21,36 @@ class ApiTokenAddForm(forms.ModelForm):
         model = ApiToken
         fields = ["name", "client", "scopes"]
 
+    issuer = None  # set by the admin: the person issuing the token
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].required = True
 
+    def clean(self):
+        data = super().clean()
+        if data.get("client") is not None:
+            try:
+                api_token_issuer_check(issuer=self.issuer, client=data["client"])
+            except DomainError as exc:
+                raise forms.ValidationError({"client": str(exc)}) from exc
+        return data
+
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ClientFieldScopedAdmin):
     list_display = ["name", "prefix", "client", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["client"]
+    list_filter = [("client", admin.RelatedOnlyFieldListFilter)]
     readonly_fields = ["prefix", "service_user", "created_at", "created_by", "last_used_at"]
     fields = ["name", "client", "scopes", *readonly_fields, "revoked_at"]
     actions = ["revoke"]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("client", "service_user")
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(client_id__in=request.user.visible_client_ids())
+        return super().get_queryset(request).select_related("client", "service_user")
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
-            kwargs["form"] = ApiTokenAddForm
+            kwargs["form"] = type("ApiTokenAddForm", (ApiTokenAddForm,), {"issuer": request.user})
         return super().get_form(request, obj, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
@@ -88,7 +97,7 @@ class WebhookAttemptInline(admin.TabularInline):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ClientScopedAdmin):
     list_display = ["url", "client", "is_active", "created_at"]
-    list_filter = ["is_active", "client"]
+    list_filter = ["is_active", ("client", admin.RelatedOnlyFieldListFilter)]
     readonly_fields = ["client", "url", "events", "created_at", "created_by_token"]
     fields = [*readonly_fields, "description", "is_active"]
 
@@ -99,7 +108,7 @@ class WebhookEndpointAdmin(ClientScopedAdmin):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ClientScopedAdmin):
     list_display = ["event", "endpoint", "state", "attempts", "created_at", "delivered_at"]
-    list_filter = ["state", "event", "client"]
+    list_filter = ["state", "event", ("client", admin.RelatedOnlyFieldListFilter)]
     readonly_fields = [
         "endpoint",
         "event",

@@ -38,6 +38,7 @@ from azukari.customers.services import (
     customer_search_text,
 )
 from azukari.org.models import Client, Role, User
+from azukari.org.permissions import Cap, require
 from azukari.subscriptions.models import (
     ClientEvent,
     ClientEventKind,
@@ -70,6 +71,19 @@ def _clean_scopes(scopes: Iterable[str]) -> list[str]:
     return cleaned
 
 
+def api_token_issuer_check(
+    *, issuer: User | None, client: Client | None, center_clients: Sequence[Client] = ()
+) -> None:
+    """Whoever issues a token saw its secret: only a manager or administrator, and only for
+    clients they serve (a token reads everything of its client). `None` is the command line."""
+    if issuer is None:
+        return
+    require(issuer, Cap.INTEGRATIONS_MANAGE)
+    wanted = {client.pk} if client is not None else {c.pk for c in center_clients}
+    if not issuer.is_superuser and not wanted <= issuer.visible_client_ids():
+        raise NotVisible(_("You do not serve this client."), field="client")
+
+
 @transaction.atomic
 def api_token_create(
     *,
@@ -84,6 +98,7 @@ def api_token_create(
     A client token acts as a client approver of that client; a center token acts as center
     staff serving `center_clients`, so the services' own permission checks apply unchanged.
     """
+    api_token_issuer_check(issuer=created_by, client=client, center_clients=center_clients)
     name = (name or "").strip()
     if not name:
         raise DomainError(_("This field is required."), field="name")

@@ -14,6 +14,7 @@ from azukari.audit.models import (
     RetentionRun,
     UserSession,
 )
+from azukari.core.admin import ClientFieldScopedAdmin, ClientScopedAdmin, UserAdministrationOnly
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -30,45 +31,45 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessEvent)
-class AccessEventAdmin(ReadOnlyAdmin):
+class AccessEventAdmin(ClientScopedAdmin, ReadOnlyAdmin):
     list_display = ["at", "client", "seq", "actor", "action", "customer_ref", "purpose", "ip"]
-    list_filter = ["action", "client"]
+    list_filter = ["action", ("client", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=customer_ref", "actor__username", "purpose"]
     list_select_related = ["client", "actor"]
     date_hierarchy = "at"
 
 
 @admin.register(AuditCheckpoint)
-class AuditCheckpointAdmin(ReadOnlyAdmin):
+class AuditCheckpointAdmin(ClientScopedAdmin, ReadOnlyAdmin):
     list_display = ["client", "first_seq", "last_seq", "head_hash", "sealed_at"]
-    list_filter = ["client"]
+    list_filter = [("client", admin.RelatedOnlyFieldListFilter)]
 
 
 @admin.register(NamedStaffRequest)
-class NamedStaffRequestAdmin(ReadOnlyAdmin):
+class NamedStaffRequestAdmin(ClientScopedAdmin, ReadOnlyAdmin):
     list_display = ["at", "client", "site", "recorded_by", "case"]
-    list_filter = ["client", "site"]
+    list_filter = [("client", admin.RelatedOnlyFieldListFilter), "site"]
 
 
 @admin.register(RetentionRun)
-class RetentionRunAdmin(ReadOnlyAdmin):
+class RetentionRunAdmin(ClientFieldScopedAdmin, ReadOnlyAdmin):
     list_display = ["ran_at", "client", "audit_events_erased", "customers_anonymised", "ran_by"]
 
 
 @admin.register(LoginAttempt)
-class LoginAttemptAdmin(ReadOnlyAdmin):
+class LoginAttemptAdmin(UserAdministrationOnly, ReadOnlyAdmin):
     list_display = ["at", "username", "ip", "forgiven"]
     search_fields = ["username", "ip"]
 
 
 @admin.register(UserSession)
-class UserSessionAdmin(ReadOnlyAdmin):
+class UserSessionAdmin(UserAdministrationOnly, ReadOnlyAdmin):
     list_display = ["user", "started_at", "ip", "ended_at"]
     search_fields = ["user__username"]
 
 
 @admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(admin.ModelAdmin):
+class RetentionPolicyAdmin(ClientFieldScopedAdmin):
     list_display = ["client", "customer_inactive_days", "audit_days"]
 
 

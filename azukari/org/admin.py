@@ -28,6 +28,7 @@ from azukari.org.models import (
     Team,
     User,
 )
+from azukari.org.permissions import Cap, user_can
 
 
 def _as_validation_error(exc: DomainError) -> ValidationError:
@@ -232,6 +233,19 @@ class TeamAdmin(admin.ModelAdmin):
     list_filter = ["site", "is_azukari_desk"]
     filter_horizontal = ["clients"]
 
+    def get_queryset(self, request):
+        """A team serving a client the person does not serve is not theirs to see or edit."""
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        others = Client.objects.exclude(pk__in=request.user.visible_client_ids())
+        return qs.exclude(clients__in=others)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "clients" and not request.user.is_superuser:
+            kwargs["queryset"] = Client.objects.filter(pk__in=request.user.visible_client_ids())
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
@@ -275,3 +289,55 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     ]
+
+    # User administration is for administrators, over the people of the clients they serve;
+    # nobody but a superuser makes a superuser, and nobody widens their own reach.
+    SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
+    OWN_REACH_FIELDS = ("role", "clients", "client", "groups", "is_staff", "is_active")
+
+    def _administers(self, request) -> bool:
+        return user_can(request.user, Cap.USERS_ADMINISTER)
+
+    def has_module_permission(self, request) -> bool:
+        return self._administers(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._administers(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request) -> bool:
+        return self._administers(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._administers(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._administers(request) and super().has_delete_permission(request, obj)
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        served = request.user.visible_client_ids()
+        return (
+            qs.filter(is_superuser=False)
+            .exclude(clients__in=Client.objects.exclude(pk__in=served))
+            .exclude(client__in=Client.objects.exclude(pk__in=served))
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += self.SUPERUSER_ONLY_FIELDS
+            if obj is not None and obj.pk == request.user.pk:
+                fields += self.OWN_REACH_FIELDS
+        return fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "client" and not request.user.is_superuser:
+            kwargs["queryset"] = Client.objects.filter(pk__in=request.user.visible_client_ids())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "clients" and not request.user.is_superuser:
+            kwargs["queryset"] = Client.objects.filter(pk__in=request.user.visible_client_ids())
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

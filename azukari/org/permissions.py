@@ -66,6 +66,7 @@ class Cap(StrEnum):
     INCIDENTS_RECORD = "incidents.record"
     SITES_FAILOVER = "sites.failover"
     USERS_ADMINISTER = "users.administer"  # accounts, roles, groups, clients in the admin
+    INTEGRATIONS_MANAGE = "integrations.manage"  # API tokens and webhooks of served clients
     # See staff of other sites by name (everyone else sees them as site and role).
     STAFF_NAMES_ALL_SITES = "staff.names_all_sites"
     # Read or export customers' personal data beyond one case at a time (search, the screen
@@ -93,6 +94,7 @@ _RUNNING = {
     Cap.INCIDENTS_RECORD,
     Cap.SITES_FAILOVER,
     Cap.STAFF_NAMES_ALL_SITES,
+    Cap.INTEGRATIONS_MANAGE,
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
@@ -127,6 +129,7 @@ _REFUSALS: dict[Cap, str] = {
     Cap.INCIDENTS_RECORD: _("Only managers and administrators keep the incident register."),
     Cap.SITES_FAILOVER: _("Only a center manager or administrator changes a site's status."),
     Cap.USERS_ADMINISTER: _("Only an administrator manages user accounts."),
+    Cap.INTEGRATIONS_MANAGE: _("Only a center manager or administrator issues API tokens."),
 }
 
 
