@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 
 from azukari.api import errors
+from azukari.api.parsing import NulRefusingParser
 from azukari.api.throttle import TokenRateThrottle
 
 ROUTERS = [
@@ -37,6 +38,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     docs_url="/docs",
     throttle=[TokenRateThrottle()],
+    parser=NulRefusingParser(),
 )
 errors.install(api)
 

@@ -6,8 +6,10 @@ another client's, an address the webhooks refuse, an oversized body) are also wr
 """
 
 import logging
+import sys
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +20,11 @@ from azukari.audit.netaddr import client_ip
 from azukari.core.errors import DomainError
 
 security_log = logging.getLogger("azukari.security")
+request_log = logging.getLogger("django.request")
+
+# Seconds a client should wait before retrying when the database cannot be reached (a
+# failover moves the connections to the new primary within a few seconds).
+RETRY_AFTER_SECONDS = 10
 
 _LOGGED_STATUSES = {401, 403, 404, 413}
 _LOGGED_CODES = {"unsafe_url"}
@@ -83,6 +90,52 @@ def _field_name(loc: tuple | list, request: HttpRequest) -> str:
     return ".".join(parts) or "__all__"
 
 
+def unexpected_error_response(
+    api: NinjaAPI, request: HttpRequest, exc: BaseException, *, log: bool = True
+) -> HttpResponse:
+    """An error no handler expected, still in the one shape: 503 with Retry-After when the
+    database cannot be reached (or is busy), 500 otherwise. The traceback goes to the log."""
+    if log:
+        request_log.error(
+            "Internal Server Error: %s",
+            request.path,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+    if isinstance(exc, OperationalError | InterfaceError):
+        response = error_response(
+            api,
+            request,
+            status=503,
+            code="unavailable",
+            message=gettext("The database cannot be reached just now; try again shortly."),
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return error_response(
+        api,
+        request,
+        status=500,
+        code="server_error",
+        message=gettext("Something went wrong on our side; the error was logged."),
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 handler: JSON under /api/ (an error raised outside the API's own
+    handlers, e.g. in a middleware), the plain error page elsewhere."""
+    from django.views.defaults import server_error as page
+
+    exc = sys.exc_info()[1]
+    if request.path.startswith("/api/") and exc is not None:
+        from azukari.api.api import api
+
+        try:
+            return unexpected_error_response(api, request, exc, log=False)  # Django logs it
+        except Exception:  # the JSON answer itself failed: fall back to the page
+            pass
+    return page(request)
+
+
 def install(api: NinjaAPI) -> None:
     """Maps domain refusals, validation errors and HTTP errors onto ErrorOut."""
 
@@ -143,6 +196,8 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, DomainError):  # a refusal while reading the body
+            return _domain(request, exc.__cause__)
         if exc.status_code == 400:  # the only one django-ninja raises: an unreadable body
             return error_response(
                 api,
@@ -154,6 +209,10 @@ def install(api: NinjaAPI) -> None:
         return error_response(
             api, request, status=exc.status_code, code="http_error", message=str(exc.message)
         )
+
+    @api.exception_handler(Exception)
+    def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return unexpected_error_response(api, request, exc)
 
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

@@ -30,6 +30,7 @@ from azukari.core.compiled import CompiledQuery
 from azukari.core.errors import DomainError, NotVisible
 from azukari.core.phones import normalize_phone
 from azukari.core.tasks import enqueue
+from azukari.core.timebounds import check_happened
 from azukari.core.visibility import Viewer
 from azukari.customers.models import Customer, CustomerPhone, PhoneKind
 from azukari.customers.services import (
@@ -233,6 +234,7 @@ def contact_event_record(
         raise DomainError(_("“%(value)s” is not a valid choice.") % {"value": event}, field="event")
     if timezone.is_naive(at):
         raise DomainError(_("A time zone is required."), field="at")
+    check_happened(at, field="at", now=timezone.now())
     recording_id = (recording_id or "").strip()
     if len(recording_id) > 100:
         raise DomainError(_("At most %(n)d characters.") % {"n": 100}, field="recording_id")

@@ -42,6 +42,7 @@ from azukari.core.errors import (
 )
 from azukari.core.phones import normalize_phone
 from azukari.core.tasks import enqueue
+from azukari.core.timebounds import check_ahead
 from azukari.customers.models import Customer
 from azukari.org.models import Client, SiteStatus, Team, User, business_calendar
 from azukari.subscriptions.models import Subscription
@@ -75,7 +76,7 @@ def _future(value: dt.datetime | None, field: str, now: dt.datetime) -> dt.datet
         return None
     if value <= now:
         raise DomainError(_("This time is in the past."), field=field)
-    return value
+    return check_ahead(value, field=field, now=now)
 
 
 def _required_text(value: str, field: str, *, max_length: int | None = None) -> str:

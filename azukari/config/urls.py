@@ -15,3 +15,7 @@ urlpatterns = [
     path("exports/", include("azukari.dataio.urls")),
     path("", include("azukari.web.urls")),
 ]
+
+# Under /api/ an unexpected error answers in the API's JSON shape (503 when the database is
+# unreachable); elsewhere the plain error page.
+handler500 = "azukari.api.errors.server_error"
