@@ -10,7 +10,6 @@ typesetting uses for a missing glyph), so that a row never shifts and the loss i
 """
 
 import codecs
-import csv
 import datetime as dt
 import io
 import tempfile
@@ -28,6 +27,7 @@ from azukari.audit.services import personal_data_access
 from azukari.cases.models import Case, Contact
 from azukari.core.errors import DomainError, NotVisible
 from azukari.core.phones import display_phone
+from azukari.core.spreadsheets import SafeCsvWriter, xlsx_row
 from azukari.core.visibility import Viewer
 from azukari.customers.models import Customer
 from azukari.org.models import Client
@@ -238,7 +238,7 @@ def csv_stream(
     codec = "cp932" if encoding.lower() in {"cp932", "sjis", "shift_jis", "ms932"} else "utf-8"
     errors = "azukari-geta" if codec == "cp932" else "strict"
     line = _Line()
-    writer = csv.writer(line, lineterminator="\r\n")
+    writer = SafeCsvWriter(line, lineterminator="\r\n")
     writer.writerow(header)
     first = line.take().encode(codec, errors)
     yield (codecs.BOM_UTF8 + first) if codec == "utf-8" else first
@@ -278,22 +278,10 @@ def xlsx_write(
             sheet = book.create_sheet(title=f"{sheet_title[:25]} ({sheets})")
             sheet.append(header)
             used = 1
-        sheet.append([_xlsx_safe(sheet, v) for v in row])
+        sheet.append(xlsx_row(sheet, row))
         used += 1
     book.save(path)
     return sheets
-
-
-def _xlsx_safe(sheet: Any, value: Any) -> Any:
-    """Text that openpyxl would take for a formula is written as text, exactly as it reads,
-    so no cell runs one."""
-    if isinstance(value, str) and value.startswith("="):
-        from openpyxl.cell import WriteOnlyCell
-
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
 
 
 def xlsx_file(header: list[str], rows: Iterable[list], *, sheet_title: str) -> BinaryIO:

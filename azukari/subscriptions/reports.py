@@ -6,7 +6,6 @@ against the number of contacts flags the "squeaky wheel" pattern. Small samples 
 data" instead of a verdict.
 """
 
-import csv
 import datetime as dt
 import io
 from collections import defaultdict
@@ -19,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from azukari.core.errors import DomainError
+from azukari.core.spreadsheets import SafeCsvWriter
 from azukari.core.visibility import Viewer
 from azukari.subscriptions.models import ExceptionOutcome, ExceptionRequest
 from azukari.subscriptions.policy import BuiltinGround
@@ -215,7 +215,7 @@ def verdict_text(result: TrendResult) -> str:
 def report_csv(report: ConsistencyReport) -> str:
     """The report as CSV (UTF-8): one table, a `section` column telling rates from trends."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)
     writer.writerow(
         ["section", "dimension", "key", "decided", "granted", "grant_rate", "verdict", "z", "p"]
     )
