@@ -14,6 +14,17 @@ import holidays
 TOKYO = ZoneInfo("Asia/Tokyo")
 ONE_DAY = dt.timedelta(days=1)
 ONE_SECOND = dt.timedelta(seconds=1)
+# A business day as durations are shown to people ("3 business days 4 h"): 9 business hours,
+# the length of the default site day (9:00-18:00, see azukari.org.calendars). Clocks count
+# business seconds on each site's own calendar; this only converts them for reading.
+BUSINESS_DAY_SECONDS = 9 * 3600
+
+
+def business_days_and_hours(seconds: int) -> tuple[int, int, int]:
+    """Business seconds as (business days, hours, minutes), each floored."""
+    days, rest = divmod(max(0, int(seconds)), BUSINESS_DAY_SECONDS)
+    hours, rest = divmod(rest, 3600)
+    return days, hours, rest // 60
 
 
 @lru_cache(maxsize=64)

@@ -37,6 +37,7 @@ from azukari.cases.models import (
 )
 from azukari.cases.statemachine import CLOCK_OF_STATE
 from azukari.core.businesstime import (
+    BUSINESS_DAY_SECONDS,
     TOKYO,
     is_public_holiday,
 )
@@ -256,11 +257,11 @@ def backlog_board(
         groups = _with_names(
             tallies.backlog_groups(viewer=viewer, lookups=lookups, buckets=bucket_edges(now))
         )
-        base = filters.apply(open_azukari(viewer), now)
+        running = tallies.running_clock_groups(viewer=viewer, lookups=lookups, now=now)
     else:
         base = filters.apply(open_azukari(viewer), now)
         groups = _scanned_groups(base, now)
-    running = _scanned_running(base, now)
+        running = _scanned_running(base, now)
     return _board_of(groups, running, now)
 
 
@@ -326,8 +327,9 @@ def _board_of(groups: list[dict], running: list[dict], now: dt.datetime) -> Boar
     }
     total = Row(key=None, label=gettext("All open azukari"))
     aging: dict[str, dict[str, int]] = {b.code: defaultdict(int) for b in BUCKETS}
-    # The rows each group's running clocks go to: every table, by the group's full key.
-    rows_of: dict[tuple, list[Row]] = {}
+    # Where each (client, site, state)'s running clocks go: the rows that hold all of that
+    # key's cases, and each (team, reason) group with its number of cases.
+    shares: dict[tuple, Share] = {}
     for g in groups:
         keys = {
             "state": (g["state"], state_labels.get(g["state"], g["state"])),
@@ -349,16 +351,41 @@ def _board_of(groups: list[dict], running: list[dict], now: dt.datetime) -> Boar
                 row.buckets[b.code] += g[f"b_{b.code}"]
         for b in BUCKETS:
             aging[b.code][g["state"]] += g[f"b_{b.code}"]
-        rows_of[_running_key(g)] = rows
-    _add_running_clocks(running, now, rows_of)
+        share = shares.setdefault((g["client_id"], g["site_id"], g["state"]), Share())
+        row_of = {d: breakdowns[d].rows[keys[d][0]] for d in breakdowns}
+        for row in (total, row_of["state"], row_of["site"], row_of["client"]):
+            if row not in share.whole:
+                share.whole.append(row)
+        share.parts.append((g["n"], [row_of["reason"], row_of["team"]]))
+    _add_running_clocks(running, now, shares)
     return Board(total=total, by=breakdowns, aging={k: dict(v) for k, v in aging.items()})
 
 
-RUNNING_KEY = ("client_id", "site_id", "owner_team_id", "state", "azukari_reason")
+@dataclass
+class Share:
+    """The rows one (client, site, state)'s running clocks are added to: whole to the rows
+    that hold all its cases; shared by number of cases among its (team, reason) groups, whose
+    split of the running clocks the tallies do not keep."""
 
+    whole: list[Row] = field(default_factory=list)
+    parts: list[tuple[int, list[Row]]] = field(default_factory=list)
 
-def _running_key(g: dict) -> tuple:
-    return tuple(g[k] or None if k == "owner_team_id" else g[k] for k in RUNNING_KEY)
+    def add(self, clock: str, seconds: int) -> None:
+        for row in self.whole:
+            setattr(row, clock, getattr(row, clock) + seconds)
+        cases = sum(n for n, _rows in self.parts)
+        if not cases:
+            return
+        # Largest remainder: the parts add up to `seconds` exactly, so every table's total
+        # (and so its average over the same cases) is the same.
+        exact = [(seconds * n, i) for i, (n, _rows) in enumerate(self.parts)]
+        given = [q // cases for q, _i in exact]
+        left = seconds - sum(given)
+        for _q, i in sorted(exact, key=lambda e: (-(e[0] % cases), e[1]))[:left]:
+            given[i] += 1
+        for amount, (_n, rows) in zip(given, self.parts, strict=True):
+            for row in rows:
+                setattr(row, clock, getattr(row, clock) + amount)
 
 
 def team_label(name: str | None, site_name: str | None) -> str:
@@ -369,15 +396,12 @@ def team_label(name: str | None, site_name: str | None) -> str:
 
 
 def _scanned_running(base: QuerySet[Case], now: dt.datetime) -> list[dict]:
-    """The running clocks of open azukari by (client, site, team, state, reason, UTC hour they
-    started): every table of the board adds the same clocks to its rows, so the age of the
-    same cases is the same whichever table shows them."""
     hour, offset = tallies.clock_hour_and_offset()
     running = (
         base.filter(clock_since__isnull=False, clock_since__lt=now)
         .order_by()
         .annotate(hour=hour)
-        .values(*RUNNING_KEY, "hour")
+        .values("client_id", "site_id", "state", "hour")
         .annotate(n=Count("id"), offset=Sum(offset))
     )
     groups = list(running)
@@ -387,8 +411,8 @@ def _scanned_running(base: QuerySet[Case], now: dt.datetime) -> list[dict]:
     return groups
 
 
-def _add_running_clocks(groups: list[dict], now: dt.datetime, rows_of: dict[tuple, list[Row]]):
-    """A case's age is its stored clocks plus its running clock in business time up to `now`
+def _add_running_clocks(groups: list[dict], now: dt.datetime, shares: dict[tuple, Share]):
+    """A case's age is its stored clocks plus its running clock, in business time up to `now`
     on its (client, site) calendar; the running part is priced per UTC hour it started in."""
     if not groups:
         return
@@ -398,17 +422,16 @@ def _add_running_clocks(groups: list[dict], now: dt.datetime, rows_of: dict[tupl
         key = (g["client_id"], g["site_id"])
         earliest[key] = min(earliest.get(key, g["hour"]), g["hour"])
     tables = {key: HourTable(calendar(*key), since, now) for key, since in earliest.items()}
-    # Summed per group first: a board has thousands of hours, a few hundred groups.
+    # Summed per (client, site, state) first: a board has thousands of hours, a few such keys.
     added: dict[tuple, int] = defaultdict(int)
     for g in groups:
         inside, after = tables[(g["client_id"], g["site_id"])].get(g["hour"])
         # Linear inside the hour: exact for hours wholly inside or outside working time.
         seconds = g["n"] * after + max(0, round(inside * (g["n"] - g["offset"] / 3600)))
-        added[_running_key(g)] += seconds
+        added[(g["client_id"], g["site_id"], g["state"])] += seconds
     for key, seconds in added.items():
-        clock = CLOCK_OF_STATE[key[RUNNING_KEY.index("state")]]
-        for row in rows_of.get(key, []):
-            setattr(row, clock, getattr(row, clock) + seconds)
+        if key in shares:
+            shares[key].add(CLOCK_OF_STATE[key[2]], seconds)
 
 
 # ---------------------------------------------------------------- overdue panels
@@ -427,7 +450,7 @@ def overdue_callbacks(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> 
     qs = overdue.callbacks_overdue(Callback.objects.visible_to(viewer), now=now)
     return (
         filters.apply(qs, now, prefix="case__")
-        .select_related("client", "case", "case__site", "team", "assignee")
+        .select_related("client", "case", "case__site", "team__site", "assignee")
         .order_by("due", "id")
     )
 
@@ -530,6 +553,7 @@ def backlog(request: HttpRequest) -> HttpResponse:
         "cancellation_count": len(cancellations),
         "chart": chart,
         "now": now,
+        "business_day_hours": BUSINESS_DAY_SECONDS // 3600,
         **_choices(request.user),
     }
     return render(request, "web/backlog/board.html", context)
@@ -593,8 +617,8 @@ def _list_rows(kind: str, viewer, filters: Filters, now: dt.datetime):
                 c.case.site.name,
                 c.get_status_display(),
                 _local(c.due),
-                c.team.name if c.team else "",
-                (c.assignee.display_name or str(c.assignee)) if c.assignee else "",
+                str(c.team) if c.team else "",
+                _person(c.assignee),
                 c.attempts,
             ]
 
@@ -621,7 +645,7 @@ def _list_rows(kind: str, viewer, filters: Filters, now: dt.datetime):
         return header, items, row
     qs = (
         filters.apply(open_azukari(viewer), now)
-        .select_related("client", "site", "owner_team", "assignee")
+        .select_related("client", "site", "owner_team__site", "assignee")
         .order_by("parked_at", "id")
     )
     header = [
@@ -656,8 +680,8 @@ def _list_rows(kind: str, viewer, filters: Filters, now: dt.datetime):
             c.site.name,
             c.get_state_display(),
             c.get_azukari_reason_display(),
-            c.owner_team.name if c.owner_team else "",
-            (c.assignee.display_name or str(c.assignee)) if c.assignee else "",
+            str(c.owner_team) if c.owner_team else "",
+            _person(c.assignee),
             _local(c.parked_at),
             _local(c.due_at),
             round(clocks[0] / 3600, 1),
@@ -666,6 +690,13 @@ def _list_rows(kind: str, viewer, filters: Filters, now: dt.datetime):
         ]
 
     return header, qs, row
+
+
+def _person(user) -> str:
+    """Who holds it: the assignee's display name, or that nobody does yet."""
+    if user is None:
+        return gettext("Not assigned")
+    return user.display_name or user.get_full_name() or user.username
 
 
 def _local(value: dt.datetime | None) -> str:

@@ -1,7 +1,9 @@
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from azukari.cases.models import EVENT_LABELS, CaseState
+from azukari.core.businesstime import business_days_and_hours
 
 register = template.Library()
 
@@ -12,6 +14,19 @@ def duration(seconds: int | None) -> str:
     seconds = int(seconds or 0)
     hours, rest = divmod(seconds, 3600)
     return _("%(h)d h %(m)02d min") % {"h": hours, "m": rest // 60}
+
+
+@register.filter
+def business_duration(seconds: int | None) -> str:
+    """Business seconds in business days and hours ("3 business days 4 h"); under a day, in
+    hours and minutes. A business day is BUSINESS_DAY_SECONDS (docs/design.md)."""
+    days, hours, minutes = business_days_and_hours(seconds or 0)
+    if days:
+        return ngettext("%(d)d business day %(h)d h", "%(d)d business days %(h)d h", days) % {
+            "d": days,
+            "h": hours,
+        }
+    return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
 
 
 @register.filter
