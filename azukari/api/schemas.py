@@ -353,6 +353,9 @@ class CaseParkIn(VersionIn):
     assignee_agent_id: str | None = Field(None, max_length=64)
     state: Literal["azukari", "waiting_customer", "callback_due"] = "azukari"
     promised_callback_at: dt.datetime | None = None
+    customer_requested: bool = Field(
+        False, description="The customer named the promised time: their stated preferences give way"
+    )
     due_at: dt.datetime | None = None
 
 
@@ -367,6 +370,9 @@ class CaseWaitIn(VersionIn):
 
 class CasePromiseIn(VersionIn):
     promised_for: dt.datetime
+    customer_requested: bool = Field(
+        False, description="The customer named the time: their stated preferences give way"
+    )
 
 
 class OptionIn(Schema):

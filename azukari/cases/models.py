@@ -281,6 +281,8 @@ EVENT_LABELS = {
     "moved_rebalance": _("Moved back after a site outage"),
     "inquiry_reminded": _("Client approver reminded"),
     "inquiry_escalated": _("Escalated to the client"),
+    "note": _("Internal note"),
+    "contact_added": _("The customer called again"),
 }
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from azukari.cases.clocks import case_calendar
@@ -29,6 +29,7 @@ from azukari.cases.models import (
     Stance,
 )
 from azukari.cases.moves import case_move
+from azukari.cases.selectors import desk_team_for
 from azukari.cases.signals import inquiry_answered
 from azukari.cases.statemachine import CLOCK_OF_STATE, is_legal
 from azukari.core.businesstime import add_business_seconds, business_seconds
@@ -44,7 +45,7 @@ from azukari.core.phones import normalize_phone
 from azukari.core.tasks import enqueue
 from azukari.core.timebounds import check_ahead
 from azukari.customers.models import Customer
-from azukari.org.models import Client, SiteStatus, Team, User, business_calendar
+from azukari.org.models import Client, Site, SiteStatus, Team, User, business_calendar
 from azukari.subscriptions.models import Subscription
 
 # ---------------------------------------------------------------- guards
@@ -347,6 +348,26 @@ def case_open(
     site_id = contact.site_id or actor.home_site_id
     if site_id is None:
         raise DomainError(_("The handler has no site."), field="site")
+    if subscription is not None:
+        # Matched by customer, subscription and kind, never by the subject's words.
+        already = (
+            Case.objects.filter(
+                customer_id=contact.customer_id, subscription=subscription, kind=kind
+            )
+            .exclude(state__in=(CaseState.RESOLVED, CaseState.CLOSED))
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if already is not None:
+            raise DomainError(
+                _(
+                    "Case #%(id)d about this subscription is still open: log the call on it "
+                    "instead of opening a second one."
+                )
+                % {"id": already},
+                field="kind",
+                code="duplicate_case",
+            )
     now = timezone.now()
     case = Case.objects.create(
         client_id=contact.client_id,
@@ -376,17 +397,34 @@ def case_open(
 def _callback_due(
     case: Case, *, origin: str, promised_for: dt.datetime | None, now: dt.datetime
 ) -> Callback:
+    """A callback the case now owes: scheduled at the promised time when one was promised
+    (the time already passed `callback_time_check`), otherwise still to schedule."""
     return Callback.objects.create(
         client_id=case.client_id,
         case=case,
         customer_id=case.customer_id,
         origin=origin,
-        status=CallbackStatus.TO_SCHEDULE,
+        status=CallbackStatus.SCHEDULED if promised_for else CallbackStatus.TO_SCHEDULE,
+        scheduled_for=promised_for,
         created_at=now,
         promised_for=promised_for,
         team=case.owner_team,
         assignee=case.assignee,
     )
+
+
+def _promise_check(
+    case: Case, *, at: dt.datetime | None, site: Site, customer_requested: bool, field: str
+) -> None:
+    if at is not None:
+        callback_time_check(
+            customer=case.customer,
+            client=case.client,
+            site=site,
+            at=at,
+            customer_requested=customer_requested,
+            field=field,
+        )
 
 
 PARK_STATES = frozenset({CaseState.AZUKARI, CaseState.WAITING_CUSTOMER, CaseState.CALLBACK_DUE})
@@ -403,6 +441,7 @@ def case_park(
     assignee: User | None = None,
     state: str = CaseState.AZUKARI,
     promised_callback_at: dt.datetime | None = None,
+    customer_requested: bool = False,
     due_at: dt.datetime | None = None,
     note: str = "",
 ) -> Case:
@@ -427,6 +466,13 @@ def case_park(
         raise DomainError(
             _("Say when the callback was promised for."), field="promised_callback_at"
         )
+    _promise_check(
+        case,
+        at=promised,
+        site=team.site,
+        customer_requested=customer_requested,
+        field="promised_callback_at",
+    )
     due = _future(due_at, "due_at", now)
     case = _transition(
         case=case,
@@ -534,7 +580,13 @@ def case_wait_on_customer(
 
 @transaction.atomic
 def case_promise_callback(
-    *, case: Case, version: int, actor: User, promised_for: dt.datetime, note: str = ""
+    *,
+    case: Case,
+    version: int,
+    actor: User,
+    promised_for: dt.datetime,
+    customer_requested: bool = False,
+    note: str = "",
 ) -> Case:
     """The center promised to call the customer; a callback becomes due."""
     require_center_staff(actor, case.client_id)
@@ -542,6 +594,15 @@ def case_promise_callback(
         raise IllegalTransition(_("Park the case first."), field="state")
     now = timezone.now()
     promised = _future(promised_for, "promised_for", now)
+    if promised is None:
+        raise DomainError(_("Say when the callback was promised for."), field="promised_for")
+    _promise_check(
+        case,
+        at=promised,
+        site=case.owner_team.site if case.owner_team_id else case.site,
+        customer_requested=customer_requested,
+        field="promised_for",
+    )
     case = _transition(
         case=case,
         version=version,
@@ -552,6 +613,45 @@ def case_promise_callback(
         fields={"promised_callback_at": promised},
     )
     _callback_due(case, origin="promise", promised_for=promised, now=now)
+    return case
+
+
+@transaction.atomic
+def case_note(*, case: Case, actor: User, note: str) -> CaseEvent:
+    """An internal note on the case's history: read by whoever works it next, never by the
+    customer nor the client. It changes nothing else, so it needs no version."""
+    require_center_staff(actor, case.client_id)
+    note = _required_text(note, "note", max_length=2000)
+    return case_event_write(case, actor=actor, kind="note", at=timezone.now(), note=note)
+
+
+@transaction.atomic
+def case_contact_add(*, case: Case, contact: Contact, actor: User) -> Case:
+    """The customer called again about a case still being worked (継続対応).
+
+    The call joins the case's history and brief and counts as one more contact before the
+    decision; nothing is opened twice and no callback is cancelled.
+    """
+    require_center_staff(actor, case.client_id)
+    if contact.customer_id != case.customer_id:
+        raise DomainError(_("This call is not from the case's customer."), field="case")
+    if contact.case_id is not None and contact.case_id != case.pk:
+        raise DomainError(_("This contact already belongs to a case."), field="contact")
+    if case.state in (CaseState.RESOLVED, CaseState.CLOSED):
+        raise IllegalTransition(
+            _("This case is settled: reopen it if the customer is still waiting."),
+            field="case",
+        )
+    Contact.objects.filter(pk=contact.pk).update(case=case)
+    contact.case = case
+    case_event_write(
+        case,
+        actor=actor,
+        kind="contact_added",
+        at=timezone.now(),
+        note=contact.summary,
+        data={"contact": contact.pk, "stance": contact.stance},
+    )
     return case
 
 
@@ -593,6 +693,7 @@ def inquiry_send(
     due = _future(due_at, "due_at", now)
     fields: dict[str, Any] = {}
     if case.state == CaseState.OPEN:
+        team = team or desk_team_for(case, actor)
         if team is None:
             raise DomainError(_("Choose the team that owns the azukari."), field="team")
         _check_team(team, case)
@@ -691,13 +792,6 @@ def callback_schedule(
     `customer_requested` means the customer named this time: their stated preferences then
     give way, but the site must still be open and the client's day not closed.
     """
-    from azukari.cases.scheduling import (
-        ContactPreferences,
-        call_calendar_for,
-        preferences_of,
-        slot_refusal,
-    )
-
     require_center_staff(actor, callback.client_id)
     callback = (
         Callback.objects.select_for_update(of=("self",))
@@ -715,16 +809,14 @@ def callback_schedule(
             % {"time": timezone.localtime(callback.next_attempt_not_before).strftime("%H:%M")},
             field="scheduled_for",
         )
-    site = callback.team.site if callback.team_id else callback.case.site
-    refusal = slot_refusal(
-        at,
-        prefs=ContactPreferences(holidays_ok=True)
-        if customer_requested
-        else preferences_of(callback.customer),
-        calendar=call_calendar_for(client=callback.client, site=site),
+    callback_time_check(
+        customer=callback.customer,
+        client=callback.client,
+        site=callback.team.site if callback.team_id else callback.case.site,
+        at=at,
+        customer_requested=customer_requested,
+        field="scheduled_for",
     )
-    if refusal:
-        raise DomainError(CALL_TIME_REFUSALS[refusal], field="scheduled_for")
     _check_assignee(assignee, callback.case)
     Callback.objects.filter(pk=callback.pk).update(
         status=CallbackStatus.SCHEDULED,
@@ -744,6 +836,50 @@ def callback_schedule(
     )
     callback.refresh_from_db()
     return callback
+
+
+def callback_time_check(
+    *,
+    customer: Customer,
+    client: Client,
+    site: Site | None,
+    at: dt.datetime,
+    customer_requested: bool = False,
+    field: str = "scheduled_for",
+) -> None:
+    """The one rule for when the center may promise or schedule a call to a customer.
+
+    Parking with a promise, promising from the workspace, the callbacks page and the API all
+    ask it, so a time refused in one place is refused in every other, with the same words and
+    the next times that would be allowed.
+    """
+    from azukari.cases.scheduling import (
+        ContactPreferences,
+        call_calendar_for,
+        preferences_of,
+        propose_callback_times,
+        slot_refusal,
+    )
+
+    prefs = ContactPreferences(holidays_ok=True) if customer_requested else preferences_of(customer)
+    calendar = call_calendar_for(client=client, site=site)
+    refusal = slot_refusal(at, prefs=prefs, calendar=calendar)
+    if refusal is None:
+        return
+    # The next allowed times from the day the caller had in mind (never in the past).
+    day_start = timezone.localtime(at).replace(hour=0, minute=0, second=0, microsecond=0)
+    proposals = propose_callback_times(
+        prefs=prefs, calendar=calendar, after=max(day_start, timezone.now())
+    )
+    message = str(CALL_TIME_REFUSALS[refusal])
+    if proposals:
+        times = ", ".join(
+            formats.date_format(timezone.localtime(p), "SHORT_DATETIME_FORMAT") for p in proposals
+        )
+        message = str(
+            _("%(why)s Times that would be allowed: %(times)s.") % {"why": message, "times": times}
+        )
+    raise DomainError(message, field=field, code="call_time_refused")
 
 
 CALL_TIME_REFUSALS = {

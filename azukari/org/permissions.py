@@ -40,6 +40,12 @@ class Cap(StrEnum):
     # The center's own pages: case list and case page, the operator desk and screen pop,
     # customer reveal, notices to confirm, recording a named-staff request.
     CENTER_PAGES = "center.pages"
+    # Working a case in its workspace: notes, parking, promises, inquiries, resolving,
+    # reopening, logging a repeat call on it.
+    CASES_WORK = "cases.work"
+    # Running the backlog: handing cases to teams and people, moving them between the
+    # azukari states, closing.
+    CASES_MANAGE = "cases.manage"
     # The client's portal: its inquiries and their answers.
     PORTAL_USE = "portal.use"
     # Boards and queues.
@@ -74,8 +80,9 @@ class Cap(StrEnum):
     PERSONAL_DATA_BULK = "personal_data.bulk"
 
 
-_CENTER = {Cap.CENTER_PAGES, Cap.PERSONAL_DATA_BULK}
+_CENTER = {Cap.CENTER_PAGES, Cap.PERSONAL_DATA_BULK, Cap.CASES_WORK}
 _SUPERVISING = {
+    Cap.CASES_MANAGE,
     Cap.BACKLOG_VIEW,
     Cap.CALLBACKS_WORK,
     Cap.FLOOR_WATCH,

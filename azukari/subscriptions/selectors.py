@@ -205,19 +205,38 @@ def cancellation_desk(
         terms_text=terms.text,
         first_requested_on=request.requested_on,
         policy_version=request.policy_version,
-        options=tuple(
-            DeskOption(
-                code=o.code,
-                label=option_label(o.code, o.ground.label if o.ground else ""),
-                cost_yen=o.cost_yen,
-                effective_on=o.effective_on,
-                deliveries_to_ship=o.deliveries_to_ship,
-                approval_level=o.approval_level,
-                explanation=explain(o, language),
-            )
-            for o in assessment.options
-        ),
+        options=_desk_options(assessment, language),
     )
+
+
+def _desk_options(assessment: Assessment, language: str) -> tuple[DeskOption, ...]:
+    return tuple(
+        DeskOption(
+            code=o.code,
+            label=option_label(o.code, o.ground.label if o.ground else ""),
+            cost_yen=o.cost_yen,
+            effective_on=o.effective_on,
+            deliveries_to_ship=o.deliveries_to_ship,
+            approval_level=o.approval_level,
+            explanation=explain(o, language),
+        )
+        for o in assessment.options
+    )
+
+
+def subscription_options(
+    *, subscription: Subscription, language: str, today: dt.date | None = None
+) -> tuple[DeskOption, ...]:
+    """The options the customer would have if the request were recorded now: from the first
+    day the customer ever asked (today if never), on the policy version in force that day.
+    What the pop shows before anything is recorded, and exactly what recording gives."""
+    today = today or timezone.localdate()
+    first_on = subscription.first_cancel_requested_on or today
+    version = version_in_force(policy_for(subscription), first_on)
+    assessment = assessment_for(
+        subscription=subscription, version=version, first_requested_on=first_on, today=today
+    )
+    return _desk_options(assessment, language)
 
 
 # ---------------------------------------------------------------- precedents

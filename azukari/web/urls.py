@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from azukari.web import views
-from azukari.web.pages import backlog, callbacks, desk, floor, notices, portal
+from azukari.web.pages import backlog, callbacks, desk, floor, notices, portal, workspace
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,7 +30,12 @@ urlpatterns = [
     path("portal/inquiries/<int:inquiry_id>/", portal.portal_inquiry, name="portal-inquiry"),
     path("desk/", desk.desk, name="desk"),
     path("desk/customers/<int:customer_id>/", desk.pop, name="desk-pop"),
-    path("desk/cases/<int:case_id>/", desk.case_page, name="desk-case"),
+    path(
+        "desk/customers/<int:customer_id>/named-staff/",
+        desk.pop_named_staff,
+        name="desk-pop-named-staff",
+    ),
+    path("desk/cases/<int:case_id>/", workspace.case_page, name="desk-case"),
     path("callbacks/", callbacks.callback_list, name="callbacks"),
     path("callbacks/<int:callback_id>/", callbacks.callback_brief, name="callback-brief"),
     # The cancellation desk the operator desk links to (terms, options, decisions).

@@ -10,50 +10,48 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from azukari.api.selectors import current_subscriptions, customer_card, load_cards
 from azukari.audit.masking import mask_address, mask_postcode
 from azukari.audit.models import AccessAction
-from azukari.audit.services import personal_data_access
+from azukari.audit.services import named_staff_request_record, personal_data_access
 from azukari.cases import selectors as case_selectors
 from azukari.cases.models import (
-    AzukariReason,
     CallerRelation,
     Case,
-    CaseEvent,
     CaseKind,
-    CaseState,
     Contact,
     IdentityCheck,
     Stance,
 )
 from azukari.cases.services import (
+    case_contact_add,
     case_open,
-    case_park,
-    case_resolve,
     contact_log,
     contact_wrap_up,
 )
 from azukari.core.compiled import CompiledQuery
-from azukari.core.errors import DomainError, NotVisible, StaleVersion
+from azukari.core.errors import DomainError, NotVisible
 from azukari.core.phones import mask_phone
 from azukari.customers.models import Customer
 from azukari.customers.search import customer_search
-from azukari.org.models import SiteHours, SiteStatus, Team
+from azukari.org.models import SiteHours
 from azukari.reports.models import AfterCallWorkCode, ReasonCode
 from azukari.reports.services import contact_code
-from azukari.subscriptions.models import CancellationStatus, Subscription
-from azukari.subscriptions.selectors import cancellation_desk
-from azukari.web.forms import PageForm
+from azukari.subscriptions.models import Subscription
+from azukari.subscriptions.selectors import DeskOption, subscription_options
+from azukari.subscriptions.services import cancellation_request_record
+from azukari.web.forms import NamedStaffForm, PageForm
 
 SEARCH_LIMIT = 20
 # A PBX contact older than this that never ended is a lost event, not a call in progress.
@@ -195,51 +193,6 @@ class ContactForm(PageForm):
         return data
 
 
-class VersionedForm(PageForm):
-    """Carries the version the page showed and the last event seen, for stale writes."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    seen_event = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-
-class ResolveForm(VersionedForm):
-    prefix = "resolve"  # two forms on one page: ids and names must not collide
-    outcome = forms.CharField(
-        label=_("Outcome told to the customer"), widget=forms.Textarea(attrs={"rows": 2})
-    )
-    note = forms.CharField(label=_("Internal note"), required=False, max_length=1000)
-
-
-class ParkForm(VersionedForm):
-    prefix = "park"
-    reason = forms.ChoiceField(label=_("Azukari reason"), choices=AzukariReason.choices)
-    team = forms.ModelChoiceField(label=_("Owning team"), queryset=Team.objects.none())
-    promised_callback_at = forms.DateTimeField(
-        label=_("Callback promised for"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-    due_at = forms.DateTimeField(
-        label=_("Due by"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-    note = forms.CharField(
-        label=_("What the customer was told"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-    def __init__(self, *args: Any, case: Case, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = (
-            Team.objects.filter(clients=case.client_id)
-            .exclude(site__status=SiteStatus.DOWN)
-            .select_related("site")
-            .order_by("-is_azukari_desk", "site__code", "code")
-        )
-
-
 # ---------------------------------------------------------------- reads
 
 
@@ -348,7 +301,8 @@ def desk(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def pop(request: HttpRequest, customer_id: int) -> HttpResponse:
-    """The screen pop, and the contact log: one transaction logs the call and opens a case."""
+    """The screen pop, and the contact log: one transaction logs the call and opens a case,
+    adds it to an open case (継続対応), or records the customer's cancellation request."""
     require_desk_user(request)
     posted = request.method == "POST"
     customer = _pop_customer(request.user, customer_id, card=not posted)
@@ -360,11 +314,13 @@ def pop(request: HttpRequest, customer_id: int) -> HttpResponse:
         subscriptions=subscriptions,
         codes=ContactCodes.of(customer.client_id),
     )
+    open_cases = case_selectors.open_cases_of(viewer=request.user, customer_id=customer.pk)
     if request.method == "POST" and form.is_valid():
-        case = _log_contact(request, customer, form)
+        case = _log_contact(request, customer, form, open_cases)
         if case is not None:
             return redirect("desk-case", case_id=case.pk)
         if not form.errors:
+            messages.success(request, _("The contact was logged."))
             return redirect("desk")
     if posted:  # shown again with its errors: the whole card
         customer = _pop_customer(request.user, customer_id)
@@ -381,16 +337,62 @@ def pop(request: HttpRequest, customer_id: int) -> HttpResponse:
     return render(
         request,
         "web/desk/pop.html",
-        {"customer": customer, "card": _card(customer), "form": form},
+        {
+            "customer": customer,
+            "card": _card(customer),
+            "form": form,
+            "open_cases": open_cases,
+            "offers": _offers(request, customer),
+            "now": timezone.now(),
+        },
         status=400 if form.errors else 200,
     )
 
 
-def _log_contact(request: HttpRequest, customer: Customer, form: ContactForm) -> Case | None:
+@dataclass(frozen=True)
+class Offer:
+    """A subscription under its commitment and the options the engine gives it today."""
+
+    subscription: Subscription
+    standard: list[DeskOption]
+    exceptions: list[DeskOption]
+
+
+def _offers(request: HttpRequest, customer: Customer) -> list[Offer]:
+    """Options on the first screen, so the operator reads them before anything is typed."""
+    offers = []
+    for subscription in customer.current_subscriptions:
+        if subscription.deliveries_made >= subscription.plan.min_deliveries:
+            continue
+        try:
+            options = subscription_options(
+                subscription=subscription, language=request.user.language
+            )
+        except DomainError:  # no policy in force: the case page says why
+            continue
+        offers.append(
+            Offer(
+                subscription,
+                [o for o in options if not o.is_exception],
+                [o for o in options if o.is_exception],
+            )
+        )
+    return offers
+
+
+def _log_contact(
+    request: HttpRequest, customer: Customer, form: ContactForm, open_cases: list[Case]
+) -> Case | None:
     data = form.cleaned_data
+    on_case = _picked(request.POST.get("on_case"), open_cases)
+    to_cancel = _picked(request.POST.get("record_request"), customer.current_subscriptions)
+    kind, subject = data["kind"], data["subject"]
     subscription = next(
         (s for s in customer.current_subscriptions if s.pk == data.get("subscription")), None
     )
+    if to_cancel is not None:  # one step: the case and the request, dated today
+        kind, subscription = CaseKind.CANCELLATION, to_cancel
+        subject = subject or str(_("The customer asks to cancel"))
     pbx = _visible_contact(request.user, data.get("contact"))
     now = timezone.now()
     try:
@@ -419,16 +421,29 @@ def _log_contact(request: HttpRequest, customer: Customer, form: ContactForm) ->
                 contact_code(
                     actor=request.user, contact=contact, reason_code=reason_code, acw_code=acw_code
                 )
-            if not data["kind"]:
+            if on_case is not None:
+                case = case_contact_add(case=on_case, contact=contact, actor=request.user)
+                messages.success(
+                    request,
+                    _("The call was added to case #%(id)d.") % {"id": case.pk},
+                )
+                return case
+            if not kind:
                 return None
-            return case_open(
+            case = case_open(
                 contact=contact,
                 actor=request.user,
-                kind=data["kind"],
-                subject=data["subject"],
+                kind=kind,
+                subject=subject,
                 subscription=subscription,
                 note=data["summary"],
             )
+            if to_cancel is not None:
+                cancellation_request_record(actor=request.user, case=case, subscription=to_cancel)
+                messages.success(request, _("The cancellation request is recorded, dated today."))
+            else:
+                messages.success(request, _("Case #%(id)d is open.") % {"id": case.pk})
+            return case
     except NotVisible as exc:
         raise Http404 from exc
     except DomainError as exc:
@@ -436,119 +451,32 @@ def _log_contact(request: HttpRequest, customer: Customer, form: ContactForm) ->
         return None
 
 
-def _case_for(request: HttpRequest, case_id: int) -> Case:
+def _picked(value: str | None, among: list) -> Any:
+    """The object whose id a submit button carried, if it is one the page offered."""
     try:
-        return case_selectors.case_detail(viewer=request.user, case_id=case_id)
-    except NotVisible as exc:
-        raise Http404 from exc
+        pk = int(value or "")
+    except ValueError:
+        return None
+    return next((o for o in among if o.pk == pk), None)
 
 
-def _rebased(data: QueryDict, case: Case, prefix: str) -> QueryDict:
-    """What the user typed, now against the current version (shown after a stale write)."""
-    data = data.copy()
-    data[f"{prefix}-version"] = str(case.version)
-    last = case.events.all().order_by("-id").first()
-    data[f"{prefix}-seen_event"] = str(last.pk if last else 0)
-    return data
-
-
-@require_http_methods(["GET", "POST"])
+@require_POST
 @login_required
-def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
-    """Resolve on the call or park as azukari; a cancellation shows its terms and options."""
+def pop_named_staff(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """One click on the pop: the caller asked for a staff member by name. Nothing about staff
+    is shown; the request is counted per client and site."""
     require_desk_user(request)
-    case = _case_for(request, case_id)
-    events = list(case.events.all())
-    stamp = {"version": case.version, "seen_event": events[-1].pk if events else 0}
-    action = request.POST.get("action") if request.method == "POST" else None
-    resolve_form = ResolveForm(request.POST if action == "resolve" else None, initial=stamp)
-    park_form = ParkForm(request.POST if action == "park" else None, initial=stamp, case=case)
-    changes: list[CaseEvent] = []
-    form = {"resolve": resolve_form, "park": park_form}.get(action or "")
-    if form is not None and form.is_valid():
-        try:
-            _act(request, case, action, form.cleaned_data)
-            return redirect("desk-case", case_id=case.pk)
-        except StaleVersion as exc:
-            apply_domain_error(form, exc)
-            seen = form.cleaned_data.get("seen_event") or 0
-            case = _case_for(request, case_id)
-            changes = [e for e in case.events.all() if e.pk > seen]
-            rebased = _rebased(request.POST, case, form.prefix)
-            form = ResolveForm(rebased) if action == "resolve" else ParkForm(rebased, case=case)
-            form.is_valid()
-            form.add_error(None, str(exc.message))
-            resolve_form, park_form = (
-                (form, ResolveForm(initial=stamp))
-                if action == "resolve"
-                else (ResolveForm(initial=stamp), form)
-            )
-        except NotVisible as exc:
-            raise Http404 from exc
-        except DomainError as exc:
-            apply_domain_error(form, exc)
-    personal_data_access(
-        viewer=request.user,
-        customers=[case.customer],
-        fields=("name", "name_kana", "customer_number"),
-        action=AccessAction.VIEW,
-        purpose=f"case:{case.pk}",
-        request=request,
-        object_type="case",
-        object_ref=str(case.pk),
-    )
-    cancellation = (
-        case.cancellation_requests.select_related("subscription")
-        .exclude(status=CancellationStatus.WITHDRAWN)
-        .order_by("-pk")
-        .first()
-        if case.kind == CaseKind.CANCELLATION
-        else None
-    )
-    options = None
-    if cancellation is not None and cancellation.is_open:
-        try:
-            options = cancellation_desk(
-                viewer=request.user, request_id=cancellation.pk, language=request.user.language
-            )
-        except DomainError:
-            options = None
-    return render(
-        request,
-        "web/desk/case.html",
-        {
-            "case": case,
-            "resolve_form": resolve_form,
-            "park_form": park_form,
-            "changes": changes,
-            "cancellation": cancellation,
-            "cancellation_desk": options,
-            "terms": (case.subscription.terms_snapshot or {}) if case.subscription else {},
-            "is_open": case.state == CaseState.OPEN,
-            "can_resolve": case.state not in (CaseState.RESOLVED, CaseState.CLOSED),
-        },
-        status=409 if changes else (400 if form is not None and form.errors else 200),
-    )
-
-
-def _act(request: HttpRequest, case: Case, action: str, data: dict[str, Any]) -> None:
-    if action == "resolve":
-        case_resolve(
-            case=case,
-            version=data["version"],
-            actor=request.user,
-            outcome=data["outcome"],
-            note=data["note"],
+    customer = _pop_customer(request.user, customer_id, card=False)
+    form = NamedStaffForm(request.POST)
+    if form.is_valid():
+        named_staff_request_record(
+            operator=request.user,
+            client=customer.client,
+            contact=_visible_contact(request.user, request.POST.get("contact")),
+            note=form.cleaned_data["note"],
+            request=request,
         )
-    else:
-        case_park(
-            case=case,
-            version=data["version"],
-            actor=request.user,
-            reason=data["reason"],
-            team=data["team"],
-            state=CaseState.CALLBACK_DUE if data["promised_callback_at"] else CaseState.AZUKARI,
-            promised_callback_at=data["promised_callback_at"],
-            due_at=data["due_at"],
-            note=data["note"],
+        messages.success(
+            request, _("Recorded: the caller asked for a staff member by name. Say no names.")
         )
+    return redirect("desk-pop", customer_id=customer.pk)

@@ -45,3 +45,11 @@ def can(user, capability: str) -> bool:
     from azukari.org.permissions import Cap, user_can
 
     return user_can(user, Cap(capability))
+
+
+@register.filter
+def stance_label(value: str) -> str:
+    """The customer's stance as people read it (a code stays as it is if unknown)."""
+    from azukari.cases.models import Stance
+
+    return str(Stance(value).label) if value in Stance.values else value
