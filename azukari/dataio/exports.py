@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -168,8 +169,16 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def export_rows(*, viewer: Viewer, client: Client, what: str, purpose: str = "") -> Iterator[list]:
-    """The export's rows, read through the visibility door and audited a chunk at a time."""
+def export_rows(
+    *,
+    viewer: Viewer,
+    client: Client,
+    what: str,
+    purpose: str = "",
+    request: HttpRequest | None = None,
+) -> Iterator[list]:
+    """The export's rows, read through the visibility door and audited a chunk at a time
+    (with the address of the `request` that asked for them, when there is one)."""
     spec = SPECS.get(what)
     if spec is None:
         raise DomainError(_("Unknown export."), field="what")
@@ -190,6 +199,7 @@ def export_rows(*, viewer: Viewer, client: Client, what: str, purpose: str = "")
                     fields=list(spec.personal),
                     action=AccessAction.EXPORT,
                     purpose=purpose or f"export:{spec.name}",
+                    request=request,
                     object_type="export",
                     object_ref=spec.name,
                 )

@@ -33,7 +33,11 @@ def export_download(request: HttpRequest, client_code: str) -> HttpResponse:
         refused["Retry-After"] = str(wait)
         return refused
     rows = export_rows(
-        viewer=request.user, client=client, what=what, purpose=request.GET.get("purpose", "")
+        viewer=request.user,
+        client=client,
+        what=what,
+        purpose=request.GET.get("purpose", ""),
+        request=request,
     )
     name = f"{client.code}-{what}-{timezone.localdate():%Y%m%d}"
     if request.GET.get("format") == "xlsx":

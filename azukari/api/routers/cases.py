@@ -34,6 +34,8 @@ from azukari.api.schemas import (
 )
 from azukari.api.selectors import CaseFilter, case_detail, cases_list
 from azukari.api.services import webhooks_emit_case_events_since
+from azukari.audit.models import AccessAction
+from azukari.audit.services import personal_data_access
 from azukari.cases import services
 from azukari.cases.models import Case, Contact
 from azukari.cases.overdue import case_is_overdue, inquiry_is_overdue
@@ -162,6 +164,15 @@ def list_cases(request: HttpRequest, params: Query[CaseQuery]):
         cursor=params.cursor,
         limit=params.limit,
     )
+    personal_data_access(
+        viewer=request.auth,
+        customers=[c.customer for c in rows],
+        fields=("customer_number",),
+        action=AccessAction.SEARCH,
+        purpose="api case list",
+        request=request,
+        object_type="case_list",
+    )
     return {"items": [case_out(c) for c in rows], "next_cursor": next_cursor}
 
 
@@ -173,7 +184,18 @@ def list_cases(request: HttpRequest, params: Query[CaseQuery]):
     summary="One case with its history, inquiries and callbacks",
 )
 def get_case(request: HttpRequest, case_id: int = CaseId):
-    return case_detail_out(case_detail(viewer=request.auth, case_id=case_id))
+    case = case_detail(viewer=request.auth, case_id=case_id)
+    personal_data_access(
+        viewer=request.auth,
+        customers=[case.customer],
+        fields=("customer_number", "case_history"),
+        action=AccessAction.VIEW,
+        purpose=f"api case:{case.pk}",
+        request=request,
+        object_type="case",
+        object_ref=str(case.pk),
+    )
+    return case_detail_out(case)
 
 
 # Teams and staff are looked up among those serving the case's client only: a team code or

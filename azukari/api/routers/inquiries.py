@@ -12,6 +12,8 @@ from azukari.api.models import Scope
 from azukari.api.routers.cases import inquiry_out
 from azukari.api.schemas import MAX_ID, ClientInquiryOut, InquiryAnswerIn, InquiryPageOut
 from azukari.api.services import webhooks_emit_case_events_since
+from azukari.audit.models import AccessAction
+from azukari.audit.services import personal_data_access
 from azukari.cases import services
 from azukari.cases.models import Inquiry, InquiryStatus
 from azukari.cases.overdue import inquiry_overdue_q
@@ -66,6 +68,15 @@ def list_inquiries(request: HttpRequest, params: Query[InquiryQuery]):
     elif params.overdue is False:
         qs = qs.exclude(inquiry_overdue_q(now))
     rows = list(qs.order_by("due_at", "id")[: params.limit + 1])
+    personal_data_access(
+        viewer=request.auth,
+        customers=[i.case.customer for i in rows[: params.limit]],
+        fields=("customer_number",),
+        action=AccessAction.SEARCH,
+        purpose="api inquiry list",
+        request=request,
+        object_type="inquiry_list",
+    )
     return {
         "items": [client_inquiry_out(i, now) for i in rows[: params.limit]],
         "truncated": len(rows) > params.limit,
@@ -81,6 +92,16 @@ def list_inquiries(request: HttpRequest, params: Query[InquiryQuery]):
 )
 def get_inquiry(request: HttpRequest, inquiry_id: int = InquiryId):
     inquiry = get_visible(_inquiries(request), request.auth, pk=inquiry_id)
+    personal_data_access(
+        viewer=request.auth,
+        customers=[inquiry.case.customer],
+        fields=("customer_number",),
+        action=AccessAction.VIEW,
+        purpose=f"api inquiry:{inquiry.pk}",
+        request=request,
+        object_type="inquiry",
+        object_ref=str(inquiry.pk),
+    )
     return client_inquiry_out(inquiry, timezone.now())
 
 
@@ -103,4 +124,14 @@ def answer_inquiry(request: HttpRequest, payload: InquiryAnswerIn, inquiry_id: i
         )
         webhooks_emit_case_events_since(case_id=inquiry.case_id, after_id=last_event)
     inquiry = get_visible(_inquiries(request), request.auth, pk=inquiry_id)
+    personal_data_access(
+        viewer=request.auth,
+        customers=[inquiry.case.customer],
+        fields=("customer_number",),
+        action=AccessAction.VIEW,
+        purpose=f"api inquiry:{inquiry.pk}",
+        request=request,
+        object_type="inquiry",
+        object_ref=str(inquiry.pk),
+    )
     return client_inquiry_out(inquiry, timezone.now())

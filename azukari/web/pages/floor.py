@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from azukari.audit.models import AccessAction
+from azukari.audit.services import personal_data_access
 from azukari.cases.models import Contact
 from azukari.core.errors import DomainError, NotVisible
 from azukari.core.sqlite_hints import ids_in_index_order
@@ -31,6 +33,7 @@ from azukari.org.permissions import Cap, page_for, user_can
 DEFAULT_THRESHOLD_MINUTES = 20
 ENDINGS_DAYS = 7
 PANEL_ROWS = 50
+FLOOR_FIELDS = ("customer_number", "harassment_note")
 
 
 class CallEndForm(forms.Form):
@@ -113,6 +116,18 @@ def floor(request: HttpRequest) -> HttpResponse:
         .order_by("client", "customer_number")[:PANEL_ROWS]
     )
     context["endings_days"] = ENDINGS_DAYS
+    shown = [c.customer for c in context["calls"] if c.customer_id]
+    shown += [e.contact.customer for e in context["endings"] if e.contact.customer_id]
+    shown += list(context["flagged"])
+    personal_data_access(
+        viewer=request.user,
+        customers=list({c.pk: c for c in shown}.values()),
+        fields=FLOOR_FIELDS,
+        action=AccessAction.VIEW,
+        purpose="floor board",
+        request=request,
+        object_type="floor",
+    )
     return render(request, "web/floor/board.html", context)
 
 
