@@ -935,7 +935,9 @@ class Drill:
         failed = [
             a
             for a in self.ledger.answers
-            if since - 1 <= a.started < until and not 200 <= a.status < 300
+            # from a second before the event to a second before the next one: requests
+            # already in flight when the primary went down belong to its window
+            if since - 1 <= a.started < until - 1 and not 200 <= a.status < 300
         ]
         if not failed:
             return "no failed requests"
