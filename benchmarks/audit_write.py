@@ -32,7 +32,12 @@ from django.utils import timezone  # noqa: E402
 
 from azukari.api.selectors import screen_pop  # noqa: E402
 from azukari.audit.models import AccessAction, AccessEvent  # noqa: E402
-from azukari.audit.services import audit_seal, audit_seal_all, personal_data_access  # noqa: E402
+from azukari.audit.services import (  # noqa: E402
+    access_events_signed,
+    audit_seal,
+    audit_seal_all,
+    personal_data_access,
+)
 from azukari.audit.verify import audit_verify  # noqa: E402
 from azukari.customers.models import Customer, CustomerPhone  # noqa: E402
 from azukari.org.models import ClientLine  # noqa: E402
@@ -94,9 +99,9 @@ def build(customers: int, history: int):
             )
         )
         if len(batch) == 5000:
-            AccessEvent.objects.bulk_create(batch)
+            AccessEvent.objects.bulk_create(access_events_signed(batch))
             batch = []
-    AccessEvent.objects.bulk_create(batch)
+    AccessEvent.objects.bulk_create(access_events_signed(batch))
     return operator, numbers
 
 

@@ -9,4 +9,4 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         # Session bookkeeping hooks (so a leaver's sessions can be ended at once).
-        from azukari.audit import sessions  # noqa: F401
+        from azukari.audit import checks, sessions  # noqa: F401

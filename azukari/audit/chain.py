@@ -3,6 +3,10 @@
 `content_hash` is a plain SHA-256 of the event's canonical content, so a tombstone can keep it
 after the content is erased. `chain_hash` is an HMAC over (client, sequence, previous hash,
 content hash) with the audit key, so nobody without the key can rebuild a chain after editing it.
+
+Before it is sealed, an event already carries `row_mac`, an HMAC of its content with the audit
+key written by the audit service with the row: the sealer refuses rows without a valid one, so
+a row inserted straight into the table is never adopted into a chain.
 """
 
 import hashlib
@@ -54,3 +58,12 @@ def genesis(client_id: int) -> str:
 def link(client_id: int, seq: int, prev_hash: str, content: str) -> str:
     message = f"{client_id}|{seq}|{prev_hash}|{content}".encode()
     return hmac.new(_key(), message, hashlib.sha256).hexdigest()
+
+
+def row_mac(row: Any) -> str:
+    """The audit service's signature on a row it wrote (checked before the row is sealed)."""
+    return hmac.new(_key(), b"row|" + content_of(row).encode(), hashlib.sha256).hexdigest()
+
+
+def row_mac_ok(row: Any) -> bool:
+    return hmac.compare_digest(row.row_mac or "", row_mac(row))

@@ -77,6 +77,10 @@ class AccessEvent(ClientOwned):
     purpose = models.CharField(_("why"), max_length=200, blank=True)
     ip = models.GenericIPAddressField(_("from address"), null=True, blank=True)
     count = models.PositiveIntegerField(_("records"), default=1)
+    # The audit service's HMAC of the content, written with the row (see `chain.row_mac`).
+    row_mac = models.CharField(
+        _("row signature"), max_length=64, blank=True, default="", db_default=""
+    )
     # Filled by the sealing task, never on the request path.
     seq = models.PositiveBigIntegerField(_("sequence"), null=True, blank=True)
     content_hash = models.CharField(_("content hash"), max_length=64, blank=True)

@@ -13,7 +13,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from azukari.audit.models import AccessAction, AccessEvent, RetentionPolicy, RetentionRun
-from azukari.audit.services import audit_seal
+from azukari.audit.services import access_events_signed, audit_seal
 from azukari.audit.verify import ERASED_BLANK
 from azukari.cases.models import AZUKARI_STATES, CaseState, Contact
 from azukari.customers.models import Customer, CustomerPhone
@@ -95,7 +95,7 @@ def retention_apply(
         events.update(erased_at=now, erased_by=run, **ERASED_BLANK)
     if customer_ids:
         _anonymise(customer_ids)
-    AccessEvent.objects.bulk_create(
+    signed = access_events_signed(
         [
             AccessEvent(
                 client=client,
@@ -124,6 +124,7 @@ def retention_apply(
             )
         ]
     )
+    AccessEvent.objects.bulk_create(signed)
     return RetentionResult(client.code, False, event_count, len(customer_ids), run.pk)
 
 

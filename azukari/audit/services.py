@@ -4,6 +4,7 @@ The screen pop calls `personal_data_access`, which is one INSERT and nothing els
 built later by `audit_seal`, run by the worker, which is the only code that locks a chain head.
 """
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -33,6 +34,10 @@ from azukari.org.permissions import Cap, require
 
 SEAL_BATCH = 5000
 PURPOSE_MAX = 200
+# Put in `chain_hash` of an unsealed row the sealer refused (it is never a hex digest).
+REFUSED = "refused: not written by the audit service"
+
+security_log = logging.getLogger("azukari.security")
 
 
 def actor_of(viewer: Any) -> int | None:
@@ -69,9 +74,11 @@ def personal_data_access(
     """
     if action not in AccessAction.values:
         raise DomainError(_("Unknown audit action."), field="action")
-    fields_json = connection.ops.adapt_json_value(_clean_fields(fields), None)
+    cleaned = _clean_fields(fields)
+    fields_json = connection.ops.adapt_json_value(cleaned, None)
     visible = viewer.visible_client_ids()
-    at = connection.ops.adapt_datetimefield_value(timezone.now())
+    now = timezone.now()
+    at = connection.ops.adapt_datetimefield_value(now)
     ip = client_ip(request)
     actor_id = actor_of(viewer)
     object_type = object_type[:32]
@@ -81,6 +88,19 @@ def personal_data_access(
     for customer in customers:
         if customer.client_id not in visible:
             raise NotVisible(field="customer")
+        signed = _Unsaved(
+            client_id=customer.client_id,
+            at=now,
+            actor_id=actor_id,
+            action=action,
+            customer_ref=customer.pk,
+            object_type=object_type,
+            object_ref=object_ref,
+            fields=cleaned,
+            purpose=purpose,
+            ip=ip,
+            count=1,
+        )
         rows.append(
             (
                 customer.client_id,
@@ -93,6 +113,7 @@ def personal_data_access(
                 fields_json,
                 purpose,
                 ip,
+                chain.row_mac(signed),
             )
         )
     if rows:
@@ -114,7 +135,15 @@ _INSERT_COLUMNS = (
     "fields",
     "purpose",
     "ip",
+    "row_mac",
 )
+
+
+class _Unsaved:
+    """The values of a row about to be inserted, as `chain.content_of` reads them."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
 
 
 def _insert_sql() -> str:
@@ -127,7 +156,21 @@ def _insert_sql() -> str:
 
 
 def _append(**values: Any) -> AccessEvent:
-    return AccessEvent.objects.create(at=timezone.now(), **values)
+    return access_event_signed_create(AccessEvent(at=timezone.now(), **values))
+
+
+def access_events_signed(events: list[AccessEvent]) -> list[AccessEvent]:
+    """Signs events the audit service made, for a `bulk_create`."""
+    for event in events:
+        event.row_mac = chain.row_mac(event)
+    return events
+
+
+def access_event_signed_create(event: AccessEvent) -> AccessEvent:
+    """Saves an event the audit service made, with its row signature."""
+    event.row_mac = chain.row_mac(event)
+    event.save(force_insert=True)
+    return event
 
 
 @transaction.atomic
@@ -139,9 +182,13 @@ def audit_seal(*, client_id: int, batch: int = SEAL_BATCH) -> int:
     """
     ChainHead.objects.get_or_create(client_id=client_id)
     head = ChainHead.objects.select_for_update().get(client_id=client_id)
-    pending = list(
-        AccessEvent.objects.filter(client_id=client_id, seq__isnull=True).order_by("id")[:batch]
-    )
+    unsealed = AccessEvent.objects.filter(client_id=client_id, seq__isnull=True, chain_hash="")
+    pending = []
+    for event in unsealed.order_by("id")[:batch]:
+        if chain.row_mac_ok(event):
+            pending.append(event)
+        else:
+            _refuse_unsigned(event)
     if not pending:
         return 0
     seq = head.last_seq
@@ -174,6 +221,17 @@ def audit_seal(*, client_id: int, batch: int = SEAL_BATCH) -> int:
     head.head_hash = prev
     head.save(update_fields=["last_seq", "head_hash"])
     return len(pending)
+
+
+def _refuse_unsigned(event: AccessEvent) -> None:
+    """A row the audit service did not write (or edited since) stays out of the chain, marked
+    so that `audit verify` names it and later runs skip it."""
+    AccessEvent.objects.filter(pk=event.pk, seq__isnull=True).update(chain_hash=REFUSED)
+    security_log.warning(
+        "audit seal refused event %s of client %s: no valid row signature",
+        event.pk,
+        event.client_id,
+    )
 
 
 def audit_seal_all() -> dict[int, int]:

@@ -1,7 +1,10 @@
 """Recomputes every client's chain and says where it was edited, cut, filled or shuffled."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from azukari.audit import chain
@@ -38,6 +41,7 @@ COLUMNS = [
     "chain_hash",
     "erased_at",
     "erased_by_id",
+    "row_mac",
 ]
 
 
@@ -169,13 +173,24 @@ def _verify_client(client: Client, report: VerifyReport) -> None:
                 cp.last_seq,
             )
         previous_end = cp.last_seq
-    # An unsealed row that already carries chain data was not written by the product.
+    # Unsealed rows: each must carry the audit service's signature and none may wait longer
+    # than the sealer takes; a row with chain data of its own was not written by the product.
+    too_old = timezone.now() - dt.timedelta(minutes=settings.AZUKARI_AUDIT_PENDING_MINUTES)
     unsealed = AccessEvent.objects.filter(client=client, seq__isnull=True)
-    result.pending = unsealed.count()
-    for event_id in unsealed.exclude(chain_hash="").values_list("id", flat=True):
-        report.problems.append(
-            Problem(client.code, None, event_id, "inserted_or_reordered", _("forged chain data"))
-        )
+    for values in unsealed.order_by("id").values_list(*COLUMNS).iterator(chunk_size=2000):
+        row = _Row(values)
+        result.pending += 1
+        if row.chain_hash and not row.chain_hash.startswith("refused"):
+            problem("inserted_or_reordered", row, _("forged chain data"))
+        elif row.chain_hash or not chain.row_mac_ok(row):
+            problem("not_written_by_audit", row, _("not signed by the audit service"))
+        elif row.at < too_old:
+            problem(
+                "pending_too_long",
+                row,
+                _("still unsealed after %(minutes)d minutes")
+                % {"minutes": settings.AZUKARI_AUDIT_PENDING_MINUTES},
+            )
 
 
 def audit_verify(*, client: Client | None = None) -> VerifyReport:

@@ -22,6 +22,9 @@ PRODUCTION = env_bool("AZUKARI_PRODUCTION", False)
 SECRET_KEY = env_str("AZUKARI_SECRET_KEY") or "django-insecure-azukari-demo-key-change-me"
 # Keys the audit hash chain; changing it makes earlier chains fail verification.
 AZUKARI_AUDIT_KEY = env_str("AZUKARI_AUDIT_KEY") or SECRET_KEY
+# An audit event still unsealed after this long fails `audit verify` (the sealer runs every
+# minute, so only a stopped worker or a row the sealer refused stays that long).
+AZUKARI_AUDIT_PENDING_MINUTES = env_int("AZUKARI_AUDIT_PENDING_MINUTES", 10)
 if PRODUCTION and (SECRET_KEY.startswith("django-insecure") or not env_str("AZUKARI_AUDIT_KEY")):
     raise ImproperlyConfigured(
         "AZUKARI_PRODUCTION needs AZUKARI_SECRET_KEY and AZUKARI_AUDIT_KEY from the environment"
