@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "azukari.reports",
     "azukari.dataio",
     "azukari.web",
+    "azukari.demo",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +217,10 @@ AZUKARI_EXPORTS_PER_HOUR = env_int("AZUKARI_EXPORTS_PER_HOUR", 20)
 OTP_TOTP_ISSUER = "Azukari"
 
 EMAIL_BACKEND = env_str("AZUKARI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The demo (`azukari demo` sets it): demo-only controls such as "simulate an incoming call".
+AZUKARI_DEMO = env_bool("AZUKARI_DEMO", False)
+if PRODUCTION and AZUKARI_DEMO:
+    raise ImproperlyConfigured("AZUKARI_DEMO is for the demo only, never with AZUKARI_PRODUCTION")
 DEFAULT_FROM_EMAIL = env_str("AZUKARI_FROM_EMAIL", "azukari@localhost")
 
 # Background work: django-q2 on the ORM broker of the same database.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("azukari.api.urls")),
     path("reports/", include("azukari.reports.urls")),
     path("exports/", include("azukari.dataio.urls")),
+    path("demo/", include("azukari.demo.urls")),
     path("", include("azukari.web.urls")),
 ]
 

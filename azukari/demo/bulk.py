@@ -57,6 +57,10 @@ SUBJECTS = {
 }
 
 
+# Open azukari states whose records (inquiry, callback) only the services write.
+MOVED_ON_BY_SERVICES = frozenset(
+    {CaseState.WAITING_CLIENT, CaseState.WAITING_CUSTOMER, CaseState.CALLBACK_DUE}
+)
 STANCES = list(Stance.values)
 REASONS = list(AzukariReason.values)
 SUBJECT_KINDS = list(SUBJECTS)
@@ -121,13 +125,16 @@ def generate(
     contacts_per_customer: float = 2.0,
     cases_per_customer: float = 0.5,
     defer_indexes: bool = False,
+    open_as_azukari: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Adds `customers` customers spread over `clients`, with their whole history.
 
     Each case comes with the contact that opened it; the other contacts make up the average
     number of contacts per customer asked for. With `defer_indexes`, secondary indexes are
-    built once at the end (see `indexes_deferred`).
+    built once at the end (see `indexes_deferred`). With `open_as_azukari`, every open azukari
+    is left in the center's turn: the demo then moves them on through the services, so that a
+    case waiting for the client has its inquiry and one owing a callback has the callback.
     """
     rng = random.Random(seed)
     mix = Mix(cases=cases_per_customer, calls=max(0.0, contacts_per_customer - cases_per_customer))
@@ -144,7 +151,9 @@ def generate(
         while done < customers:
             size = min(BATCH, customers - done)
             with transaction.atomic():
-                _batch(rng, setups, ids, start_index + done, size, now, counts, mix)
+                _batch(
+                    rng, setups, ids, start_index + done, size, now, counts, mix, open_as_azukari
+                )
             done += size
             if progress:
                 progress(size)
@@ -152,7 +161,9 @@ def generate(
     return counts
 
 
-def _batch(rng, setups, ids: Ids, first: int, size: int, now, counts, mix: "Mix") -> None:
+def _batch(
+    rng, setups, ids: Ids, first: int, size: int, now, counts, mix: "Mix", open_as_azukari: bool
+) -> None:
     customers, phones, subs, deliveries, contacts, cases, events = [], [], [], [], [], [], []
     customer_ids = ids.take(Customer, size)
     for n, i in enumerate(range(first, first + size)):
@@ -225,7 +236,9 @@ def _batch(rng, setups, ids: Ids, first: int, size: int, now, counts, mix: "Mix"
         for _n in range(mix.draw(rng, mix.cases)):
             handler = rng.choice(setup.handlers)
             opened = now - dt.timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 600))
-            case, history = _case(rng, setup, cid, len(subs) - 1, handler, opened, now)
+            case, history = _case(
+                rng, setup, cid, len(subs) - 1, handler, opened, now, open_as_azukari
+            )
             cases.append(case)
             contacts.append(_contact(rng, setup, cid, handler, phone, opened, len(cases) - 1))
             for at, from_state, to_state, kind in history:
@@ -299,9 +312,11 @@ def _contact(rng, setup, customer_id, handler, phone, started, case_index) -> di
     }
 
 
-def _case(rng, setup, customer_id, sub_index, handler, opened, now):
+def _case(rng, setup, customer_id, sub_index, handler, opened, now, open_as_azukari=False):
     kind = rng.choice(SUBJECT_KINDS)
     final = _weighted(rng, STATE_WEIGHTS)
+    if open_as_azukari and final in MOVED_ON_BY_SERVICES:
+        final = CaseState.AZUKARI
     team = rng.choice(setup.teams)
     history = [(opened, "", CaseState.OPEN, "opened")]
     path: list[tuple[str, str]] = []

@@ -34,6 +34,12 @@ class Command(BaseCommand):
             "--cases-per-customer", type=float, default=0.5, help="average cases per customer"
         )
         parser.add_argument(
+            "--open-as-azukari",
+            action="store_true",
+            help="leave every open azukari in the center's turn (the demo moves them on "
+            "through the services)",
+        )
+        parser.add_argument(
             "--defer-indexes",
             action="store_true",
             help="build secondary indexes once at the end: faster for large runs, "
@@ -84,6 +90,7 @@ class Command(BaseCommand):
                 contacts_per_customer=contacts,
                 cases_per_customer=cases,
                 defer_indexes=options["defer_indexes"],
+                open_as_azukari=options["open_as_azukari"],
                 progress=advance,
             )
         elapsed = time.perf_counter() - started
