@@ -61,13 +61,6 @@ def callbacks_overdue(callbacks: QuerySet[Callback], *, now: dt.datetime) -> Que
     return with_due(callbacks).filter(callback_overdue_q(now))
 
 
-def callback_is_overdue(callback: Callback, *, now: dt.datetime) -> bool:
-    if callback.status not in OPEN_CALLBACK_STATUSES:
-        return False
-    due = callback.scheduled_for or callback.promised_for
-    return due is not None and due < now - CALLBACK_GRACE
-
-
 # ---------------------------------------------------------------- inquiries
 
 
@@ -106,4 +99,3 @@ def case_is_overdue(case: Case, *, now: dt.datetime) -> bool:
         and case.promised_callback_at is not None
         and case.promised_callback_at < now - CALLBACK_GRACE
     )
-

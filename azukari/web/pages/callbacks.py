@@ -11,7 +11,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+)
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -73,10 +81,10 @@ ORIGIN_LABELS = {
 
 
 def callback_when(callback: Callback, *, now: dt.datetime) -> str:
-    due = callback.scheduled_for or callback.promised_for
-    if overdue.callback_is_overdue(callback, now=now):
+    """On a callback from `callbacks_due` (annotated by the overdue module's expressions)."""
+    if callback.is_overdue:
         return When.OVERDUE
-    if due is not None and due <= now:
+    if callback.due is not None and callback.due <= now:
         return When.DUE
     if callback.status == CallbackStatus.TO_SCHEDULE:
         return When.TO_SCHEDULE
@@ -103,7 +111,10 @@ def callbacks_due(*, viewer, now: dt.datetime, site_id: int | None = None):
         .values("due")[:1]
     )
     return (
-        listed.annotate(first_due=Subquery(first_due))
+        listed.annotate(
+            first_due=Subquery(first_due),
+            is_overdue=ExpressionWrapper(overdue.callback_overdue_q(now), BooleanField()),
+        )
         .select_related("case__site", "customer", "client", "team__site", "assignee")
         .order_by(
             F("first_due").asc(nulls_last=True),
