@@ -261,7 +261,7 @@ class Cluster:
             "scope": SCOPE,
             "namespace": "/azukari/",
             "name": node.name,
-            "log": {"level": "WARNING"},
+            "log": {"level": "INFO"},
             "restapi": {
                 "listen": f"127.0.0.1:{node.api_port}",
                 "connect_address": f"127.0.0.1:{node.api_port}",
@@ -924,6 +924,11 @@ class Drill:
                 f"{event['promotion_s']:.1f} s, app serving again after {event['serving_s']:.1f} s"
                 f" without a restart; {window}"
             )
+        rewinds = sum(
+            (n.folder / "patroni.log").read_text(errors="replace").count("running pg_rewind")
+            for n in self.cluster.nodes
+        )
+        print(f"old primaries that rejoined through pg_rewind: {rewinds}")
         answers = self.ledger.answers
         ok = sum(1 for a in answers if 200 <= a.status < 300)
         print(f"requests: {len(answers)}, {ok} answered 2xx")
