@@ -1,6 +1,7 @@
 """Outgoing webhooks: where they may go, how they are signed, and one delivery over the wire.
 
-A webhook URL must be https to a public address. The host is resolved again at every
+A webhook URL must be https, on port 443 (or one the deployment lists), to a public address
+outside the IANA special-purpose ranges. The host is resolved again at every
 delivery and the connection is made to the address that was checked, so a DNS answer that
 changes after registration cannot point the product at an internal host.
 """
@@ -44,13 +45,37 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return "v1=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+# The IANA IPv4 and IPv6 Special-Purpose Address Registries, whole: none of these is where a
+# client's webhook receiver lives, and several (6to4, NAT64, Teredo, 192.0.0.0/24) reach or
+# embed other networks' addresses.
+SPECIAL_PURPOSE = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+        "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24",
+        "192.88.99.0/24", "192.168.0.0/16", "192.175.48.0/24", "198.18.0.0/15",
+        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+        "255.255.255.255/32",
+        "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64",
+        "100:0:0:1::/64", "2001::/23", "2001:db8::/32", "2002::/16", "2620:4f:8000::/48",
+        "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "ff00::/8",
+    )
+)  # fmt: skip
+
+
+def allowed_ports() -> frozenset[int]:
+    """443, or the ports the deployment lists in AZUKARI_WEBHOOK_PORTS."""
+    return frozenset(getattr(settings, "AZUKARI_WEBHOOK_PORTS", None) or (443,))
+
+
 def _address_refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     if address.is_loopback and loopback_allowed():
         return False
     return (
-        address.is_private
+        any(address in network for network in SPECIAL_PURPOSE if network.version == address.version)
+        or address.is_private
         or address.is_loopback
         or address.is_link_local
         or address.is_reserved
@@ -83,10 +108,17 @@ def _split(url: str) -> tuple[str, str, int, str]:
         raise UnsafeWebhookUrl(_("A webhook URL may not carry credentials."), field="url")
     if scheme != "https" and not (scheme == "http" and loopback_allowed()):
         raise UnsafeWebhookUrl(_("A webhook URL must use https."), field="url")
+    port = port or (443 if scheme == "https" else 80)
+    if port not in allowed_ports() and not (scheme == "http" and loopback_allowed()):
+        raise UnsafeWebhookUrl(
+            _("A webhook URL may use port %(ports)s only.")
+            % {"ports": ", ".join(str(p) for p in sorted(allowed_ports()))},
+            field="url",
+        )
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return scheme, host, port or (443 if scheme == "https" else 80), path
+    return scheme, host, port, path
 
 
 def resolve_target(url: str) -> Target:

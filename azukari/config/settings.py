@@ -22,6 +22,8 @@ PRODUCTION = env_bool("AZUKARI_PRODUCTION", False)
 SECRET_KEY = env_str("AZUKARI_SECRET_KEY") or "django-insecure-azukari-demo-key-change-me"
 # Keys the audit hash chain; changing it makes earlier chains fail verification.
 AZUKARI_AUDIT_KEY = env_str("AZUKARI_AUDIT_KEY") or SECRET_KEY
+# Ports outgoing webhooks may use (443 unless the deployment lists more, e.g. "443,8443").
+AZUKARI_WEBHOOK_PORTS = [int(p) for p in env_list("AZUKARI_WEBHOOK_PORTS", ["443"])]
 # An audit event still unsealed after this long fails `audit verify` (the sealer runs every
 # minute, so only a stopped worker or a row the sealer refused stays that long).
 AZUKARI_AUDIT_PENDING_MINUTES = env_int("AZUKARI_AUDIT_PENDING_MINUTES", 10)
