@@ -211,6 +211,8 @@ AZUKARI_LOGIN_LOCK_MINUTES = env_int("AZUKARI_LOGIN_LOCK_MINUTES", 15)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("AZUKARI_MAX_BODY_BYTES", 2_621_440)
 # How far ahead a due time or a promised callback may be set (days).
 AZUKARI_MAX_DAYS_AHEAD = env_int("AZUKARI_MAX_DAYS_AHEAD", 366)
+# An import without a heartbeat for this long is taken for dead: the next import clears it.
+AZUKARI_IMPORT_STALE_SECONDS = env_int("AZUKARI_IMPORT_STALE_SECONDS", 120)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 # API requests per token per minute (0: no limit); see azukari/api/throttle.py.
 AZUKARI_API_REQUESTS_PER_MINUTE = env_int("AZUKARI_API_REQUESTS_PER_MINUTE", 3000)

@@ -6,7 +6,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -15,10 +14,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from azukari.core.errors import DomainError
-from azukari.core.tasks import enqueue
 from azukari.dataio.forms import UploadForm
 from azukari.dataio.models import ColumnMapping, ImportBatch, ImportStatus
-from azukari.dataio.services import import_start
+from azukari.dataio.services import import_queue
 from azukari.org.permissions import Cap, user_can
 
 RUNNING = {ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.SWITCHING}
@@ -90,16 +88,14 @@ class ImportBatchAdmin(admin.ModelAdmin):
                 for chunk in upload.chunks():
                     out.write(chunk)
             try:
-                with transaction.atomic():
-                    batch = import_start(
-                        actor=request.user,
-                        client=form.cleaned_data["client"],
-                        kind=form.cleaned_data["kind"],
-                        path=stored,
-                        filename=Path(upload.name).name,
-                        encoding=form.cleaned_data["encoding"],
-                    )
-                    transaction.on_commit(lambda: _enqueue(batch.pk))
+                batch = import_queue(
+                    actor=request.user,
+                    client=form.cleaned_data["client"],
+                    kind=form.cleaned_data["kind"],
+                    path=stored,
+                    filename=Path(upload.name).name,
+                    encoding=form.cleaned_data["encoding"],
+                )
             except DomainError as exc:
                 stored.unlink(missing_ok=True)
                 form.add_error(None, str(exc))
@@ -113,10 +109,6 @@ class ImportBatchAdmin(admin.ModelAdmin):
 def _may_import(request: HttpRequest) -> bool:
     user = request.user
     return bool(user.is_staff and user_can(user, Cap.RECORDS_IMPORT))
-
-
-def _enqueue(batch_id: int) -> None:
-    enqueue("azukari.dataio.tasks.import_run_task", batch_id, group="imports")
 
 
 @admin.register(ColumnMapping)

@@ -13,13 +13,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from azukari.core.errors import DomainError, NotVisible
+from azukari.core.tasks import enqueue
+from azukari.customers.models import Customer
 from azukari.dataio import customer_import
-from azukari.dataio.models import ColumnMapping, ImportBatch, ImportKind, ImportStatus
+from azukari.dataio.models import (
+    ColumnMapping,
+    ImportBatch,
+    ImportKind,
+    ImportStatus,
+    StagedCustomer,
+)
 from azukari.dataio.readers import encoding_named, open_sheet
 from azukari.dataio.rows import ROW_KINDS
 from azukari.org.models import Client, User
@@ -27,6 +37,21 @@ from azukari.org.permissions import Cap, require
 
 ERROR_LIMIT = 1000
 TICK_ROWS = 2000
+ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.SWITCHING)
+RUN_TASK = "azukari.dataio.tasks.import_run_task"
+
+
+def import_stale_after() -> dt.timedelta:
+    """How long a running import may go without a heartbeat before it counts as dead.
+
+    A live import beats every 2,000 rows read and every 5,000 rows written (well under a
+    second each), so a silence this long means its process was killed."""
+    return dt.timedelta(seconds=settings.AZUKARI_IMPORT_STALE_SECONDS)
+
+
+class ImportAbandoned(DomainError):
+    code = "abandoned"
+
 
 # Headers understood without a saved mapping: our field names and the usual Japanese ones.
 DEFAULT_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -151,6 +176,66 @@ def import_start(
     )
 
 
+@transaction.atomic
+def import_queue(
+    *,
+    actor: User | None,
+    client: Client,
+    kind: str,
+    path: Path,
+    filename: str = "",
+    encoding: str = "",
+) -> ImportBatch:
+    """Records an import for the worker: the batch and its task commit together, so no
+    batch waits `queued` for a task that was never sent."""
+    batch = import_start(
+        actor=actor, client=client, kind=kind, path=path, filename=filename, encoding=encoding
+    )
+    enqueue(RUN_TASK, batch.pk, group="imports")
+    return batch
+
+
+def import_abandon(*, actor: User | None, batch: ImportBatch, stale_only: bool = False) -> int:
+    """Gives up an import that will not finish (its process was killed) and deletes its
+    rows, hidden and staged; returns how many imports it abandoned (0 or 1).
+
+    Not one transaction, like `import_run`: the claim is one short transaction, then the
+    rows go in short steps. Abandoning an import that is in fact still alive is safe: its
+    final switch checks, under a lock, that it still owns the batch, and refuses otherwise.
+    Abandoning an abandoned import again finishes a deletion that was cut short."""
+    _check_actor(actor, batch.client)
+    now = timezone.now()
+    claim = ImportBatch.objects.filter(pk=batch.pk, status__in=ACTIVE)
+    if stale_only:
+        claim = claim.filter(heartbeat_at__lt=now - import_stale_after())
+    with transaction.atomic():
+        claimed = claim.update(status=ImportStatus.ABANDONED, finished_at=now)
+    batch.refresh_from_db()
+    if batch.status != ImportStatus.ABANDONED:
+        if stale_only:
+            return 0
+        raise DomainError(
+            _("Import #%(id)s is “%(status)s”: only a queued or running import can be abandoned.")
+            % {"id": batch.pk, "status": batch.get_status_display()},
+            field="batch",
+        )
+    customer_import.staged_discard(batch.pk)
+    return claimed
+
+
+def _abandon_dead_imports(batch: ImportBatch) -> None:
+    """Before a new import of a client's customers: imports of that client whose process
+    died (no heartbeat) hold customer numbers in hidden rows; they are cleared now rather
+    than at the next sweep."""
+    dead = ImportBatch.objects.filter(
+        client_id=batch.client_id,
+        status__in=[ImportStatus.RUNNING, ImportStatus.SWITCHING],
+        heartbeat_at__lt=timezone.now() - import_stale_after(),
+    ).exclude(pk=batch.pk)
+    for other in dead:
+        import_abandon(actor=None, batch=other, stale_only=True)
+
+
 class _Errors:
     """All errors counted; the first ERROR_LIMIT kept with messages in English and Japanese."""
 
@@ -197,7 +282,8 @@ def import_run(
         refusal = exc
         en, ja = _both(lambda: refusal.message)
         _Errors(batch, [], {}).add(0, refusal.field or "file", "", en, ja)
-        _finish(batch, ImportStatus.FAILED)
+        abandoned = isinstance(exc, ImportAbandoned)
+        _finish(batch, ImportStatus.ABANDONED if abandoned else ImportStatus.FAILED)
     except BaseException:
         _finish(batch, ImportStatus.FAILED)
         raise
@@ -247,6 +333,7 @@ def _cells(record: list[str], columns: dict[int, str]) -> dict[str, str]:
 
 
 def _run_customers(batch: ImportBatch, progress) -> None:
+    _abandon_dead_imports(batch)
     sheet, columns, errors = _open(batch)
     stager = customer_import.CustomerStager(batch, columns.values())
     rows = 0
@@ -281,18 +368,88 @@ def _run_customers(batch: ImportBatch, progress) -> None:
         return
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.SWITCHING)
     batch.status = ImportStatus.SWITCHING
-    written = customer_import.customers_hide_in(batch, tick=lambda: _beat(batch))
+    try:
+        written = customer_import.customers_hide_in(batch, tick=lambda: _beat(batch))
+    except DomainError:
+        if not _name_taken_number(batch, errors):
+            raise
+        _finish(batch, ImportStatus.FAILED)
+        return
     if written != batch.created:
         raise DomainError(
             _("Some of these customers were created meanwhile; import the file again."),
             field="file",
             code="conflict",
         )
+    _beat(batch)
     started = time.perf_counter()
     with transaction.atomic():
+        _still_ours(batch)
         customer_import.customers_switch_in(batch)
         batch.switch_seconds = time.perf_counter() - started
         _finish(batch, ImportStatus.DONE)
+
+
+def _still_ours(batch: ImportBatch) -> None:
+    """Locks the batch for the switch; refuses when it was abandoned meanwhile (a person or
+    another import took it for dead), whose rows are being deleted."""
+    mine = ImportBatch.objects.select_for_update().filter(
+        pk=batch.pk, status=ImportStatus.SWITCHING
+    )
+    if not mine.exists():
+        raise ImportAbandoned(
+            _(
+                "This import was abandoned while it ran; nothing was written. "
+                "Import the file again."
+            ),
+            field="file",
+        )
+
+
+def _name_taken_number(batch: ImportBatch, errors: _Errors) -> bool:
+    """When a new customer's number was taken during the import, says by whom, on the row
+    of the file that has it: someone who created that customer meanwhile, or another
+    import, finished or still running. False when no such row is found."""
+    taken = Customer.all_rows.filter(
+        client_id=batch.client_id, customer_number=OuterRef("customer_number")
+    ).exclude(import_batch_id=batch.pk)
+    first = (
+        StagedCustomer.objects.filter(batch=batch, action="c")
+        .filter(Exists(taken))
+        .order_by("row")
+        .values_list("row", "customer_number")
+        .first()
+    )
+    if first is None:
+        return False
+    row, number = first
+    holder_id = (
+        Customer.all_rows.filter(client_id=batch.client_id, customer_number=number)
+        .exclude(import_batch_id=batch.pk)
+        .values_list("import_batch_id", flat=True)
+        .first()
+    )
+    holder = ImportBatch.objects.filter(pk=holder_id).first() if holder_id else None
+    values = {"number": number, "id": holder_id, "file": holder.filename if holder else ""}
+    if holder is None:
+        message = _(
+            "Customer number %(number)s was created by someone else while this file was "
+            "imported. Nothing was written; import the file again."
+        )
+    elif holder.status == ImportStatus.DONE:
+        message = _(
+            "Customer number %(number)s was created by import #%(id)s (%(file)s) while this "
+            "file was imported. Nothing was written; import the file again."
+        )
+    else:
+        message = _(
+            "Customer number %(number)s is in import #%(id)s (%(file)s), which is still "
+            "running. Nothing was written; import this file again once it has finished, or "
+            "abandon it if its process was stopped (azukari import abandon %(id)s)."
+        )
+    en, ja = _both(lambda: message % values)
+    errors.add(row, "customer_number", number, en, ja)
+    return True
 
 
 def _run_with_services(batch: ImportBatch, progress) -> None:
@@ -344,22 +501,25 @@ def _run_with_services(batch: ImportBatch, progress) -> None:
         progress(batch)
 
 
-def import_journal_sweep(*, stale_after: dt.timedelta = dt.timedelta(minutes=15)) -> int:
-    """Marks imports that stopped making progress (a killed process) abandoned and drops
-    their rows: staged ones, and new customers written but never shown."""
-    cutoff = timezone.now() - stale_after
-    stale = list(
-        ImportBatch.objects.filter(
-            status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.SWITCHING],
-            heartbeat_at__lt=cutoff,
-        ).values_list("pk", flat=True)
+def import_journal_sweep(*, stale_after: dt.timedelta | None = None) -> int:
+    """Abandons imports that stopped making progress (a killed process) and drops their
+    rows, staged ones and new customers written but never shown; queues again the task of
+    an import still `queued` long after it was recorded (a task row lost with its worker's
+    database, or a batch recorded before tasks committed with it). Returns how many imports
+    it abandoned or queued again."""
+    cutoff = timezone.now() - (stale_after or import_stale_after())
+    dead = ImportBatch.objects.filter(
+        status__in=[ImportStatus.RUNNING, ImportStatus.SWITCHING], heartbeat_at__lt=cutoff
     )
-    for batch_id in stale:
-        ImportBatch.objects.filter(pk=batch_id).update(
-            status=ImportStatus.ABANDONED, finished_at=timezone.now()
-        )
-        customer_import.staged_discard(batch_id)
-    return len(stale)
+    handled = sum(import_abandon(actor=None, batch=b, stale_only=True) for b in dead)
+    waiting = ImportBatch.objects.filter(
+        status=ImportStatus.QUEUED, heartbeat_at__isnull=True, created_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    for batch_id in waiting:  # a task queued twice runs once: the run claims the batch
+        with transaction.atomic():
+            enqueue(RUN_TASK, batch_id, group="imports")
+        handled += 1
+    return handled
 
 
 def import_summary(batch: ImportBatch) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""`azukari import customers|subscriptions|deliveries FILE --client CODE [--encoding cp932]`."""
+"""`azukari import customers|subscriptions|deliveries FILE --client CODE [--encoding cp932]`,
+and `azukari import abandon BATCH` for an import whose process was killed."""
 
 from pathlib import Path
 
@@ -6,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from azukari.core.errors import DomainError
-from azukari.dataio.models import ImportKind, ImportStatus
+from azukari.dataio.models import ImportBatch, ImportKind, ImportStatus
 from azukari.dataio.progress import ProgressBar
-from azukari.dataio.services import import_run, import_start
+from azukari.dataio.services import import_abandon, import_run, import_start
 from azukari.org.models import Client
 
 
@@ -16,13 +17,22 @@ class Command(BaseCommand):
     help = "Import a client's CSV (UTF-8 or CP932) or .xlsx file: all rows or none."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=ImportKind.values)
-        parser.add_argument("file")
-        parser.add_argument("--client", required=True, help="The client's code.")
+        parser.add_argument(
+            "kind",
+            choices=[*ImportKind.values, "abandon"],
+            help="What the file holds; or `abandon` to give up the import numbered FILE.",
+        )
+        parser.add_argument("file", help="The file; with `abandon`, the import's number.")
+        parser.add_argument("--client", help="The client's code (required for a file).")
         parser.add_argument("--encoding", default="", help="utf-8 or cp932 (detected if left out).")
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **options) -> None:
+        if options["kind"] == "abandon":
+            self._abandon(options["file"])
+            return
+        if not options["client"]:
+            raise CommandError(_("Say which client the file is for (--client CODE)."))
         client = Client.objects.filter(code=options["client"]).first()
         if client is None:
             raise CommandError(_("No client has this code."))
@@ -68,3 +78,16 @@ class Command(BaseCommand):
         if batch.status != ImportStatus.DONE:
             raise CommandError(summary)
         self.stdout.write(summary)
+
+    def _abandon(self, number: str) -> None:
+        batch = ImportBatch.objects.filter(pk=int(number) if number.isdigit() else None).first()
+        if batch is None:
+            raise CommandError(_("No import has this number."))
+        try:
+            import_abandon(actor=None, batch=batch)
+        except DomainError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            _("Import #%(id)s (%(file)s) abandoned; its rows were deleted. Import the file again.")
+            % {"id": batch.pk, "file": batch.filename}
+        )
