@@ -4,6 +4,10 @@ Each step either makes a move the state table allows (one event, one new version
 refused with IllegalTransition and leaves every row as it was. After every step the three
 waiting clocks must add up to the business time the case spent parked, computed here from the
 moves made and the calendars set up below, and the worker's recompute must agree.
+
+Sites go down (the failover moves the case away) and come back (the rebalance moves it back);
+a bulk move of the case and a neighbour leaves the same clocks, events and tallies as the same
+moves made one by one.
 """
 
 import datetime as dt
@@ -28,19 +32,25 @@ from azukari.cases.clocks import live_clocks
 from azukari.cases.models import (
     AttemptOutcome,
     AzukariReason,
+    BacklogTally,
     Callback,
     CallbackStatus,
     Case,
     CaseEvent,
+    ClockTally,
     Inquiry,
     InquiryStatus,
 )
+from azukari.cases.moves import CaseMove, case_move_bulk
 from azukari.cases.tasks import case_clocks_recompute
 from azukari.cases.tests.builders import OPTIONS, new_case, row_counts
 from azukari.cases.tests.test_lifecycle_edges import DESIGN_TABLE, PARKED
 from azukari.core.businesstime import TOKYO, BusinessCalendar, business_seconds
 from azukari.core.errors import DomainError, IllegalTransition
-from azukari.org.models import Client, ClientClosedDay, SiteHours
+from azukari.org.failover import rebalance_apply, site_down, site_up
+from azukari.org.models import Client, ClientClosedDay, Role, SiteHours
+from azukari.testing.factories import UserFactory
+from azukari.testing.times import callable_time
 
 OPEN, AZUKARI, W_CLIENT, W_CUSTOMER, CB_DUE, RESOLVED, CLOSED = (
     "open",
@@ -93,6 +103,7 @@ class Step:
 class World:
     cast: object
     calendars: dict[int, BusinessCalendar]
+    manager: object = None
     covered: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -117,8 +128,21 @@ class LifecycleMachine(RuleBasedStateMachine):
         self._travel = time_machine.travel(START, tick=False)
         self._clock = self._travel.start()
         self.cast = self.world.cast
+        # A neighbour parked at Sapporo for the whole walk: moved with the case in bulk.
+        neighbour = new_case(self.cast, subject="Neighbour")
+        self.neighbour = services.case_park(
+            case=neighbour,
+            version=neighbour.version,
+            actor=self.cast.operator,
+            reason="investigation",
+            team=self.cast.sapporo_desk,
+        )
         self.case = new_case(self.cast)
         self.state = OPEN
+        self.down_site: int | None = None
+        self.proposal = None
+        self.failover_put: int | None = None  # the team the failover gave the case
+        self.proposal_site: int | None = None  # the site it came from
         self.steps = [Step(timezone.now(), OPEN, self.case.site_id)]
         self.resolved_at: dt.datetime | None = None
         self.open_inquiry: int | None = None
@@ -136,6 +160,17 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def fresh(self) -> Case:
         return Case.objects.select_related("client", "site").get(pk=self.case.pk)
+
+    def team(self, name: str):
+        """The named desk, or the other one while the named desk's site is down."""
+        team = getattr(self.cast, name)
+        if team.site_id == self.down_site:
+            other = "osaka_desk" if name == "sapporo_desk" else "sapporo_desk"
+            team = getattr(self.cast, other)
+        return team
+
+    def other_desk(self, site_id: int):
+        return self.cast.osaka_desk if site_id == self.cast.sapporo.pk else self.cast.sapporo_desk
 
     def snapshot(self, case: Case) -> tuple:
         return (
@@ -211,8 +246,8 @@ class LifecycleMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.state == OPEN)
     @rule(into=st.sampled_from([AZUKARI, W_CUSTOMER, CB_DUE]), team=TEAMS, reason=REASONS)
     def park(self, into: str, team: str, reason: str) -> None:
-        team_obj = getattr(self.cast, team)
-        promised = timezone.now() + dt.timedelta(days=1) if into == CB_DUE else None
+        team_obj = self.team(team)
+        promised = into == CB_DUE
 
         def call(case):
             return services.case_park(
@@ -222,7 +257,8 @@ class LifecycleMachine(RuleBasedStateMachine):
                 reason=reason,
                 team=team_obj,
                 state=into,
-                promised_callback_at=promised,
+                # A time the callback scheduler accepts (the rule has its own tests).
+                promised_callback_at=callable_time(case, site=team_obj.site) if promised else None,
             )
 
         if self.state != OPEN:
@@ -235,7 +271,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.state in {OPEN, AZUKARI, W_CUSTOMER, CB_DUE})
     @rule(team=TEAMS)
     def send_inquiry(self, team: str) -> None:
-        team_obj = getattr(self.cast, team)
+        team_obj = self.team(team)
 
         def call(case):
             return services.inquiry_send(
@@ -284,11 +320,14 @@ class LifecycleMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.state in {AZUKARI, W_CLIENT, W_CUSTOMER})
     @rule(hours=st.integers(1, 72))
     def promise_callback(self, hours: int) -> None:
-        promised = timezone.now() + dt.timedelta(hours=hours)
+        after = timezone.now() + dt.timedelta(hours=hours)
 
         def call(case):
             return services.case_promise_callback(
-                case=case, version=case.version, actor=self.cast.sv, promised_for=promised
+                case=case,
+                version=case.version,
+                actor=self.cast.sv,
+                promised_for=callable_time(case, after=after),
             )
 
         if self.state not in {AZUKARI, W_CLIENT, W_CUSTOMER}:
@@ -310,7 +349,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     @rule(team=TEAMS)
     def reassign(self, team: str) -> None:
         """Not a state change: the case moves to another site, whose hours count from now."""
-        team_obj = getattr(self.cast, team)
+        team_obj = self.team(team)
 
         def call(case):
             return services.case_assign(
@@ -397,7 +436,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.state in {RESOLVED, CLOSED})
     @rule(team=TEAMS)
     def reopen(self, team: str) -> None:
-        team_obj = getattr(self.cast, team)
+        team_obj = self.team(team)
 
         def call(case):
             return services.case_reopen(
@@ -413,6 +452,143 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.moved(call, to_state=AZUKARI, kind="reopened", site_id=team_obj.site_id)
         self.resolved_at = None
 
+    # ------------------------------------------------------------ sites going down and back
+
+    @precondition(lambda self: self.down_site is None and self.proposal is None)
+    @rule(site=st.sampled_from(["sapporo", "osaka"]))
+    def site_goes_down(self, site: str) -> None:
+        """The failover moves a parked case away from the dark site, its clock split there."""
+        site_obj = getattr(self.cast, site)
+        case = self.fresh()
+        version = case.version
+        site_down(site=site_obj, actor=self.world.manager)
+        self.down_site = site_obj.pk
+        after = self.fresh()
+        assert after.state == self.state
+        if self.state in PARKED and case.site_id == site_obj.pk:
+            desk = self.other_desk(site_obj.pk)
+            assert (after.version, after.site_id, after.owner_team_id) == (
+                version + 1,
+                desk.site_id,
+                desk.pk,
+            )
+            self.steps.append(Step(timezone.now(), self.state, desk.site_id, is_move=False))
+            self.failover_put = desk.pk
+            self.proposal_site = site_obj.pk
+        else:
+            assert (after.version, after.site_id) == (version, case.site_id)
+            self.failover_put = None
+
+    @precondition(lambda self: self.down_site is not None)
+    @rule()
+    def site_comes_back(self) -> None:
+        """Nothing moves back by itself: the rebalance is only proposed."""
+        case = self.fresh()
+        site = self.cast.sapporo if self.down_site == self.cast.sapporo.pk else self.cast.osaka
+        self.proposal = site_up(site=site, actor=self.world.manager)
+        self.down_site = None
+        if not (self.state in PARKED and case.owner_team_id == self.failover_put):
+            self.failover_put = None  # settled or moved since: not offered back
+        after = self.fresh()
+        assert (after.version, after.site_id) == (case.version, case.site_id)
+
+    @precondition(lambda self: self.proposal is not None)
+    @rule()
+    def rebalance(self) -> None:
+        """The case goes back only if it is still open where the failover put it."""
+        case = self.fresh()
+        back = (
+            self.failover_put is not None
+            and self.state in PARKED
+            and case.owner_team_id == self.failover_put
+        )
+        rebalance_apply(proposal=self.proposal, actor=self.world.manager)
+        self.proposal = None
+        after = self.fresh()
+        if back:
+            home = self.proposal_site
+            assert (after.version, after.site_id) == (case.version + 1, home)
+            self.steps.append(Step(timezone.now(), self.state, home, is_move=False))
+        else:
+            assert (after.version, after.site_id) == (case.version, case.site_id)
+        self.failover_put = None
+
+    @rule(delay=DELAYS)
+    def time_passes_then_the_sites_change(self, delay: dt.timedelta) -> None:
+        """The next step of an outage, so that walks often see a case moved and moved back:
+        the case's site goes down, comes back, the rebalance is applied."""
+        self._clock.shift(delay)
+        if self.proposal is not None:
+            self.rebalance()
+        elif self.down_site is not None:
+            self.site_comes_back()
+        else:
+            site = self.fresh().site
+            self.site_goes_down("sapporo" if site.pk == self.cast.sapporo.pk else "osaka")
+
+    @precondition(lambda self: self.state in PARKED and self.down_site is None)
+    @rule(team=TEAMS)
+    def bulk_and_single_moves_agree(self, team: str) -> None:
+        """Moving the case and its neighbour in one batch, or each with `case_assign`, leaves
+        the same rows; the walk then goes on as if nothing happened."""
+        team_obj = getattr(self.cast, team)
+        cases = [self.fresh(), Case.objects.get(pk=self.neighbour.pk)]
+        data = {"team": team_obj.pk, "assignee": None}
+
+        def bulk():
+            case_move_bulk(
+                moves=[CaseMove(c.pk, c.version, team_obj.pk, None, data) for c in cases],
+                actor=self.cast.desk,
+                kind="assigned",
+            )
+
+        def singles():
+            for c in cases:
+                services.case_assign(case=c, version=c.version, actor=self.cast.desk, team=team_obj)
+
+        outcomes = []
+        for way in (bulk, singles):
+            savepoint = transaction.savepoint()
+            way()
+            outcomes.append(self.moved_rows([c.pk for c in cases]))
+            transaction.savepoint_rollback(savepoint)
+        assert outcomes[0] == outcomes[1]
+
+    def moved_rows(self, case_ids: list[int]) -> tuple:
+        return (
+            tuple(
+                Case.objects.filter(pk__in=case_ids)
+                .order_by("pk")
+                .values_list(
+                    "pk",
+                    "version",
+                    "site_id",
+                    "owner_team_id",
+                    "assignee_id",
+                    "center_seconds",
+                    "client_seconds",
+                    "customer_seconds",
+                    "clock_since",
+                )
+            ),
+            tuple(
+                CaseEvent.objects.filter(case_id__in=case_ids)
+                .order_by("case_id", "at", "id")
+                .values_list("case_id", "at", "actor_id", "kind", "from_state", "to_state", "data")
+            ),
+            sorted(
+                BacklogTally.objects.filter(n__gt=0).values_list(
+                    "site_id", "team_id", "state", "parked_day", "n", "center_seconds"
+                )
+            ),
+            sorted(
+                ClockTally.objects.filter(n__gt=0).values_list(
+                    "site_id", "state", "since_hour", "n", "offset_seconds"
+                )
+            ),
+            tuple(Callback.objects.filter(case_id__in=case_ids).values_list("pk", "team_id")),
+        )
+
     @rule(data=st.data(), delay=DELAYS)
     def time_passes_then_a_legal_move(self, data, delay: dt.timedelta) -> None:
         """Moves outnumber refusals and idle steps, so that walks get through the table."""
@@ -427,6 +603,11 @@ class LifecycleMachine(RuleBasedStateMachine):
             "resolve": self.state in {OPEN} | PARKED,
             "close": self.close_allowed(),
             "reopen": self.state in {RESOLVED, CLOSED},
+            "site_goes_down": self.state in PARKED
+            and self.down_site is None
+            and self.proposal is None,
+            "site_comes_back": self.down_site is not None,
+            "rebalance": self.proposal is not None,
         }
         name = data.draw(st.sampled_from(sorted(n for n, yes in allowed.items() if yes)))
         team = data.draw(TEAMS)
@@ -440,6 +621,9 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.promise_callback(data.draw(st.integers(1, 72)))
         elif name in {"send_inquiry", "reopen"}:
             getattr(self, name)(team)
+        elif name == "site_goes_down":
+            site = self.fresh().site
+            self.site_goes_down("sapporo" if site.pk == self.cast.sapporo.pk else "osaka")
         else:
             getattr(self, name)()
 
@@ -559,11 +743,12 @@ def world(cast) -> World:
             site=cast.sapporo, weekday=weekday, opens_at=opens, closes_at=closes
         )
     cast.coffee.refresh_from_db()
+    manager = UserFactory(username="manager", role=Role.MANAGER, home_site=cast.osaka)
     calendars = {
         cast.sapporo.pk: BusinessCalendar(hours=SAPPORO_HOURS, closed_dates=COFFEE_CLOSED),
         cast.osaka.pk: BusinessCalendar(hours=OSAKA_HOURS, closed_dates=COFFEE_CLOSED),
     }
-    return World(cast=cast, calendars=calendars)
+    return World(cast=cast, calendars=calendars, manager=manager)
 
 
 def test_lifecycle_state_machine(world):
