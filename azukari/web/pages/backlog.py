@@ -492,7 +492,10 @@ def _choices(viewer):
     return {
         "clients": Client.objects.filter(pk__in=visible).order_by("code"),
         "sites": Site.objects.order_by("code"),
-        "teams": Team.objects.filter(clients__in=visible).distinct().order_by("site", "code"),
+        "teams": Team.objects.filter(clients__in=visible)
+        .select_related("site")
+        .distinct()
+        .order_by("site", "code"),
         "states": [(s, CaseState(s).label) for s in CaseState.values if s in AZUKARI_STATES],
         "reasons": AzukariReason.choices,
         "buckets": BUCKETS,
