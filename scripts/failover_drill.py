@@ -475,9 +475,10 @@ class Client:
 class Drill:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
+        bin_dir = ensure_packages(not args.no_install)
         self.folder = Path(tempfile.mkdtemp(prefix="azukari-drill-"))
-        os.chmod(self.folder, 0o755)
-        self.cluster = Cluster(self.folder, ensure_packages(not args.no_install), args.nodes)
+        os.chmod(self.folder, 0o755)  # PostgreSQL runs as another user below it
+        self.cluster = Cluster(self.folder, bin_dir, args.nodes)
         self.app_password = secrets.token_urlsafe(16)
         self.apps: list[subprocess.Popen] = []
         self.app_ports = free_ports(2)
@@ -790,12 +791,18 @@ class Drill:
     def switch_back(self, k: int) -> None:
         leader = self.cluster.leader()
         assert leader is not None
-        candidate = next(n for n in self.cluster.nodes if n is not leader)
+        # In synchronous mode Patroni switches over to the synchronous standby only: with two
+        # nodes that is the old primary, back from its kill.
+        standby = next(m["name"] for m in self.cluster.members() if m["role"] == "sync_standby")
+        candidate = next(n for n in self.cluster.nodes if n.name == standby)
         asked_at = time.monotonic()
-        self.cluster.patronictl(
+        said = self.cluster.patronictl(
             "switchover", "--leader", leader.name, "--candidate", candidate.name, "--force"
         )
-        wait_until("the switchover", candidate.is_primary, 120, 0.1)
+        try:
+            wait_until("the switchover", candidate.is_primary, 120, 0.1)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; patronictl said: {said.strip()}") from None
         promoted_at = time.monotonic()
         serving_at = self.wait_serving(asked_at)
         wait_until("the old primary back as a replica", self.cluster.healthy, 180, 0.5)
