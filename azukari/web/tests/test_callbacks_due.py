@@ -7,7 +7,6 @@ import re
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
 
 from azukari.audit.models import AccessAction, AccessEvent
 from azukari.cases import services as cases
@@ -133,3 +132,22 @@ def test_the_brief_shows_the_number_to_dial_masked_and_reveals_it_audited(client
     assert revealed.status_code == 200
     assert local[-8:].replace("-", "") in revealed.content.decode().replace("-", "")
     assert AccessEvent.objects.filter(action=AccessAction.REVEAL).count() == before + 1
+
+
+def _queries(client, now: dt.datetime) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with time_machine.travel(now, tick=False), CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("callbacks")).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_list_asks_as_many_queries_for_many_callbacks_as_for_few(client, cast):
+    first = answered_callback(cast)
+    client.force_login(cast.sv)
+    few = _queries(client, START + dt.timedelta(hours=1))
+    for _ in range(6):
+        answered_callback(cast, customer=first.customer)
+        answered_callback(cast)
+    assert _queries(client, START + dt.timedelta(hours=1)) == few
