@@ -11,7 +11,7 @@ the work back when a manager says so.
 import datetime as dt
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -38,6 +38,7 @@ from azukari.org.models import (
     Team,
     User,
 )
+from azukari.org.permissions import Cap, require
 
 BATCH_SIZE = 500
 OPEN_CALLBACK = (CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED)
@@ -51,8 +52,39 @@ def require_site_manager(actor: User | None) -> None:
     """Managers and admins change a site's status; the CLI acts as the system (None)."""
     if actor is None:
         return
-    if not actor.has_access or actor.role not in (Role.MANAGER, Role.ADMIN):
-        raise PermissionRefused(_("Only a center manager or administrator can do this."))
+    require(actor, Cap.SITES_FAILOVER)
+
+
+def require_site_authority(actor: User | None, site: Site) -> None:
+    """A site's status concerns every client it serves, so changing it needs a center-level
+    credential: a manager or administrator, or a center integration (its token's scope checked
+    by the API) serving every client with work or a team at the site. The CLI is the system."""
+    if actor is None:
+        return
+    token = getattr(actor, "api_token", None)
+    if token is None:
+        require_site_manager(actor)
+        return
+    if not token.is_active or token.client_id is not None:
+        raise PermissionRefused(_("Only a center integration can change a site's status."))
+    if not clients_at_site(site) <= actor.visible_client_ids():
+        raise PermissionRefused(
+            _("This integration does not serve every client of this site."), field="site"
+        )
+
+
+def clients_at_site(site: Site) -> frozenset[int]:
+    """The clients a site's status concerns: those its teams serve and those with open work
+    there."""
+    served = Team.clients.through.objects.filter(team__site=site).values_list(
+        "client_id", flat=True
+    )
+    with_work = (
+        Case.objects.filter(_at_site(site.pk), state__in=AZUKARI_STATES)
+        .values_list("client_id", flat=True)
+        .distinct()
+    )
+    return frozenset(served) | frozenset(with_work)
 
 
 @dataclass
@@ -395,15 +427,18 @@ def site_down(
     note: str = "",
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int, int], None] | None = None,
+    client_ids: Collection[int] | None = None,
 ) -> FailoverReport:
     """Marks `site` down and moves its open work away; with `drill`, only says what would move.
 
     Not one big transaction on purpose: each batch commits on its own, so a large site does
     not hold locks for minutes and an interrupted run keeps what it moved; running it again
     finishes the rest. Moved work no longer matches "at this site", which is what makes a
-    second run a no-op.
+    second run a no-op. A drill can be limited to `client_ids`: what its caller may see.
     """
-    require_site_manager(actor)
+    require_site_authority(actor, site)
+    if client_ids is not None and not drill:
+        raise DomainError(_("Only a drill can be limited to some clients."), field="clients")
     started = time.perf_counter()
     report = FailoverReport(site=site.code, drill=drill)
     if drill:
@@ -413,14 +448,15 @@ def site_down(
         report.outage_id = outage.pk
     book = LoadBook(excluded_site_id=site.pk)
     client_codes = dict(Client.objects.values_list("id", "code"))
-    case_ids = list(
-        Case.objects.filter(_at_site(site.pk), state__in=AZUKARI_STATES)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    callback_total = Callback.objects.filter(
+    cases_at_site = Case.objects.filter(_at_site(site.pk), state__in=AZUKARI_STATES)
+    callbacks_at_site = Callback.objects.filter(
         _callback_at_site(site.pk), status__in=OPEN_CALLBACK
-    ).count()
+    )
+    if client_ids is not None:
+        cases_at_site = cases_at_site.filter(client_id__in=list(client_ids))
+        callbacks_at_site = callbacks_at_site.filter(client_id__in=list(client_ids))
+    case_ids = list(cases_at_site.order_by("id").values_list("id", flat=True))
+    callback_total = callbacks_at_site.count()
     total = len(case_ids) + callback_total
     done = 0
     for chunk in _batches(case_ids, batch_size):
@@ -454,11 +490,7 @@ def site_down(
             progress(done, total)
     # Callbacks still pointing at the site: those of cases that did not move with them
     # (their case lives elsewhere, or could not move).
-    callback_ids = list(
-        Callback.objects.filter(_callback_at_site(site.pk), status__in=OPEN_CALLBACK)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
+    callback_ids = list(callbacks_at_site.order_by("id").values_list("id", flat=True))
     if drill:
         # Callbacks of cases that would move follow them; count only the others.
         moved_case_ids = set(case_ids)
@@ -518,7 +550,7 @@ def _plan(rows, planner, book: LoadBook, report: FailoverReport, codes: dict) ->
 @transaction.atomic
 def site_up(*, site: Site, actor: User | None, note: str = "") -> RebalanceProposal | None:
     """The site works again; work that left it is offered back, never moved back silently."""
-    require_site_manager(actor)
+    require_site_authority(actor, site)
     site = Site.objects.select_for_update().get(pk=site.pk)
     if site.status != SiteStatus.DOWN:
         raise IllegalTransition(_("This site is not down."), field="status")
@@ -555,7 +587,7 @@ def site_up(*, site: Site, actor: User | None, note: str = "") -> RebalancePropo
 
 def rebalance_apply(*, proposal: RebalanceProposal, actor: User | None) -> int:
     """Moves back the proposed work that is still where the failover put it; returns count."""
-    require_site_manager(actor)
+    require_site_authority(actor, proposal.site)
     with transaction.atomic():
         proposal = RebalanceProposal.objects.select_for_update().get(pk=proposal.pk)
         if proposal.status != RebalanceStatus.PROPOSED:
@@ -614,7 +646,7 @@ def rebalance_apply(*, proposal: RebalanceProposal, actor: User | None) -> int:
 
 @transaction.atomic
 def rebalance_dismiss(*, proposal: RebalanceProposal, actor: User | None) -> None:
-    require_site_manager(actor)
+    require_site_authority(actor, proposal.site)
     updated = RebalanceProposal.objects.filter(
         pk=proposal.pk, status=RebalanceStatus.PROPOSED
     ).update(status=RebalanceStatus.DISMISSED, decided_at=timezone.now(), decided_by=actor)
@@ -696,22 +728,27 @@ def routing_now(*, client_ids: Iterable[int], now: dt.datetime | None = None) ->
     return answer
 
 
-def work_at_site(site: Site) -> tuple[int, int]:
-    """Open azukari and pending callbacks still at the site (what a `site_down` would move)."""
-    cases = Case.objects.filter(_at_site(site.pk), state__in=AZUKARI_STATES).count()
+def work_at_site(site: Site, *, client_ids: Collection[int] | None = None) -> tuple[int, int]:
+    """Open azukari and pending callbacks still at the site (what a `site_down` would move),
+    of `client_ids` only when given."""
+    cases = Case.objects.filter(_at_site(site.pk), state__in=AZUKARI_STATES)
     callbacks = Callback.objects.filter(_callback_at_site(site.pk), status__in=OPEN_CALLBACK)
-    return cases, callbacks.count()
+    if client_ids is not None:
+        cases = cases.filter(client_id__in=list(client_ids))
+        callbacks = callbacks.filter(client_id__in=list(client_ids))
+    return cases.count(), callbacks.count()
 
 
+@transaction.atomic
 def site_mark_down(*, site: Site, actor: User | None, note: str = "") -> SiteOutage:
     """Marks the site down now and queues the moves for the worker (for the admin and API,
-    which should not hold a request open while 100,000 azukari move)."""
-    require_site_manager(actor)
+    which should not hold a request open while 100,000 azukari move).
+
+    The task row commits with the status change: a process killed right after the commit
+    still leaves the moves queued."""
+    require_site_authority(actor, site)
     outage, _already = _mark_down(site, actor, note)
-    actor_id = actor.pk if actor else None
-    transaction.on_commit(
-        lambda: _enqueue("azukari.org.tasks.site_failover_continue", site.pk, actor_id)
-    )
+    _enqueue("azukari.org.tasks.site_failover_continue", site.pk, actor.pk if actor else None)
     return outage
 
 

@@ -7,7 +7,7 @@ from azukari.api.auth import scoped
 from azukari.api.errors import responses
 from azukari.org.failover import routing_now
 
-# The scope names the Scope choices should list as ROUTING_READ and SITES_MANAGE.
+# The scope names the Scope choices should list as ROUTING_READ and SITES_FAILOVER.
 ROUTING_READ = "routing:read"
 
 router = Router(tags=["Sites and routing"])

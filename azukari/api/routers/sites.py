@@ -1,15 +1,12 @@
 """A site's status from outside: mark it down (or drill) when a disaster takes it out."""
 
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from azukari.api.auth import scoped
 from azukari.api.errors import responses
-from azukari.core.errors import PermissionRefused
+from azukari.api.models import Scope
 from azukari.org.failover import site_by_code, site_down, site_mark_down, work_at_site
-
-SITES_MANAGE = "sites:manage"
 
 router = Router(tags=["Sites and routing"])
 
@@ -29,16 +26,10 @@ class SiteDownOut(Schema):
     to_teams: dict[str, int] = {}
 
 
-def _center_token(request: HttpRequest) -> None:
-    """A site's status concerns every client it serves: only a center token may change it."""
-    if getattr(request.auth, "client_id", None) is not None:
-        raise PermissionRefused(_("Only a center integration can change a site's status."))
-
-
 @router.post(
     "/sites/{code}/down",
     response=responses({200: SiteDownOut, 202: SiteDownOut}),
-    auth=scoped(SITES_MANAGE),
+    auth=scoped(Scope.SITES_FAILOVER),
     operation_id="site_down",
     summary="Mark a site down; its open azukari and callbacks move to operating sites",
 )
@@ -47,10 +38,14 @@ def mark_down(
     code: str = Path(..., max_length=32, pattern=r"^[-a-zA-Z0-9_]+$"),
     params: Query[SiteDownQuery] = None,
 ):
-    _center_token(request)
+    """A site's status concerns every client it serves: the token must be a center token
+    serving all of them. The answer counts only the work of the clients the token sees."""
+    token = request.auth
+    actor = token.service_user
+    seen = token.visible_client_ids()
     site = site_by_code(code)
     if params and params.drill:
-        plan = site_down(site=site, actor=None, drill=True)
+        plan = site_down(site=site, actor=actor, drill=True, client_ids=seen)
         return Status(
             200,
             {
@@ -64,8 +59,8 @@ def mark_down(
             },
         )
     # The moves run in the worker, batch by batch; the answer says how much is queued.
-    cases, callbacks = work_at_site(site)
-    outage = site_mark_down(site=site, actor=None, note=f"API: {request.auth}")
+    cases, callbacks = work_at_site(site, client_ids=seen)
+    outage = site_mark_down(site=site, actor=actor, note=f"API: {token}")
     site.refresh_from_db()
     return Status(
         202,
