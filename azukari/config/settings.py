@@ -22,6 +22,13 @@ PRODUCTION = env_bool("AZUKARI_PRODUCTION", False)
 SECRET_KEY = env_str("AZUKARI_SECRET_KEY") or "django-insecure-azukari-demo-key-change-me"
 # Keys the audit hash chain; changing it makes earlier chains fail verification.
 AZUKARI_AUDIT_KEY = env_str("AZUKARI_AUDIT_KEY") or SECRET_KEY
+# Second factor (docs/security.md): administrators, managers, client approvers and superusers
+# always; with this on (the production default), every role that reads or exports personal
+# data in bulk (the permission table's `personal_data.bulk`: every role today).
+AZUKARI_TWO_FACTOR_FOR_BULK_READERS = env_bool("AZUKARI_TWO_FACTOR_FOR_BULK_READERS", PRODUCTION)
+# With this on (the production default), a first authenticator is enrolled only with a one-time
+# code an administrator issued, so a stolen password alone cannot enrol one.
+AZUKARI_TWO_FACTOR_ENROLMENT_ISSUED = env_bool("AZUKARI_TWO_FACTOR_ENROLMENT_ISSUED", PRODUCTION)
 # Ports outgoing webhooks may use (443 unless the deployment lists more, e.g. "443,8443").
 AZUKARI_WEBHOOK_PORTS = [int(p) for p in env_list("AZUKARI_WEBHOOK_PORTS", ["443"])]
 # An audit event still unsealed after this long fails `audit verify` (the sealer runs every
@@ -45,6 +52,7 @@ INSTALLED_APPS = [
     "django_q",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # one-time enrolment codes issued by an administrator
     "azukari.core",
     "azukari.org",
     "azukari.customers",

@@ -21,6 +21,7 @@ from azukari.api.services import api_token_create
 from azukari.audit.tests.conftest import open_case
 from azukari.cases import services as cases
 from azukari.cases.models import AzukariReason, Callback
+from azukari.cases.tests.builders import tomorrow
 from azukari.org.models import Role
 from azukari.testing.factories import UserFactory
 
@@ -85,7 +86,7 @@ def tea(cast) -> dict[str, int]:
         case=parked,
         version=parked.version,
         actor=cast.outsider,
-        promised_for=timezone.now() + dt.timedelta(days=1),
+        promised_for=tomorrow(),
     )
     world["callback_id"] = Callback.objects.filter(case=parked).first().pk
     world.update(_tea_cancellation(cast))

@@ -17,6 +17,7 @@ from azukari.cases.models import (
     Contact,
     Inquiry,
 )
+from azukari.core.businesstime import TOKYO, is_public_holiday
 from azukari.customers.models import Customer, CustomerPhone
 from azukari.testing.factories import CustomerFactory
 
@@ -62,8 +63,17 @@ def new_case(cast, *, client=None, operator=None, subject: str = "Wants to cance
     )
 
 
-def tomorrow() -> dt.datetime:
-    return timezone.now() + dt.timedelta(days=1)
+def tomorrow(days: int = 1) -> dt.datetime:
+    """11:00 in Tokyo, `days` ahead or the next day after that which is not a public holiday.
+
+    Promises go through the callback scheduler: this is a time it accepts for a customer with
+    no stated preferences at the factories' sites (open 9:00-21:00 every day), whatever the
+    hour the tests run at.
+    """
+    day = timezone.localdate() + dt.timedelta(days=days)
+    while is_public_holiday(day):
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(11), tzinfo=TOKYO)
 
 
 def move(cast, case: Case, to_state: str, *, team=None) -> Case:

@@ -12,7 +12,7 @@ from azukari.core.errors import DomainError, IllegalTransition, NotVisible
 from azukari.core.phones import InvalidPhone
 from azukari.customers.selectors import customers_by_phone
 from azukari.customers.services import customer_create
-from azukari.org.models import Client
+from azukari.org.models import Client, Team
 
 PAST = "This time is in the past."
 NAIVE = "A time zone is required."
@@ -379,7 +379,17 @@ def test_an_inquiry_needs_a_question(cast, parked):
     )
 
 
-def test_an_inquiry_from_the_call_needs_a_team(cast):
+def test_an_inquiry_from_the_call_goes_to_the_senders_desk(cast):
+    case = new_case(cast)
+    services.inquiry_send(
+        case=case, version=case.version, actor=cast.desk, question="?", options=OPTIONS
+    )
+    case.refresh_from_db()
+    assert case.owner_team == cast.sapporo_desk  # the desk of the sender's home site
+
+
+def test_an_inquiry_from_the_call_needs_a_team_where_no_desk_serves_the_client(cast):
+    Team.objects.filter(clients=cast.coffee).update(is_azukari_desk=False)
     case = new_case(cast)
     refused(
         lambda: services.inquiry_send(

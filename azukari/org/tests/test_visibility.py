@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import pytest
 from django.apps import apps
-from django.utils import timezone
 
 from azukari.cases import services
 from azukari.cases.models import Callback, Case, CaseEvent, Contact, Inquiry
@@ -144,7 +143,7 @@ def test_another_clients_object_looks_exactly_like_a_missing_one(
 def acts_on(cast, data: ClientData, actor: User):
     """Every lifecycle service, aimed at `data`'s client by `actor`."""
     case = fresh(data.case)
-    later = timezone.now() + dt.timedelta(days=2)
+    later = tomorrow(days=2)
     contact = case.contacts.first()
     return {
         "contact_log": lambda: services.contact_log(

@@ -34,6 +34,7 @@ from azukari.core.errors import DomainError
 from azukari.demo import rows
 from azukari.floor.tests.factories import at, contact
 from azukari.testing.factories import CustomerFactory
+from azukari.testing.times import callable_time
 from azukari.web.pages.backlog import Filters, backlog_board
 
 UTC = dt.UTC
@@ -162,7 +163,11 @@ class World:
                 team=teams[team % len(teams)],
                 state=state,
                 promised_callback_at=(
-                    when + dt.timedelta(days=1) if state == CaseState.CALLBACK_DUE else None
+                    callable_time(
+                        case, after=when + dt.timedelta(days=1), site=teams[team % len(teams)].site
+                    )
+                    if state == CaseState.CALLBACK_DUE
+                    else None
                 ),
             )
 
@@ -181,7 +186,10 @@ class World:
                 case=case, version=v, actor=actor, note="docs"
             ),
             "promise": lambda: cases.case_promise_callback(
-                case=case, version=v, actor=actor, promised_for=when + dt.timedelta(hours=3)
+                case=case,
+                version=v,
+                actor=actor,
+                promised_for=callable_time(case, after=when + dt.timedelta(hours=3)),
             ),
             "assign": lambda: cases.case_assign(
                 case=case, version=v, actor=actor, team=teams[-1] if first else teams[0]

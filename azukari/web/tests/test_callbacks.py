@@ -14,6 +14,7 @@ from azukari.cases import services as cases
 from azukari.cases.models import AzukariReason, Callback, CallbackStatus, CaseKind, CaseState
 from azukari.floor.tests.factories import asked_case
 from azukari.testing.factories import CustomerFactory
+from azukari.testing.times import callable_time
 from azukari.web.tests.test_desk import unlabelled_fields
 
 
@@ -39,7 +40,11 @@ def promised_callback(
         reason=AzukariReason.SV_CALLBACK,
         team=team or cast.osaka_desk,
         state=CaseState.CALLBACK_DUE,
-        promised_callback_at=timezone.now() + dt.timedelta(hours=hours),
+        promised_callback_at=callable_time(
+            case,
+            after=timezone.now() + dt.timedelta(hours=hours),
+            site=(team or cast.osaka_desk).site,
+        ),
         note="Promised a call from a supervisor today",
     )
     return case.callbacks.get()

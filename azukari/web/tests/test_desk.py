@@ -364,8 +364,9 @@ def test_a_stale_form_says_so_and_shows_what_changed(client, cast, story):
     case = _open_case(cast, story)
     client.force_login(cast.operator)
     page = client.get(reverse("desk-case", args=[case.pk]))
-    seen = page.context["resolve_form"].initial["seen_event"]
-    shown_version = page.context["resolve_form"].initial["version"]
+    resolve_form = next(form for name, form, *_ in page.context["forms"] if name == "resolve")
+    seen = resolve_form.initial["seen_event"]
+    shown_version = resolve_form.initial["version"]
     # Meanwhile the desk parks the case.
     cases.case_park(
         case=case,

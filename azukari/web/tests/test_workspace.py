@@ -300,13 +300,15 @@ def test_the_same_refusal_comes_from_the_api_and_the_workspace_promise(client, c
     assert not Callback.objects.filter(case=parked).exists()
 
 
-def test_a_promise_inside_the_windows_is_a_scheduled_callback(client, cast, parked, english):
+def test_a_promise_inside_the_windows_is_a_callback_due_at_that_time(
+    client, cast, parked, english
+):
     at = callable_time(parked, after=SUNDAY_AFTERNOON)
     response = _post(client, cast.desk, parked, "promise", promised_for=_local(at))
     parked.refresh_from_db()
     callback = Callback.objects.get(case=parked)
     assert parked.state == CaseState.CALLBACK_DUE
-    assert (callback.status, callback.scheduled_for) == (CallbackStatus.SCHEDULED, at)
+    assert (callback.status, callback.promised_for) == (CallbackStatus.TO_SCHEDULE, at)
     assert "The callback is scheduled." in _said(response)
 
 
@@ -320,7 +322,7 @@ def test_the_customer_may_name_a_time_outside_his_own_preferences(client, cast, 
         customer_requested="on",
     )
     assert response.status_code == 200
-    assert Callback.objects.get(case=parked).scheduled_for == SUNDAY_AFTERNOON
+    assert Callback.objects.get(case=parked).promised_for == SUNDAY_AFTERNOON
 
 
 # ---------------------------------------------------------------- the pop: continuity, options
@@ -351,7 +353,7 @@ def test_a_repeat_call_is_logged_on_the_open_case_and_keeps_its_callback(
     assert Contact.objects.filter(case=parked).count() == 2
     assert parked.events.filter(kind="contact_added").count() == 1
     callback = Callback.objects.get(case=parked)
-    assert callback.status == CallbackStatus.SCHEDULED
+    assert (callback.status, callback.promised_for) == (CallbackStatus.TO_SCHEDULE, at)
     assert f"The call was added to case #{parked.pk}." in _said(response)
 
 
