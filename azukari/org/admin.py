@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from azukari.core.errors import DomainError
 from azukari.org.calendars import validate_closed_day, validate_site_hours
+from azukari.org.enrolment import two_factor_enrolment_issue
 from azukari.org.failover import (
     rebalance_apply,
     rebalance_dismiss,
@@ -341,3 +342,19 @@ class UserAdmin(DjangoUserAdmin):
         if db_field.name == "clients" and not request.user.is_superuser:
             kwargs["queryset"] = Client.objects.filter(pk__in=request.user.visible_client_ids())
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    actions = ["issue_enrolment_code"]
+
+    @admin.action(description=_("Issue a one-time code to enrol an authenticator"))
+    def issue_enrolment_code(self, request, queryset):
+        for person in queryset:
+            try:
+                code = two_factor_enrolment_issue(actor=request.user, user=person)
+            except DomainError as exc:
+                messages.error(request, f"{person.get_username()}: {exc}")
+                continue
+            messages.warning(
+                request,
+                _("Enrolment code for %(user)s (shown once; hand it over in person): %(code)s")
+                % {"user": person.get_username(), "code": code},
+            )

@@ -5,12 +5,10 @@ whose agreement was withdrawn is anonymous from their next request on. Two-facto
 here too, next to the rest of who may get in.
 """
 
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 
-from azukari.org.models import Role
-
-# Roles that must pass a second factor (TOTP) before any page; everyone else may opt in.
-TWO_FACTOR_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.CLIENT_APPROVER})
+from azukari.org.permissions import Cap, user_can
 
 
 class AccessBackend(ModelBackend):
@@ -21,10 +19,15 @@ class AccessBackend(ModelBackend):
 
 
 def two_factor_required(user) -> bool:
-    """Required for the listed roles and for anyone who enrolled a device of their own."""
+    """Always for superusers, those who manage staff (managers, administrators) and client
+    approvers; for every role that reads or exports personal data in bulk when the deployment
+    says so (AZUKARI_TWO_FACTOR_FOR_BULK_READERS, on in production); and for anyone who
+    enrolled a device of their own."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if user.role in TWO_FACTOR_ROLES or user.is_superuser:
+    if user.is_superuser or user_can(user, Cap.STAFF_MANAGE) or user_can(user, Cap.PORTAL_USE):
+        return True
+    if settings.AZUKARI_TWO_FACTOR_FOR_BULK_READERS and user_can(user, Cap.PERSONAL_DATA_BULK):
         return True
     from django_otp import user_has_device
 

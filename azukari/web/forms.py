@@ -57,6 +57,14 @@ class TokenForm(forms.Form):
     )
 
 
+class EnrolmentCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Enrolment code from your administrator"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+
+
 class RevealForm(forms.Form):
     field = forms.CharField(max_length=20)
     purpose = forms.CharField(max_length=200)

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import escape
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import devices_for_user
@@ -33,9 +33,16 @@ from azukari.cases.clocks import live_clocks
 from azukari.cases.models import AzukariReason, CaseState
 from azukari.core.errors import DomainError, NotVisible, PermissionRefused
 from azukari.core.phones import mask_phone
+from azukari.org.enrolment import enrolment_code_needed, two_factor_enrolment_redeem
 from azukari.org.permissions import Cap, page_for, user_can
 from azukari.org.staff import agreement_register
-from azukari.web.forms import NamedStaffForm, RevealForm, ThrottledAuthenticationForm, TokenForm
+from azukari.web.forms import (
+    EnrolmentCodeForm,
+    NamedStaffForm,
+    RevealForm,
+    ThrottledAuthenticationForm,
+    TokenForm,
+)
 
 PAGE_SIZE = 25
 
@@ -231,6 +238,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     """Verifies a TOTP code, or enrols a first device (shown once as a key and a link)."""
     devices = list(devices_for_user(request.user, confirmed=True))
     enrolling = not devices
+    code_checked = request.session.get(ENROLMENT_SESSION_KEY) == request.user.pk
+    if enrolling and enrolment_code_needed() and not code_checked:
+        return _enrolment_code(request)
     if enrolling:
         device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
         if device is None:
@@ -247,6 +257,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             if enrolling:
                 matched.confirmed = True
                 matched.save(update_fields=["confirmed"])
+                request.session.pop(ENROLMENT_SESSION_KEY, None)
+                messages.success(request, _("Your authenticator app is enrolled."))
             otp_login(request, matched)
             login_failures_clear(username=request.user.get_username())
             return redirect(_safe_next(request))
@@ -257,3 +269,25 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         context["secret"] = b32encode(devices[0].bin_key).decode()
         context["config_url"] = devices[0].config_url
     return render(request, "web/account/two_factor.html", context)
+
+
+ENROLMENT_SESSION_KEY = "azukari_enrolment_code_ok"
+
+
+def _enrolment_code(request: HttpRequest) -> HttpResponse:
+    """Before a first authenticator: the one-time code an administrator issued."""
+    form = EnrolmentCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = request.user.get_username()
+        wait = login_wait(username=username, ip=client_ip(request))
+        if not wait and two_factor_enrolment_redeem(
+            user=request.user, code=form.cleaned_data["code"]
+        ):
+            login_failures_clear(username=username)
+            request.session[ENROLMENT_SESSION_KEY] = request.user.pk
+            return redirect(f"{request.path}?{urlencode({'next': _safe_next(request)})}")
+        login_failure_record(username=username, ip=client_ip(request))
+        form.add_error("code", _("That enrolment code is not valid. Ask an administrator."))
+    context = {"code_form": form, "next": _safe_next(request)}
+    status = 400 if form.errors else 200
+    return render(request, "web/account/two_factor.html", context, status=status)
