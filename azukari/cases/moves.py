@@ -13,11 +13,11 @@ here; a bulk move and the same moves made one by one leave identical rows.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import ExpressionWrapper, F, Value, When
 from django.utils import timezone
@@ -26,8 +26,8 @@ from django.utils.translation import gettext_lazy as _
 from azukari.cases.models import AZUKARI_STATES, Callback, CallbackStatus, Case, CaseEvent
 from azukari.cases.statemachine import CLOCK_OF_STATE
 from azukari.core.businesstime import BusinessCalendar, business_seconds
-from azukari.core.errors import IllegalTransition, NotVisible, StaleVersion
-from azukari.org.models import Client, Site, Team, User, business_calendar
+from azukari.core.errors import DomainError, IllegalTransition, NotVisible, StaleVersion
+from azukari.org.models import Client, Site, SiteStatus, Team, User, business_calendar
 
 OPEN_CALLBACK = (CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED)
 CLOCK_COLUMNS = ("center", "client", "customer")
@@ -83,6 +83,8 @@ def case_move_bulk(
     team_site = dict(
         Team.objects.filter(pk__in={m.team_id for m in moves}).values_list("id", "site_id")
     )
+    if sites_down_locked(team_site.values()):
+        raise DomainError(_("This team's site is down."), field="team")
     calendars = _Calendars(rows.values())
     # (team, site, assignee) → [(case id, clock column or None, seconds to add)]
     groups: dict[tuple[int, int, int | None], list[tuple[int, str | None, int]]] = defaultdict(list)
@@ -181,6 +183,31 @@ def case_move(
     )
     case.refresh_from_db()
     return case
+
+
+def sites_down_locked(site_ids: Iterable[int]) -> frozenset[int]:
+    """Which of these sites are down, read under a lock that `site_down` waits for.
+
+    `site_down` locks the site row for update before it marks it down and reads the work at
+    the site. A park or move that saw the site operating holds a key-share lock on the row
+    until it commits, so the failover that follows sees (and moves) what it wrote; one that
+    comes after the failover's commit reads the site down. Key-share locks do not wait for
+    each other: parks at one site do not queue behind one another. SQLite serialises writers
+    anyway (immediate transactions)."""
+    ids = sorted(set(site_ids))
+    if not ids:
+        return frozenset()
+    if connection.vendor != "postgresql":
+        return frozenset(
+            Site.objects.filter(pk__in=ids, status=SiteStatus.DOWN).values_list("id", flat=True)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, status FROM {connection.ops.quote_name(Site._meta.db_table)} "
+            "WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",
+            [ids],
+        )
+        return frozenset(pk for pk, status in cursor.fetchall() if status == SiteStatus.DOWN)
 
 
 class _Calendars:

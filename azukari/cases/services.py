@@ -28,7 +28,7 @@ from azukari.cases.models import (
     InquiryStatus,
     Stance,
 )
-from azukari.cases.moves import case_move
+from azukari.cases.moves import case_move, sites_down_locked
 from azukari.cases.selectors import desk_team_for
 from azukari.cases.signals import inquiry_answered
 from azukari.cases.statemachine import CLOCK_OF_STATE, is_legal
@@ -45,7 +45,7 @@ from azukari.core.phones import normalize_phone
 from azukari.core.tasks import enqueue
 from azukari.core.timebounds import check_ahead
 from azukari.customers.models import Customer
-from azukari.org.models import Client, Site, SiteStatus, Team, User, business_calendar
+from azukari.org.models import Client, Site, Team, User, business_calendar
 from azukari.subscriptions.models import Subscription
 
 # ---------------------------------------------------------------- guards
@@ -314,7 +314,7 @@ def _reload(case: Case) -> Case:
 def _check_team(team: Team, case: Case) -> Team:
     if not _TEAM_SERVES(team.pk, case.client_id):
         raise DomainError(_("This team does not serve the case's client."), field="team")
-    if team.site.status == SiteStatus.DOWN:
+    if sites_down_locked([team.site_id]):
         raise DomainError(_("This team's site is down."), field="team")
     return team
 
