@@ -935,7 +935,7 @@ class Drill:
             (n.folder / "patroni.log").read_text(errors="replace").count("running pg_rewind")
             for n in self.cluster.nodes
         )
-        print(f"old primaries that rejoined through pg_rewind: {rewinds}")
+        print(f"pg_rewind runs (old primaries rejoining): {rewinds}")
         answers = self.ledger.answers
         ok = sum(1 for a in answers if 200 <= a.status < 300)
         print(f"requests: {len(answers)}, {ok} answered 2xx")
