@@ -1,6 +1,8 @@
 """`azukari worker`: runs queued tasks and the periodic schedules (django-q2, ORM broker).
 
-Start one per machine (or several); they share the queue through the database. A task whose
+Start one per machine (or several); they share the queue through the database. Stop it with
+SIGTERM or Ctrl-C, to its process or its whole process group: the tasks in hand finish within
+`--grace` seconds (see `azukari.org.cluster`). A task whose
 worker died is handed out again after Q_CLUSTER["retry"] seconds, so every task is written to
 be idempotent. `--probe N` sends N no-op tasks with exactly-once effects and reports how fast
 the running workers drained them and how many deliveries were duplicates.
@@ -37,6 +39,13 @@ class Command(BaseCommand):
             "django-q2 closes 'old' connections around every task; with 0 that means a new "
             "connection per task.",
         )
+        parser.add_argument(
+            "--grace",
+            type=float,
+            default=60.0,
+            help="Seconds the tasks in hand get to finish after SIGTERM or Ctrl-C; the rest "
+            "are killed and run again later. Keep it below the service manager's stop timeout.",
+        )
         parser.add_argument("--probe-work-ms", type=int, default=0)
         parser.add_argument("--probe-timeout", type=float, default=600.0)
 
@@ -45,8 +54,9 @@ class Command(BaseCommand):
             self._probe(options["probe"], options["probe_work_ms"], options["probe_timeout"])
             return
         from django.db import connections
-        from django_q.cluster import Cluster
         from django_q.conf import Conf
+
+        from azukari.org.cluster import CleanCluster
 
         for alias in connections:
             settings_dict = connections[alias].settings_dict
@@ -58,7 +68,24 @@ class Command(BaseCommand):
             if options["workers"] < 1:
                 raise CommandError(_("At least one worker."))
             Conf.WORKERS = options["workers"]
-        Cluster().start()
+        grace = options["grace"]
+
+        def stopping(signal_name: str) -> None:
+            self.stderr.write(
+                _("%(signal)s: stopping; the tasks in hand get %(grace)s s to finish.")
+                % {"signal": signal_name, "grace": f"{grace:g}"}
+            )
+
+        if CleanCluster().run(grace=grace, on_stop=stopping):
+            self.stderr.write(_("Worker stopped; every task in hand finished."))
+        else:
+            self.stderr.write(
+                _(
+                    "Worker stopped after %(grace)s s; the tasks still running were cut short "
+                    "and run again after %(retry)s s."
+                )
+                % {"grace": f"{grace:g}", "retry": Conf.RETRY}
+            )
 
     def _probe(self, count: int, work_ms: int, timeout: float) -> None:
         from azukari.cases.background import probe_enqueue
