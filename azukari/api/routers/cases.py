@@ -41,7 +41,8 @@ from azukari.cases.models import Case, Contact
 from azukari.cases.overdue import case_is_overdue, inquiry_is_overdue
 from azukari.core.errors import DomainError
 from azukari.core.visibility import get_visible
-from azukari.org.models import Team, User
+from azukari.org.models import CENTER_ROLES, Team, User
+from azukari.org.people import same_site_or_all_sites, staff_label
 from azukari.subscriptions.models import Subscription
 
 router = Router(tags=["Cases"])
@@ -61,13 +62,18 @@ class CaseQuery(Schema):
     limit: int = F(50, ge=1, le=200)
 
 
-def _person(user: User | None) -> str | None:
+def _person(user: User | None, viewer) -> str | None:
+    """An agent id (or login) for staff of the token's own site; another site's staff as site
+    and role, as the pages show them (a token's site is its service user's home site)."""
     if user is None:
         return None
+    reader = getattr(viewer, "service_user", None) or viewer
+    if user.role in CENTER_ROLES and not same_site_or_all_sites(reader, user):
+        return staff_label(reader, user)
     return user.agent_id or user.username
 
 
-def case_out(case: Case) -> dict:
+def case_out(case: Case, viewer) -> dict:
     now = timezone.now()
     return {
         "id": case.pk,
@@ -81,7 +87,7 @@ def case_out(case: Case) -> dict:
         "azukari_reason": case.azukari_reason,
         "site": case.site.code,
         "owner_team": case.owner_team.code if case.owner_team_id else None,
-        "assignee": _person(case.assignee),
+        "assignee": _person(case.assignee, viewer),
         "opened_at": case.opened_at,
         "parked_at": case.parked_at,
         "due_at": case.due_at,
@@ -110,15 +116,15 @@ def inquiry_out(inquiry, now) -> dict:
     }
 
 
-def case_detail_out(case: Case) -> dict:
+def case_detail_out(case: Case, viewer) -> dict:
     now = timezone.now()
     return {
-        **case_out(case),
+        **case_out(case, viewer),
         "events": [
             {
                 "id": e.pk,
                 "at": e.at,
-                "actor": _person(e.actor),
+                "actor": _person(e.actor, viewer),
                 "kind": e.kind,
                 "from_state": e.from_state,
                 "to_state": e.to_state,
@@ -173,7 +179,7 @@ def list_cases(request: HttpRequest, params: Query[CaseQuery]):
         request=request,
         object_type="case_list",
     )
-    return {"items": [case_out(c) for c in rows], "next_cursor": next_cursor}
+    return {"items": [case_out(c, request.auth) for c in rows], "next_cursor": next_cursor}
 
 
 @router.get(
@@ -195,7 +201,7 @@ def get_case(request: HttpRequest, case_id: int = CaseId):
         object_type="case",
         object_ref=str(case.pk),
     )
-    return case_detail_out(case)
+    return case_detail_out(case, request.auth)
 
 
 # Teams and staff are looked up among those serving the case's client only: a team code or
@@ -228,7 +234,7 @@ def _act(request: HttpRequest, case_id: int, action: Callable[[Case, User], obje
         last_event = case.events.order_by("-id").values_list("id", flat=True).first() or 0
         action(case, request.auth.service_user)
         webhooks_emit_case_events_since(case_id=case.pk, after_id=last_event)
-    return case_detail_out(case_detail(viewer=request.auth, case_id=case_id))
+    return case_detail_out(case_detail(viewer=request.auth, case_id=case_id), request.auth)
 
 
 ACTION = {
@@ -268,7 +274,8 @@ def open_case(request: HttpRequest, payload: CaseOpenIn):
             subscription=subscription,
             note=payload.note,
         )
-    return Status(201, case_detail_out(case_detail(viewer=request.auth, case_id=case.pk)))
+    case = case_detail(viewer=request.auth, case_id=case.pk)
+    return Status(201, case_detail_out(case, request.auth))
 
 
 @router.post("/cases/{case_id}/park", operation_id="case_park", summary="Park as azukari", **ACTION)

@@ -44,6 +44,7 @@ from azukari.core.businesstime import (
 from azukari.core.spreadsheets import SafeCsvWriter, xlsx_row
 from azukari.core.visibility import Viewer
 from azukari.org.models import Client, Site, Team
+from azukari.org.people import staff_label
 from azukari.org.permissions import Cap, page_for
 from azukari.subscriptions.selectors import cancellations_overdue
 from azukari.web.pages.backlog_clocks import ClockPricer, HourTable, calendars_for
@@ -621,7 +622,7 @@ def _list_rows(kind: str, viewer, filters: Filters, now: dt.datetime):
                 c.get_status_display(),
                 _local(c.due),
                 str(c.team) if c.team else "",
-                _person(c.assignee),
+                staff_label(viewer, c.assignee) or gettext("Not assigned"),
                 c.attempts,
             ]
 
@@ -684,7 +685,7 @@ def _list_rows(kind: str, viewer, filters: Filters, now: dt.datetime):
             c.get_state_display(),
             c.get_azukari_reason_display(),
             str(c.owner_team) if c.owner_team else "",
-            _person(c.assignee),
+            staff_label(viewer, c.assignee) or gettext("Not assigned"),
             _local(c.parked_at),
             _local(c.due_at),
             round(clocks[0] / 3600, 1),

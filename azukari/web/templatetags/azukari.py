@@ -53,3 +53,12 @@ def stance_label(value: str) -> str:
     from azukari.cases.models import Stance
 
     return str(Stance(value).label) if value in Stance.values else value
+
+
+@register.filter
+def staff_label(person, viewer) -> str:
+    """`{{ case.assignee|staff_label:user }}`: a name within the viewer's site, "site・role"
+    across sites (see azukari.org.people)."""
+    from azukari.org.people import staff_label as label
+
+    return label(viewer, person) or "—"
