@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -577,7 +578,16 @@ RETRY_DELAYS = (
     dt.timedelta(hours=6),
     dt.timedelta(hours=24),
 )
-CLAIM_LEASE = dt.timedelta(minutes=5)
+def claim_lease() -> dt.timedelta:
+    """How long a claimed delivery is left to the worker that took it.
+
+    An attempt is one HTTP request (10 s per connection step) inside a task that django-q2
+    kills after Q_CLUSTER["timeout"]; the lease must outlast that, or a slow attempt that is
+    still running would be sent a second time by another worker. Its length is also how long
+    the deliveries of a killed worker wait before the retry scan (every minute) sends them
+    again: 5 minutes by default, `AZUKARI_WEBHOOK_CLAIM_LEASE_SECONDS` to shorten it (the
+    settings refuse a lease shorter than the task timeout plus 30 s)."""
+    return dt.timedelta(seconds=settings.AZUKARI_WEBHOOK_CLAIM_LEASE_SECONDS)
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -870,7 +880,7 @@ def webhook_delivery_claim(*, delivery_id: int) -> WebhookDelivery | None:
             next_attempt_at__lte=now,
         )
         .filter(endpoint__is_active=True)
-        .update(next_attempt_at=now + CLAIM_LEASE)
+        .update(next_attempt_at=now + claim_lease())
     )
     if not claimed:
         return None

@@ -240,8 +240,12 @@ Q_CLUSTER = {
     "name": "azukari",
     "orm": "default",
     "workers": env_int("AZUKARI_WORKERS", 2),
-    "timeout": 120,
-    "retry": 180,  # a task whose worker died is handed out again after this many seconds
+    # A task running longer is killed (and runs again after `retry`).
+    "timeout": env_int("AZUKARI_TASK_TIMEOUT", 120),
+    # A task whose worker died (SIGKILL, a crash, a lost machine) is handed out again after
+    # this many seconds: the recovery time of queued tasks. Must exceed `timeout`, or a task
+    # still running would be handed out a second time.
+    "retry": env_int("AZUKARI_TASK_RETRY", 180),
     # A failed or timed-out task (e.g. its connection dropped by a database failover) stays in
     # the queue and is handed out again after `retry`; after `max_attempts` failed runs it is
     # kept only as a failed task in the admin.
@@ -252,6 +256,16 @@ Q_CLUSTER = {
     "sync": env_bool("AZUKARI_TASKS_SYNC", False),
     "label": "Tasks",
 }
+if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
+    raise ImproperlyConfigured("AZUKARI_TASK_RETRY must be longer than AZUKARI_TASK_TIMEOUT")
+# How long a webhook delivery taken by a worker is left to it (see
+# azukari.api.services.claim_lease): a killed worker's deliveries go out again this long after
+# they were taken, plus up to a minute for the retry scan.
+AZUKARI_WEBHOOK_CLAIM_LEASE_SECONDS = env_int("AZUKARI_WEBHOOK_CLAIM_LEASE_SECONDS", 300)
+if Q_CLUSTER["timeout"] + 30 > AZUKARI_WEBHOOK_CLAIM_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "AZUKARI_WEBHOOK_CLAIM_LEASE_SECONDS must be at least AZUKARI_TASK_TIMEOUT + 30 seconds"
+    )
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ the running workers drained them and how many deliveries were duplicates.
 import time
 import uuid
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -69,6 +70,14 @@ class Command(BaseCommand):
                 raise CommandError(_("At least one worker."))
             Conf.WORKERS = options["workers"]
         grace = options["grace"]
+        self.stderr.write(
+            _(
+                "Recovery if this worker dies: its tasks run again after %(retry)s s "
+                "(AZUKARI_TASK_RETRY), its webhook deliveries after %(lease)s s "
+                "(AZUKARI_WEBHOOK_CLAIM_LEASE_SECONDS) plus up to a minute."
+            )
+            % {"retry": Conf.RETRY, "lease": settings.AZUKARI_WEBHOOK_CLAIM_LEASE_SECONDS}
+        )
 
         def stopping(signal_name: str) -> None:
             self.stderr.write(
