@@ -578,6 +578,8 @@ RETRY_DELAYS = (
     dt.timedelta(hours=6),
     dt.timedelta(hours=24),
 )
+
+
 def claim_lease() -> dt.timedelta:
     """How long a claimed delivery is left to the worker that took it.
 
