@@ -13,8 +13,11 @@ from azukari.core.errors import DomainError
 class ApiTokenAddForm(forms.ModelForm):
     """Client tokens from the admin; center tokens (several clients) from the command."""
 
+    # Taking a site down is for center tokens (the command), never a client's.
     scopes = forms.MultipleChoiceField(
-        label=_("scopes"), choices=Scope.choices, widget=forms.CheckboxSelectMultiple
+        label=_("scopes"),
+        choices=[c for c in Scope.choices if c[0] != Scope.SITES_FAILOVER],
+        widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:

@@ -115,11 +115,6 @@ def api_token_create(
         raise DomainError(
             _("Name the client, or the clients a center token serves."), field="client"
         )
-    if client is not None and Scope.SITES_FAILOVER in cleaned:
-        raise DomainError(
-            _("Only a center token can take a site down: it concerns every client there."),
-            field="scopes",
-        )
     prefix = secrets.token_hex(4)
     while ApiToken.objects.filter(prefix=prefix).exists():
         prefix = secrets.token_hex(4)

@@ -7,7 +7,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from azukari.core.errors import DomainError
-from azukari.org.calendars import validate_closed_day, validate_site_hours
+from azukari.org.calendars import (
+    site_hours_clear,
+    site_hours_set,
+    validate_closed_day,
+    validate_site_hours,
+)
 from azukari.org.enrolment import two_factor_enrolment_issue
 from azukari.org.failover import (
     rebalance_apply,
@@ -30,6 +35,7 @@ from azukari.org.models import (
     User,
 )
 from azukari.org.permissions import Cap, user_can
+from azukari.org.staff import staff_mark_left
 
 
 def _as_validation_error(exc: DomainError) -> ValidationError:
@@ -97,9 +103,23 @@ class SiteHoursForm(forms.ModelForm):
         return data
 
 
+class SiteHoursFormSet(forms.BaseInlineFormSet):
+    """The rule of `site_hours_clear`, for the whole edit: a site that works keeps at least
+    one weekday (a site never given hours works the documented default)."""
+
+    def clean(self):
+        super().clean()
+        kept = [
+            form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if self.initial_forms and not kept:
+            raise ValidationError(_("A site works on at least one weekday."))
+
+
 class SiteHoursInline(admin.TabularInline):
     model = SiteHours
     form = SiteHoursForm
+    formset = SiteHoursFormSet
     extra = 0
 
 
@@ -111,6 +131,45 @@ class SiteAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "status_changed_at"]
     inlines = [SiteHoursInline]
     actions = ["mark_down_drill", "mark_down", "mark_operating"]
+
+    def save_formset(self, request, form, formset, change):
+        """Site hours are written by the calendar services: new and changed days first, so
+        that the at-least-one-weekday rule holds after every step, then the removed ones."""
+        if formset.model is not SiteHours:
+            return super().save_formset(request, form, formset, change)
+        site = form.instance
+        removed: list[int] = []
+        # What the admin's history entry lists (Django's own formset save sets these).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row in formset.forms:
+            data = row.cleaned_data
+            if not data:
+                continue
+            before = row.instance.weekday if row.instance.pk else None
+            if data.get("DELETE"):
+                if before is not None:
+                    removed.append(before)
+                continue
+            if row.instance.pk and not row.has_changed():
+                continue
+            hours = site_hours_set(
+                site=site,
+                actor=request.user,
+                weekday=data["weekday"],
+                opens_at=data["opens_at"],
+                closes_at=data["closes_at"],
+            )
+            if row.instance.pk:
+                formset.changed_objects.append((hours, row.changed_data))
+            else:
+                formset.new_objects.append(hours)
+            if before is not None and before != data["weekday"]:
+                removed.append(before)
+        for weekday in removed:
+            gone = SiteHours.objects.filter(site=site, weekday=weekday).first()
+            site_hours_clear(site=site, actor=request.user, weekday=weekday)
+            if gone is not None:
+                formset.deleted_objects.append(gone)
 
     @admin.action(description=_("Drill: show what marking down would move"))
     def mark_down_drill(self, request, queryset):
@@ -325,8 +384,12 @@ class UserAdmin(DjangoUserAdmin):
             .exclude(client__in=Client.objects.exclude(pk__in=served))
         )
 
+    # Leaving goes through `staff_mark_left` (the action below): it also ends the leaver's
+    # sessions and revokes the tokens they issued or that act as them.
+    LEAVER_FIELDS = ("employment_status", "left_on")
+
     def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
+        fields = [*super().get_readonly_fields(request, obj), *self.LEAVER_FIELDS]
         if not request.user.is_superuser:
             fields += self.SUPERUSER_ONLY_FIELDS
             if obj is not None and obj.pk == request.user.pk:
@@ -343,7 +406,30 @@ class UserAdmin(DjangoUserAdmin):
             kwargs["queryset"] = Client.objects.filter(pk__in=request.user.visible_client_ids())
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    actions = ["issue_enrolment_code"]
+    actions = ["issue_enrolment_code", "mark_left"]
+
+    @admin.action(description=_("Mark as left today (ends sessions, revokes their tokens)"))
+    def mark_left(self, request, queryset):
+        for person in queryset:
+            try:
+                result = staff_mark_left(
+                    staff=person, left_on=timezone.localdate(), by=request.user
+                )
+            except DomainError as exc:
+                messages.error(request, f"{person.get_username()}: {exc}")
+                continue
+            messages.success(
+                request,
+                _(
+                    "%(user)s is marked as left: %(sessions)d sessions ended, "
+                    "%(tokens)d API tokens revoked."
+                )
+                % {
+                    "user": person.get_username(),
+                    "sessions": result.sessions_ended,
+                    "tokens": result.tokens_revoked,
+                },
+            )
 
     @admin.action(description=_("Issue a one-time code to enrol an authenticator"))
     def issue_enrolment_code(self, request, queryset):

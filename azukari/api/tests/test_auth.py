@@ -85,10 +85,14 @@ def test_center_token_sees_the_clients_it_serves(cast, pbx_token, coffee_desk_to
 
 
 def test_command_prints_the_token_once_and_it_works(api, cast, lines):
+    from azukari.org.models import Role
+    from azukari.testing.factories import UserFactory
+
+    UserFactory(username="manager", role=Role.MANAGER, home_site=cast.osaka, clients=[cast.coffee])
     out, err = io.StringIO(), io.StringIO()
     call_command(
         "api", "token", "create", "--client", "coffee", "--scopes", "screen_pop",
-        stdout=out, stderr=err,
+        "--issued-by", "manager", stdout=out, stderr=err,
     )  # fmt: skip
     raw = out.getvalue().strip()
     token = ApiToken.objects.get(secret_hash=token_hash(raw))
@@ -110,8 +114,13 @@ def test_command_prints_the_token_once_and_it_works(api, cast, lines):
 def test_command_refuses_unknown_scopes(cast):
     from django.core.management.base import CommandError
 
+    from azukari.org.models import Role
+    from azukari.testing.factories import UserFactory
+
+    UserFactory(username="manager", role=Role.MANAGER, home_site=cast.osaka, clients=[cast.coffee])
+
     with pytest.raises(CommandError, match="scopes"):
         call_command(
             "api", "token", "create", "--client", "coffee", "--scopes", "everything",
-            stdout=io.StringIO(), stderr=io.StringIO(),
+            "--issued-by", "manager", stdout=io.StringIO(), stderr=io.StringIO(),
         )  # fmt: skip

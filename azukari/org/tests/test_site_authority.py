@@ -13,7 +13,7 @@ from django_q.models import OrmQ
 from azukari.api.models import Scope
 from azukari.api.services import api_token_create
 from azukari.cases.models import Case
-from azukari.core.errors import DomainError, PermissionRefused
+from azukari.core.errors import PermissionRefused
 from azukari.org.failover import site_down, site_mark_down
 from azukari.org.models import Role, SiteStatus
 from azukari.org.tasks import site_failover_continue
@@ -61,12 +61,6 @@ def test_a_token_serving_every_client_of_the_site_drills_and_takes_it_down(cast,
     assert real.status_code == 202
     fukuoka.refresh_from_db()
     assert fukuoka.status == SiteStatus.DOWN
-
-
-def test_the_failover_scope_is_for_center_tokens_only(cast):
-    with pytest.raises(DomainError) as refused:
-        api_token_create(name="coffee", scopes=[Scope.SITES_FAILOVER], client=cast.coffee)
-    assert refused.value.field == "scopes"
 
 
 def test_a_token_without_the_failover_scope_is_refused(cast, fukuoka):

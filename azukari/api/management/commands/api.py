@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from azukari.api.models import ApiToken, Scope
 from azukari.api.services import api_token_create, api_token_revoke
 from azukari.core.errors import DomainError
-from azukari.org.models import Client
+from azukari.org.models import Client, User
 
 
 class Command(BaseCommand):
@@ -28,6 +28,11 @@ class Command(BaseCommand):
             help="Comma-separated scopes: " + ", ".join(Scope.values) + ", or 'all'",
         )
         create.add_argument("--name", help="What the integration is (default: from the client)")
+        create.add_argument(
+            "--issued-by",
+            required=True,
+            help="Username of the manager or administrator issuing it (recorded on the token)",
+        )
         actions.add_parser("list", help="List tokens (never their secrets)")
         revoke = actions.add_parser("revoke", help="Revoke a token by its prefix")
         revoke.add_argument("prefix")
@@ -64,9 +69,14 @@ class Command(BaseCommand):
         client = self._clients(options["client"])[0] if options["client"] else None
         center = self._clients(options["center_clients"]) if options["center_clients"] else []
         name = options["name"] or (f"{client.code} integration" if client else "center PBX")
+        issuer = User.objects.filter(username=options["issued_by"]).first()
+        if issuer is None:
+            raise CommandError(f"--issued-by: no user {options['issued_by']!r}.")
+        if raw_scopes == "all" and client is not None:
+            scopes = [s for s in scopes if s != Scope.SITES_FAILOVER]  # center tokens only
         try:
             token, raw = api_token_create(
-                name=name, scopes=scopes, client=client, center_clients=center
+                name=name, scopes=scopes, client=client, center_clients=center, created_by=issuer
             )
         except DomainError as exc:
             raise CommandError(f"{exc.field}: {exc}") from exc
