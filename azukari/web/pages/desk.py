@@ -197,11 +197,12 @@ class ContactForm(PageForm):
 
 
 def incoming_contact(user) -> Contact | None:
-    """The operator's newest call still ringing or in progress, as the PBX reported it."""
+    """The operator's newest call still ringing or in progress, as the PBX reported it, and
+    not yet recorded (a recorded call has its summary: `contact_wrap_up`'s own test)."""
     since = timezone.now() - INCOMING_WINDOW
     return (
         Contact.objects.visible_to(user)
-        .filter(handler=user, ended_at__isnull=True, started_at__gte=since)
+        .filter(handler=user, ended_at__isnull=True, started_at__gte=since, summary="")
         .exclude(pbx_call_id=None)
         .order_by("-started_at", "-id")
         .first()

@@ -42,8 +42,9 @@ from azukari.core.businesstime import business_seconds
 from azukari.core.errors import DomainError, StaleVersion
 from azukari.org.models import User
 from azukari.org.permissions import Cap, page_for, user_can
-from azukari.subscriptions.models import CancellationStatus
-from azukari.subscriptions.selectors import cancellation_desk
+from azukari.subscriptions.models import CancellationRequest, CancellationStatus
+from azukari.subscriptions.selectors import cancellation_desk, option_label
+from azukari.subscriptions.services import cancellation_exception_ask
 from azukari.web.forms import PageForm
 
 SETTLED = frozenset({CaseState.RESOLVED, CaseState.CLOSED})
@@ -170,6 +171,23 @@ class InquiryForm(VersionedForm):
         return [{"code": f"option_{n}", "label": label} for n, label in enumerate(labels, 1)]
 
 
+class ExceptionForm(CaseForm):
+    """An exception on a ground the customer raised: the policy's approver decides (the
+    client through an inquiry, an SV, or the operator on the call)."""
+
+    prefix = "exception"
+    ground = forms.ChoiceField(label=_("Ground the customer raised"))
+    reason = _note(_("What the customer said about it"), required=True)
+
+    def __init__(self, *args: Any, case: Case, actor: User, **kwargs: Any):
+        super().__init__(*args, case=case, actor=actor, **kwargs)
+        request = pending_cancellation(case)
+        grounds = request.policy_version.grounds.all() if request else []
+        self.fields["ground"].choices = [
+            (g.code, option_label("exception:" + g.code, g.label)) for g in grounds
+        ]
+
+
 class CloseForm(VersionedForm):
     prefix = "close"
     note = forms.CharField(label=_("Note"), required=False, max_length=1000)
@@ -196,6 +214,7 @@ class Action:
     done: Promise
     title: Promise
     button: Promise
+    applies: Callable[[Case], bool] = lambda case: True
 
 
 def _v(data: dict[str, Any]) -> int:
@@ -248,6 +267,22 @@ ACTIONS: dict[str, Action] = {
         done=_("The inquiry was sent to the client."),
         title=_("Ask the client (伺い)"),
         button=_("Send the inquiry"),
+    ),
+    "exception": Action(
+        ExceptionForm,
+        frozenset({CaseState.OPEN, *PARKED} - {CaseState.WAITING_CLIENT}),
+        Cap.CASES_WORK,
+        lambda case, actor, d: cancellation_exception_ask(
+            actor=actor,
+            request=pending_cancellation(case),
+            ground_code=d["ground"],
+            reason=d["reason"],
+            team=case.owner_team or case_selectors.desk_team_for(case, actor),
+        ),
+        done=_("The exception was asked for; its approver decides."),
+        title=_("Ask for an exception"),
+        button=_("Ask for the exception"),
+        applies=lambda case: pending_cancellation(case) is not None,
     ),
     "promise": Action(
         PromiseForm,
@@ -344,8 +379,21 @@ def offered(case: Case, user: User) -> list[str]:
     return [
         name
         for name, action in ACTIONS.items()
-        if case.state in action.states and user_can(user, action.capability)
+        if case.state in action.states
+        and user_can(user, action.capability)
+        and action.applies(case)
     ]
+
+
+def pending_cancellation(case: Case) -> CancellationRequest | None:
+    """The case's cancellation request that may still ask for an exception."""
+    if case.kind != CaseKind.CANCELLATION:
+        return None
+    return (
+        case.cancellation_requests.select_related("policy_version")
+        .filter(status=CancellationStatus.PENDING)
+        .first()
+    )
 
 
 # ---------------------------------------------------------------- reads

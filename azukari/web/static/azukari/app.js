@@ -5,3 +5,16 @@ document.addEventListener("change", function (event) {
     el.form.submit();
   }
 });
+
+// One key opens what a page marks with data-hotkey: a function key ("F2" opens the ringing
+// call) works even while typing in a field, as the desk's search box keeps the focus.
+document.addEventListener("keydown", function (event) {
+  if (event.ctrlKey || event.metaKey || event.altKey || !/^F\d{1,2}$/.test(event.key || "")) {
+    return;
+  }
+  var el = document.querySelector('[data-hotkey="' + event.key + '"]');
+  if (el) {
+    event.preventDefault();
+    el.click();
+  }
+});
