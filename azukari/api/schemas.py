@@ -388,6 +388,14 @@ class InquirySendIn(Schema):
     team: str | None = Field(None, max_length=32)
 
 
+class CaseNoteIn(Schema):
+    note: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Internal: never shown to the customer or the client",
+    )
+
+
 class CaseResolveIn(VersionIn):
     outcome: str = Field(min_length=1, max_length=2000)
 

@@ -20,6 +20,7 @@ from azukari.api.schemas import (
     MAX_ID,
     CaseAssignIn,
     CaseDetailOut,
+    CaseNoteIn,
     CaseOpenIn,
     CasePageOut,
     CaseParkIn,
@@ -291,6 +292,7 @@ def park_case(request: HttpRequest, payload: CaseParkIn, case_id: int = CaseId):
             assignee=_assignee(payload.assignee_agent_id, case),
             state=payload.state,
             promised_callback_at=payload.promised_callback_at,
+            customer_requested=payload.customer_requested,
             due_at=payload.due_at,
             note=payload.note,
         )
@@ -364,6 +366,7 @@ def promise_callback(request: HttpRequest, payload: CasePromiseIn, case_id: int 
             version=payload.version,
             actor=actor,
             promised_for=payload.promised_for,
+            customer_requested=payload.customer_requested,
             note=payload.note,
         ),
     )
@@ -388,6 +391,17 @@ def send_inquiry(request: HttpRequest, payload: InquirySendIn, case_id: int = Ca
             due_at=payload.due_at,
             team=_team(payload.team, case),
         ),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/notes", operation_id="case_note", summary="Add an internal note", **ACTION
+)
+def note_case(request: HttpRequest, payload: CaseNoteIn, case_id: int = CaseId):
+    return _act(
+        request,
+        case_id,
+        lambda case, actor: services.case_note(case=case, actor=actor, note=payload.note),
     )
 
 

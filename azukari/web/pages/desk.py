@@ -46,6 +46,7 @@ from azukari.core.phones import mask_phone
 from azukari.customers.models import Customer
 from azukari.customers.search import customer_search
 from azukari.org.models import SiteHours
+from azukari.org.people import staff_label
 from azukari.reports.models import AfterCallWorkCode, ReasonCode
 from azukari.reports.services import contact_code
 from azukari.subscriptions.models import Subscription
@@ -240,9 +241,14 @@ _VISIBLE_CUSTOMER = CompiledQuery[Customer](
 )
 
 
-def _card(customer: Customer) -> dict[str, Any]:
-    """The API's screen-pop card, with phones and address masked for the screen."""
+def _card(customer: Customer, viewer) -> dict[str, Any]:
+    """The API's screen-pop card, with phones and address masked for the screen and staff of
+    other sites named by site and role."""
     card = customer_card(customer)
+    card["recent_contacts"] = [
+        {**row, "handler": staff_label(viewer, contact.handler)}
+        for row, contact in zip(card["recent_contacts"], customer.recent_contacts, strict=True)
+    ]
     card["phones"] = [{**p, "display": mask_phone(p["number"])} for p in card["phones"]]
     card["address"] = mask_address(customer.address)
     card["postcode"] = mask_postcode(customer.postcode)
@@ -340,7 +346,7 @@ def pop(request: HttpRequest, customer_id: int) -> HttpResponse:
         "web/desk/pop.html",
         {
             "customer": customer,
-            "card": _card(customer),
+            "card": _card(customer, request.user),
             "form": form,
             "open_cases": open_cases,
             "offers": _offers(request, customer),

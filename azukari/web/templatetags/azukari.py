@@ -62,3 +62,19 @@ def staff_label(person, viewer) -> str:
     from azukari.org.people import staff_label as label
 
     return label(viewer, person) or "—"
+
+
+@register.filter
+def option_label(code: str) -> str:
+    """A cancellation option's or exception's name, never its code."""
+    from azukari.subscriptions.selectors import option_label as label
+
+    return label(code) if code else ""
+
+
+@register.filter
+def ground_label(code: str) -> str:
+    """An exception ground's name (a client's own ground keeps its code as its name)."""
+    from azukari.subscriptions.policy.rules import BuiltinGround
+
+    return str(BuiltinGround(code).label) if code in BuiltinGround.values else code

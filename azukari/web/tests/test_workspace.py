@@ -300,9 +300,7 @@ def test_the_same_refusal_comes_from_the_api_and_the_workspace_promise(client, c
     assert not Callback.objects.filter(case=parked).exists()
 
 
-def test_a_promise_inside_the_windows_is_a_callback_due_at_that_time(
-    client, cast, parked, english
-):
+def test_a_promise_inside_the_windows_is_a_callback_due_at_that_time(client, cast, parked, english):
     at = callable_time(parked, after=SUNDAY_AFTERNOON)
     response = _post(client, cast.desk, parked, "promise", promised_for=_local(at))
     parked.refresh_from_db()
@@ -405,3 +403,12 @@ def test_the_pop_shows_an_overdue_inquiry_to_the_caller_who_chases_it(
     page = client.get(reverse("desk-pop", args=[story.customer.pk])).content.decode()
     assert "the client's answer is due by" in page and "overdue" in page
     assert Inquiry.objects.get(case=parked).status == InquiryStatus.OPEN
+
+
+def test_staff_of_another_site_are_named_by_site_and_role(client, cast, parked):
+    cases.case_note(case=parked, actor=cast.sv, note="Osaka looked at it")
+    client.force_login(cast.operator)  # Sapporo
+    page = client.get(reverse("desk-case", args=[parked.pk])).content.decode()
+    assert "Osaka looked at it" in page
+    assert "大阪センター・" in page
+    assert cast.sv.display_name not in page
