@@ -28,7 +28,7 @@ from azukari.cases.models import (
     InquiryStatus,
     Stance,
 )
-from azukari.cases.moves import case_move, sites_down_locked
+from azukari.cases.moves import CaseMove, case_move, case_move_bulk, sites_down_locked
 from azukari.cases.selectors import desk_team_for
 from azukari.cases.signals import inquiry_answered
 from azukari.cases.statemachine import CLOCK_OF_STATE, is_legal
@@ -397,15 +397,14 @@ def case_open(
 def _callback_due(
     case: Case, *, origin: str, promised_for: dt.datetime | None, now: dt.datetime
 ) -> Callback:
-    """A callback the case now owes: scheduled at the promised time when one was promised
-    (the time already passed `callback_time_check`), otherwise still to schedule."""
+    """A callback the case now owes, to schedule (DESIGN: whatever makes it due creates it
+    so); a promised time has already passed `callback_time_check`."""
     return Callback.objects.create(
         client_id=case.client_id,
         case=case,
         customer_id=case.customer_id,
         origin=origin,
-        status=CallbackStatus.SCHEDULED if promised_for else CallbackStatus.TO_SCHEDULE,
-        scheduled_for=promised_for,
+        status=CallbackStatus.TO_SCHEDULE,
         created_at=now,
         promised_for=promised_for,
         team=case.owner_team,
@@ -525,6 +524,29 @@ def case_assign(
         note=note,
         data={"team": team.pk, "assignee": assignee.pk if assignee else None},
     )
+
+
+def cases_release_from(*, person: User, actor: User | None) -> int:
+    """A person who can no longer work their cases (they left): each open azukari assigned
+    to them stays with its team, unassigned, for the team's desk to pick up — a parked case
+    always has an owner. Their pending callbacks go back to the team's queue with it."""
+    moves = [
+        CaseMove(case_id=pk, version=version, team_id=team_id, data={"released_from": person.pk})
+        for pk, version, team_id in Case.objects.filter(
+            assignee=person, state__in=AZUKARI_STATES, owner_team__isnull=False
+        ).values_list("pk", "version", "owner_team_id")
+    ]
+    if moves:
+        case_move_bulk(
+            moves=moves,
+            actor=actor,
+            kind="assigned",
+            note=str(_("Back to the team: the person it was assigned to has left.")),
+        )
+    Callback.objects.filter(
+        assignee=person, status__in=(CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED)
+    ).update(assignee=None)
+    return len(moves)
 
 
 def _withdraw_open_inquiries(case: Case, now: dt.datetime) -> None:

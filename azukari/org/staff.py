@@ -91,6 +91,10 @@ def staff_mark_left(*, staff: User, left_on: dt.date, by: User) -> LeaveResult:
         staff.save(update_fields=["employment_status", "left_on"])
     sessions = staff_sessions_end(user=staff)
     tokens = _tokens_revoke(staff)
+    # Their open azukari stay with their teams, for the desk to pick up.
+    from azukari.cases.services import cases_release_from
+
+    cases_release_from(person=staff, actor=by)
     security_log.warning(
         "staff marked left: user=%s by=%s sessions=%d tokens=%d",
         staff.pk,

@@ -412,3 +412,27 @@ def test_staff_of_another_site_are_named_by_site_and_role(client, cast, parked):
     assert "Osaka looked at it" in page
     assert "大阪センター・" in page
     assert cast.sv.display_name not in page
+
+
+def test_a_case_whose_person_left_goes_back_to_the_team(cast, parked):
+    from azukari.org.models import Role
+    from azukari.org.staff import staff_mark_left
+    from azukari.testing.factories import UserFactory
+
+    parked = cases.case_assign(
+        case=parked,
+        version=parked.version,
+        actor=cast.desk,
+        team=cast.sapporo_desk,
+        assignee=cast.operator,
+    )
+    at = callable_time(parked, after=SUNDAY_AFTERNOON)
+    parked = cases.case_promise_callback(
+        case=parked, version=parked.version, actor=cast.desk, promised_for=at
+    )
+    manager = UserFactory(role=Role.MANAGER, home_site=cast.sapporo, clients=[cast.coffee])
+    staff_mark_left(staff=cast.operator, left_on=NOW.date(), by=manager)
+    parked.refresh_from_db()
+    assert (parked.owner_team, parked.assignee) == (cast.sapporo_desk, None)
+    assert Callback.objects.get(case=parked).assignee is None
+    assert parked.events.filter(kind="assigned", data__released_from=cast.operator.pk).exists()
