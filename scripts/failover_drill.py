@@ -931,11 +931,6 @@ class Drill:
                 f"{event['promotion_s']:.1f} s, app serving again after {event['serving_s']:.1f} s"
                 f" without a restart; {window}"
             )
-        rewinds = sum(
-            (n.folder / "patroni.log").read_text(errors="replace").count("running pg_rewind")
-            for n in self.cluster.nodes
-        )
-        print(f"pg_rewind runs (old primaries rejoining): {rewinds}")
         answers = self.ledger.answers
         ok = sum(1 for a in answers if 200 <= a.status < 300)
         print(f"requests: {len(answers)}, {ok} answered 2xx")
