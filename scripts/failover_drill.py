@@ -162,12 +162,6 @@ class Node:
     def data_dir(self) -> Path:
         return self.folder / "data"
 
-    def role(self) -> str | None:
-        status, body = http_json(f"http://127.0.0.1:{self.api_port}/patroni")
-        if status == 0 or not isinstance(body, dict):
-            return None
-        return f"{body.get('role')}/{body.get('state')}"
-
     def is_primary(self) -> bool:
         return http_json(f"http://127.0.0.1:{self.api_port}/primary")[0] == 200
 
@@ -527,9 +521,8 @@ class Drill:
         self.start_app()
         latency = self.measure_sync_cost(token, phones, agent)
         self.start_worker()
-        outcome = self.failovers(token, phones, agent)
-        verdict = self.verify(outcome, latency)
-        return verdict
+        self.failovers(token, phones, agent)
+        return self.verify(latency)
 
     def describe(self) -> str:
         return ", ".join(
@@ -732,7 +725,7 @@ class Drill:
             time.sleep(0.5)
         connection.close()
 
-    def failovers(self, token: str, phones: list[str], agent: str) -> dict:
+    def failovers(self, token: str, phones: list[str], agent: str) -> None:
         servers = self.clients(token)
         threads = [
             threading.Thread(target=self.load, args=(servers[i % 2], i, phones, agent), daemon=True)
@@ -753,7 +746,6 @@ class Drill:
             for t in threads:
                 t.join(60)
             self.load_stopped_at = time.monotonic()
-        return {}
 
     def kill_primary(self, k: int) -> None:
         leader = self.cluster.leader()
@@ -835,7 +827,7 @@ class Drill:
 
     # -- verdict
 
-    def verify(self, outcome: dict, latency: dict) -> int:
+    def verify(self, latency: dict) -> int:
         from django.db import connections
 
         from azukari.cases.models import Case, CaseEvent, Contact
