@@ -55,6 +55,8 @@ def test_a_client_approver_finds_no_center_page_even_for_its_own_companys_case(c
     "name", ["cancellation-overdue", "cancellation-report", "named-staff-report"]
 )
 def test_operators_are_refused_the_supervisors_reports_with_a_reason(client, cast, english, name):
+    cast.operator.language = "en"  # the refusal is read in the person's own language
+    cast.operator.save(update_fields=["language"])
     client.force_login(cast.operator)
     response = client.get(reverse(name))
     assert response.status_code == 403

@@ -15,6 +15,13 @@ from azukari.org.models import Role
 from azukari.testing.factories import UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _read_in_english(cast):
+    """Pages speak each person's own language: these tests read English."""
+    cast.operator.language = "en"
+    cast.operator.save(update_fields=["language"])
+
+
 @pytest.fixture
 def strict(settings):
     settings.AZUKARI_TWO_FACTOR_FOR_BULK_READERS = True
@@ -28,7 +35,8 @@ def coffee_admin(cast):
         username="adm_coffee", role=Role.ADMIN, home_site=cast.sapporo, clients=[cast.coffee]
     )
     person.is_staff = True
-    person.save(update_fields=["is_staff"])
+    person.language = "en"
+    person.save(update_fields=["is_staff", "language"])
     person.user_permissions.set(
         Permission.objects.filter(codename__in=["view_user", "change_user"])
     )
