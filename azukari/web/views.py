@@ -192,7 +192,7 @@ def case_named_staff(request: HttpRequest, case_id: int) -> HttpResponse:
     messages.success(
         request, _("Recorded: the caller asked for a staff member by name. Say no names.")
     )
-    return redirect("case-detail", case_id=case.pk)
+    return redirect("desk-case", case_id=case.pk)
 
 
 @require_GET

@@ -109,7 +109,10 @@ def test_withdrawal_is_explicit_and_recorded(cast, subscription, request_, first
     }
     # Asking again later starts a new request with a new date.
     first_call.move_to(_at(2026, 12, 1, 10))
-    case = cancellation_call(actor=cast.operator, subscription=subscription)
+    call = cases.contact_log(
+        actor=cast.operator, client=subscription.client, customer=subscription.customer
+    )
+    case = cases.case_contact_add(case=request_.case, contact=call, actor=cast.operator)
     later = cancellation_request_record(actor=cast.operator, case=case)
     assert later.pk != request_.pk
     assert later.requested_on == dt.date(2026, 12, 1)

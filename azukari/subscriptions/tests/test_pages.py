@@ -62,7 +62,8 @@ def test_operator_tells_the_options_then_the_customer_chooses(client, cast, reco
     )
     assert CancellationDecision.objects.get().option_code == "cancel_after_remaining"
     closed = client.get(desk).content.decode()
-    assert "cancel_after_remaining" in closed and "2026-10-31" in closed
+    assert "残りのお届け後に解約" in closed and "2026-10-31" in closed  # its name, not its code
+    assert "<td>cancel_after_remaining</td>" not in closed
 
 
 def test_consistency_report_exports_csv(client, cast, recorded):

@@ -90,7 +90,11 @@ def test_weeks_in_azukari_and_more_calls_change_nothing(cast, subscription, firs
     third = delivery_ship_record(delivery=third, shipped_on=dt.date(2026, 11, 2))
     assert third.chargeable is False
     assert ClientEvent.objects.filter(kind=ClientEventKind.DELIVERY_NOT_CHARGEABLE).count() == 1
-    again = cancellation_call(actor=cast.sv, subscription=subscription, summary="asks again")
+    # He calls again: the call joins the open case (継続対応), never a second case.
+    call = cases.contact_log(
+        actor=cast.sv, client=cast.coffee, customer=subscription.customer, summary="asks again"
+    )
+    again = cases.case_contact_add(case=case, contact=call, actor=cast.sv)
     same = cancellation_request_record(actor=cast.sv, case=again)
 
     assert same.pk == request.pk
