@@ -8,6 +8,13 @@ change between runs, the SQL text does not.
 
 The builder must depend on its arguments only (no `timezone.now()` inside): whatever else it
 reads is frozen into the SQL at the first run.
+
+Values reach the SQL only through `exact` and `in` lookups, checked when the query is compiled:
+those are the lookups whose parameter is the value itself, so binding a new value is what
+Django would do (an `iexact` or `contains` parameter is the value escaped for LIKE, which a
+bound value would skip). Each value is prepared by its field, as Django prepares it; a value
+outside the column's integer range, which Django answers as "no match" by rewriting the WHERE
+clause, runs the plain queryset instead. The database is the router's choice for reads.
 """
 
 import copy
@@ -16,11 +23,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import connections
-from django.db.models import QuerySet
+from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db.models import Field, QuerySet
+from django.db.models.lookups import Lookup
+from django.db.models.sql.query import Query
+from django.db.models.sql.where import WhereNode
 
 T = TypeVar("T")
-ALIAS = "default"
+BINDABLE_LOOKUPS = frozenset({"exact", "in"})
 _INT_MARK = -7_340_000_000_000
 _STR_MARK = "\x1fcompiled-value-{}\x1f"
 
@@ -42,6 +52,7 @@ class _Compiled:
     sql: str
     params: tuple
     slots: tuple[tuple[int, int], ...]  # (position in params, position in the flat values)
+    fields: tuple[Field, ...]  # the field each flat value is compared with
     # How each column's value is read back: they depend on the fields and the database's
     # settings, not on a connection's state, so one set serves every thread.
     converters: dict
@@ -58,20 +69,31 @@ class CompiledQuery(Generic[T]):
     def __init__(self, build: Callable[..., QuerySet]) -> None:
         self.build = build
         self._shapes: dict[tuple, _Compiled] = {}
+        self._model: type | None = None
 
     def __call__(self, *args: Any) -> list[T]:
         values, shape = _flatten(args)
         if shape is None:
             return []
-        key = (connections[ALIAS].vendor, shape)
+        alias = router.db_for_read(self._model) if self._model else DEFAULT_DB_ALIAS
+        key = (alias, connections[alias].vendor, shape)
         compiled = self._shapes.get(key)
         if compiled is None:
-            compiled = self._shapes[key] = self._compile(args)
+            compiled = self._shapes[key] = self._compile(args, alias)
+        connection = connections[alias]
+        prepared = []
+        for value, field in zip(values, compiled.fields, strict=True):
+            value = field.get_db_prep_value(value, connection, prepared=False)
+            if isinstance(value, int) and not _in_range(value, field, connection):
+                # It matches no row. Django rewrites the WHERE clause for an exact lookup;
+                # the plain queryset does that, without the values no column can hold.
+                return list(self.build(*_without_out_of_range(args)).using(alias))
+            prepared.append(value)
         bound = list(compiled.params)
         for position, index in compiled.slots:
-            bound[position] = values[index]
+            bound[position] = prepared[index]
         run = copy.copy(compiled.compiler)
-        run.connection = connections[ALIAS]
+        run.connection = connection
         sql, params = compiled.sql, tuple(bound)
         run.as_sql = lambda *_args, **_kwargs: (sql, params)
         run.get_converters = lambda _expressions: compiled.converters
@@ -83,7 +105,7 @@ class CompiledQuery(Generic[T]):
         """The first result, or None (the builder slices to one row itself if it wants to)."""
         return next(iter(self(*args)), None)
 
-    def _compile(self, args: tuple) -> _Compiled:
+    def _compile(self, args: tuple, alias: str) -> _Compiled:
         counter = itertools.count()
         marks: list[Any] = []
 
@@ -100,8 +122,13 @@ class CompiledQuery(Generic[T]):
                 return mark(arg)
             return [mark(0) for _ in arg]
 
-        queryset = self.build(*[placeholder(arg) for arg in args]).using(ALIAS)
-        compiler = queryset.query.get_compiler(using=ALIAS)
+        queryset = self.build(*[placeholder(arg) for arg in args])
+        if self._model is None:
+            self._model = queryset.model
+            alias = router.db_for_read(queryset.model)
+        queryset = queryset.using(alias)
+        fields = _bound_fields(self.build, queryset.query.where, marks)
+        compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         slots = tuple(
             (position, marks.index(param))
@@ -112,7 +139,62 @@ class CompiledQuery(Generic[T]):
         if missing or any(str(m) in sql for m in marks):
             raise ValueError(f"{self.build!r}: every value must reach the SQL as a parameter")
         converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
-        return _Compiled(queryset, compiler, sql, tuple(params), slots, converters)
+        return _Compiled(queryset, compiler, sql, tuple(params), slots, fields, converters)
+
+
+def _bound_fields(build: Callable, where: WhereNode, marks: list[Any]) -> tuple[Field, ...]:
+    """The field each placeholder is compared with; refuses a placeholder in any lookup but
+    `exact` and `in`, whose parameters would not be the bare value."""
+    fields: dict[int, Field] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, WhereNode):
+            for child in node.children:
+                visit(child)
+            return
+        if isinstance(node, Query):  # a subquery: `pk__in=<queryset>`
+            visit(node.where)
+            return
+        if not isinstance(node, Lookup):
+            return
+        if isinstance(node.rhs, Query):
+            visit(node.rhs)
+            return
+        rhs = node.rhs if isinstance(node.rhs, list | tuple | set) else [node.rhs]
+        found = [marks.index(v) for v in rhs if type(v) in (int, str) and v in marks]
+        if not found:
+            return
+        if node.lookup_name not in BINDABLE_LOOKUPS:
+            raise ValueError(
+                f"{build!r}: a value can only be bound through exact or in lookups, "
+                f"not {node.lookup_name}"
+            )
+        field = node.lhs.output_field
+        for index in found:
+            fields[index] = field
+
+    visit(where)
+    missing = set(range(len(marks))) - set(fields)
+    if missing:
+        raise ValueError(
+            f"{build!r}: every value must reach the SQL as a parameter of an exact or in lookup"
+        )
+    return tuple(fields[i] for i in range(len(marks)))
+
+
+def _without_out_of_range(args: tuple) -> list[Any]:
+    """Lists of ids without those beyond 64 bits, which the drivers cannot even send."""
+    return [
+        arg
+        if _is_viewer(arg) or isinstance(arg, int | str)
+        else [v for v in arg if not isinstance(v, int) or -(2**63) <= v < 2**63]
+        for arg in args
+    ]
+
+
+def _in_range(value: int, field: Field, connection: Any) -> bool:
+    low, high = connection.ops.integer_field_range(field.get_internal_type())
+    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def _is_viewer(arg: Any) -> bool:

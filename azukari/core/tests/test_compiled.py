@@ -95,3 +95,48 @@ def test_threads_each_use_their_own_connection(cast):
     for t in threads:
         t.join()
     assert [len(f) for f in found] == [1, 1, 1]
+
+
+def test_a_lookup_whose_parameter_is_not_the_value_is_refused_when_compiled(customers):
+    """`iexact` binds the value escaped for LIKE: a bound `A_1` would also match `AB1`."""
+    like = CompiledQuery[Customer](
+        lambda number: Customer.objects.filter(customer_number__iexact=number)
+    )
+    with pytest.raises(ValueError, match="exact or in"):
+        like("C_1")
+
+
+def test_an_id_beyond_the_columns_range_matches_nothing(customers):
+    assert BY_IDS([99999999999999999999]) == []
+    assert BY_IDS([customers[0].pk, 99999999999999999999]) == [customers[0]]
+    by_pk = CompiledQuery[Customer](lambda pk: Customer.objects.filter(pk=pk))
+    assert by_pk(customers[1].pk) == [customers[1]]
+    assert by_pk(-(10**20)) == []
+
+
+class _ReadsGoElsewhere:
+    def __init__(self):
+        self.asked: list[str] = []
+
+    def db_for_read(self, model, **hints):
+        self.asked.append(model.__name__)
+        return "default"
+
+
+def test_the_database_router_chooses_where_it_reads(customers, monkeypatch):
+    from django.db import router
+
+    recorder = _ReadsGoElsewhere()
+    monkeypatch.setattr(router, "routers", [recorder])
+    by_number = CompiledQuery[Customer](
+        lambda number: Customer.objects.filter(customer_number=number)
+    )
+    assert by_number("C-2") == [customers[1]]
+    assert by_number("C-9") == []
+    assert recorder.asked.count("Customer") >= 2
+
+
+def test_an_out_of_range_customer_id_in_the_address_is_not_found(client, cast, customers):
+    client.force_login(cast.operator)
+    assert client.get(f"/desk/customers/{customers[0].pk}/").status_code == 200
+    assert client.get("/desk/customers/99999999999999999999/").status_code == 404
