@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from azukari.core.errors import DomainError
 from azukari.dataio.forms import UploadForm
 from azukari.dataio.models import ColumnMapping, ImportBatch, ImportStatus
-from azukari.dataio.services import import_queue
+from azukari.dataio.services import import_abandon, import_queue
 from azukari.org.permissions import Cap, user_can
 
 RUNNING = {ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.SWITCHING}
@@ -27,6 +27,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
     list_display = ["created_at", "client", "kind", "filename", "status", "progress", "errors_"]
     list_filter = ["status", "kind", "client"]
     change_form_template = "dataio/import_detail.html"
+    actions = ["abandon"]
     readonly_fields = [f.name for f in ImportBatch._meta.fields]
 
     def get_queryset(self, request: HttpRequest):
@@ -59,6 +60,24 @@ class ImportBatchAdmin(admin.ModelAdmin):
     @admin.display(description=_("errors"))
     def errors_(self, obj: ImportBatch) -> int:
         return obj.error_count
+
+    @admin.action(description=_("Abandon the selected imports (their process was stopped)"))
+    def abandon(self, request: HttpRequest, queryset) -> None:
+        abandoned = 0
+        for batch in queryset:
+            try:
+                import_abandon(actor=request.user, batch=batch)
+            except DomainError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                abandoned += 1
+        if abandoned:
+            self.message_user(
+                request,
+                _("%(n)d imports abandoned; their rows were deleted. Import the files again.")
+                % {"n": abandoned},
+                messages.SUCCESS,
+            )
 
     def get_urls(self):
         return [

@@ -122,3 +122,34 @@ def test_a_rerun_beside_a_live_import_names_it_on_the_row_and_abandon_clears_it(
     with pytest.raises(CommandError, match="No import has this number"):
         call_command("import", "abandon", "999999")
     assert rerun(cast, path).status == ImportStatus.DONE
+
+
+def test_the_admin_abandons_a_stuck_import_and_says_so(cast, manager, client, client_file):
+    path = client_file([["顧客番号", "姓"], ["C1", "髙橋"]])
+    stuck = import_start(actor=manager, client=cast.coffee, kind="customers", path=path)
+    login_verified(client, manager)
+    response = client.post(
+        "/admin/dataio/importbatch/",
+        {"action": "abandon", "_selected_action": [stuck.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    stuck.refresh_from_db()
+    assert stuck.status == ImportStatus.ABANDONED
+    assert "1件の取り込みを中止し" in response.content.decode()  # the manager reads Japanese
+    refused = import_run(
+        batch=import_start(
+            actor=manager,
+            client=cast.coffee,
+            kind="customers",
+            path=client_file([["顧客番号", "姓"], ["C2", ""]], name="bad.csv"),
+        )
+    )
+    assert refused.status == ImportStatus.FAILED
+    again = client.post(
+        "/admin/dataio/importbatch/",
+        {"action": "abandon", "_selected_action": [refused.pk]},
+        follow=True,
+    )
+    assert "中止できるのは待機中または実行中の取り込みだけです" in again.content.decode()
+    assert ImportBatch.objects.get(pk=refused.pk).status == ImportStatus.FAILED
