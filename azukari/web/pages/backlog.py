@@ -696,13 +696,6 @@ def _list_rows(kind: str, viewer, filters: Filters, now: dt.datetime):
     return header, qs, row
 
 
-def _person(user) -> str:
-    """Who holds it: the assignee's display name, or that nobody does yet."""
-    if user is None:
-        return gettext("Not assigned")
-    return user.display_name or user.get_full_name() or user.username
-
-
 def _local(value: dt.datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
