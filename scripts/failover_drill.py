@@ -495,13 +495,15 @@ class Drill:
         )
 
     def app_env(self) -> dict[str, str]:
+        # false in the drill's own environment shows what the checks spare in a failover
+        health_checks = os.environ.get("AZUKARI_DB_CONN_HEALTH_CHECKS", "true")
         return {
             **os.environ,
             "DATABASE_URL": self.database_url(),
             "DJANGO_SETTINGS_MODULE": "azukari.config.settings",
             "AZUKARI_DATA_DIR": str(self.folder / "var"),
             "AZUKARI_DB_CONN_MAX_AGE": "60",
-            "AZUKARI_DB_CONN_HEALTH_CHECKS": "true",
+            "AZUKARI_DB_CONN_HEALTH_CHECKS": health_checks,
             "AZUKARI_API_REQUESTS_PER_MINUTE": "0",
             "AZUKARI_LOG_LEVEL": "ERROR",
         }
