@@ -108,3 +108,27 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
 
 def log_out(page) -> None:
     page.context.clear_cookies()
+
+
+def submit(page, selector: str) -> None:
+    """Clicks a submit button and waits for the page the server answers with."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def ring(cast, customer, call_id: str) -> None:
+    """The PBX tells Azukari that the operator's phone rings, with the customer's number
+    (what the API stores)."""
+    from django.utils import timezone
+
+    from azukari.api.services import contact_event_record
+
+    contact_event_record(
+        viewer=cast.operator,
+        client=customer.client,
+        call_id=call_id,
+        event="started",
+        at=timezone.now(),
+        caller_number=customer.phones.first().number,
+        agent_id=cast.operator.agent_id,
+    )

@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from azukari.api.services import contact_event_record
 from azukari.cases.models import Case, CaseState, Inquiry
 from azukari.subscriptions.models import CancellationRequest
 from azukari.subscriptions.tests.factories import coffee_policy, story_subscription
@@ -22,7 +21,9 @@ from azukari.web.tests.browser import (  # noqa: F401 (fixtures)
     chromium,
     log_in,
     log_out,
+    ring,
     shots,
+    submit,
 )
 from azukari.web.tests.test_security import _code as totp_code
 
@@ -37,25 +38,6 @@ def story(cast):
         cast.coffee, started_on=timezone.localdate() - dt.timedelta(days=45)
     )
     return subscription
-
-
-def submit(page, selector: str) -> None:
-    """Clicks a submit button and waits for the page the server answers with."""
-    with page.expect_navigation():
-        page.click(selector)
-
-
-def _incoming_call(cast, story, call_id: str) -> None:
-    """The PBX tells Azukari that the operator's phone rings (what the API stores)."""
-    contact_event_record(
-        viewer=cast.operator,
-        client=cast.coffee,
-        call_id=call_id,
-        event="started",
-        at=timezone.now(),
-        caller_number=story.customer.phones.first().number,
-        agent_id=cast.operator.agent_id,
-    )
 
 
 def _first_three_pages(page, shots, cast, story, walk: str, texts: dict[str, str]) -> Case:
@@ -115,7 +97,7 @@ EN = {
 
 def test_the_story_in_japanese(browser_page, shots, cast, story):
     page = browser_page
-    _incoming_call(cast, story, "story-ja")
+    ring(cast, story.customer, "story-ja")
     log_in(page, cast.operator.username)
     case = _first_three_pages(page, shots, cast, story, "ja", JA)
 
@@ -191,7 +173,7 @@ def test_the_story_in_japanese(browser_page, shots, cast, story):
 
 def test_the_first_three_pages_in_english(browser_page, shots, cast, story):
     page = browser_page
-    _incoming_call(cast, story, "story-en")
+    ring(cast, story.customer, "story-en")
     log_in(page, cast.operator.username)
     page.goto(reverse("desk"))
     with page.expect_navigation():

@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from azukari.api.services import contact_event_record
 from azukari.cases.models import Callback, Case, CaseState, Contact, Inquiry
 from azukari.core.businesstime import TOKYO
 from azukari.subscriptions.models import CancellationRequest
@@ -30,7 +29,9 @@ from azukari.web.tests.browser import (  # noqa: F401 (fixtures)
     chromium,
     log_in,
     log_out,
+    ring,
     shots,
+    submit,
 )
 from azukari.web.tests.test_security import _code as totp_code
 
@@ -51,24 +52,6 @@ def story(cast):
     return subscription
 
 
-def ring(cast, story, call_id: str) -> None:
-    """The PBX says the operator's phone rings (what the API stores)."""
-    contact_event_record(
-        viewer=cast.operator,
-        client=cast.coffee,
-        call_id=call_id,
-        event="started",
-        at=timezone.now(),
-        caller_number=story.customer.phones.first().number,
-        agent_id=cast.operator.agent_id,
-    )
-
-
-def submit(page, selector: str) -> None:
-    with page.expect_navigation():
-        page.click(selector)
-
-
 def next_sunday_afternoon() -> dt.datetime:
     today = timezone.localdate()
     sunday = today + dt.timedelta(days=(6 - today.weekday()) or 7)
@@ -79,7 +62,7 @@ def test_the_story_from_ring_to_resolution_across_roles(browser_page, shots, cas
     page = browser_page
     log_in(page, cast.operator.username)
     page.goto(reverse("desk"))
-    ring(cast, story, "call-1")
+    ring(cast, story.customer, "call-1")
     page.wait_for_selector("#incoming-pop", timeout=15_000)  # the panel's poll shows it
     shots.take(page, WALK, 1, "ringing")
 
@@ -125,7 +108,7 @@ def test_the_story_from_ring_to_resolution_across_roles(browser_page, shots, cas
     # The customer calls again about the same cancellation: one case, the call on it.
     page.goto(reverse("desk"))
     assert not page.is_visible("#incoming-pop")  # the first call is recorded: no longer offered
-    ring(cast, story, "call-2")
+    ring(cast, story.customer, "call-2")
     page.wait_for_selector("#incoming-pop", timeout=15_000)
     with page.expect_navigation():
         page.keyboard.press("F2")
