@@ -34,6 +34,7 @@ from azukari.cases.models import (
     IdentityCheck,
     Stance,
 )
+from azukari.cases.overdue import inquiry_is_overdue
 from azukari.cases.services import (
     case_contact_add,
     case_open,
@@ -349,8 +350,13 @@ def pop(request: HttpRequest, customer_id: int) -> HttpResponse:
             "card": _card(customer, request.user),
             "form": form,
             "open_cases": open_cases,
+            "overdue_inquiries": {
+                i.pk
+                for c in open_cases
+                for i in c.open_inquiries
+                if inquiry_is_overdue(i, now=timezone.now())
+            },
             "offers": _offers(request, customer),
-            "now": timezone.now(),
         },
         status=400 if form.errors else 200,
     )

@@ -37,6 +37,7 @@ from azukari.cases.models import (
     CaseState,
     InquiryStatus,
 )
+from azukari.cases.overdue import case_is_overdue, inquiry_is_overdue
 from azukari.cases.statemachine import CLOCK_OF_STATE
 from azukari.core.businesstime import business_seconds
 from azukari.core.errors import DomainError, StaleVersion
@@ -524,6 +525,7 @@ def _render(
     now = timezone.now()
     cancellation, desk = _cancellation(request, case)
     inquiries = list(case.inquiries.all())
+    open_inquiry = next((i for i in inquiries if i.status == InquiryStatus.OPEN), None)
     contacts = sorted(case.contacts.all(), key=lambda c: (c.started_at, c.pk))
     status = 200
     if changes:
@@ -543,8 +545,10 @@ def _render(
             "failed": failed,
             "changes": changes,
             "turn": whose_turn(case, now),
-            "now": now,
-            "open_inquiry": next((i for i in inquiries if i.status == InquiryStatus.OPEN), None),
+            "open_inquiry": open_inquiry,
+            "inquiry_overdue": open_inquiry is not None
+            and inquiry_is_overdue(open_inquiry, now=now),
+            "case_overdue": case_is_overdue(case, now=now),
             "pending_callbacks": [
                 c
                 for c in case.callbacks.all()
