@@ -10,15 +10,13 @@ import re
 import unicodedata
 
 import jaconv
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from azukari.core.errors import DomainError
+from azukari.customers.services import customer_email_clean, customer_postcode_clean
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "はい", "可", "○", "〇", "有"})
 FALSE_WORDS = frozenset({"", "0", "false", "no", "n", "いいえ", "不可", "×", "無"})
-POSTCODE = re.compile(r"^(\d{3})-?(\d{4})$")
 HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]")
 FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
@@ -51,23 +49,12 @@ def code(value: str, *, max_length: int) -> str:
 
 
 def postcode(value: str) -> str:
-    value = code(value, max_length=20).replace("〒", "").replace(" ", "")
-    if not value:
-        return ""
-    match = POSTCODE.match(value.replace("ー", "-").replace("−", "-"))
-    if not match:
-        raise DomainError(_("A postcode has seven digits, like 150-0001."))
-    return f"{match[1]}-{match[2]}"
+    """The customers' own rule: the API, the pages and the admin check the same."""
+    return customer_postcode_clean(value)
 
 
 def email(value: str) -> str:
-    value = code(value, max_length=254)
-    if value:
-        try:
-            validate_email(value)
-        except ValidationError as exc:
-            raise DomainError(_("Enter a valid e-mail address.")) from exc
-    return value
+    return customer_email_clean(value)
 
 
 def boolean(value: str) -> bool:

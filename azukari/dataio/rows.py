@@ -7,10 +7,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from azukari.api.services import delivery_upsert, subscription_upsert
 from azukari.core.errors import DomainError
 from azukari.dataio import cleaning
 from azukari.org.models import Client
+from azukari.subscriptions.services import delivery_upsert, subscription_upsert
 
 Outcome = str | list[tuple[str, str]]
 

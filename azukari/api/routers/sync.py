@@ -16,8 +16,9 @@ from azukari.api.errors import responses
 from azukari.api.models import Scope
 from azukari.api.schemas import CustomerBatchIn, DeliveryBatchIn, SubscriptionBatchIn, SyncOut
 from azukari.api.selectors import client_for
-from azukari.api.services import customer_upsert, delivery_upsert, subscription_upsert
 from azukari.core.errors import DomainError
+from azukari.customers.services import customer_upsert
+from azukari.subscriptions.services import delivery_upsert, subscription_upsert
 
 router = Router(tags=["Sync"])
 

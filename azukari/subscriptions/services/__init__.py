@@ -26,6 +26,7 @@ from azukari.subscriptions.services.policies import (
     version_spec_of,
     version_start_problem,
 )
+from azukari.subscriptions.services.sync import delivery_upsert, subscription_upsert
 
 __all__ = [
     "GRANT",
@@ -42,10 +43,12 @@ __all__ = [
     "cancellation_request_record",
     "cancellation_request_withdraw",
     "delivery_ship_record",
+    "delivery_upsert",
     "policy_file_read",
     "policy_load",
     "policy_version_create",
     "policy_version_replace",
+    "subscription_upsert",
     "subscriptions_cancel_due",
     "version_is_used",
     "version_spec_of",
