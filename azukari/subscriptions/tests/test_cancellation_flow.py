@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 
-from azukari.api.services import delivery_upsert
 from azukari.cases import services as cases
 from azukari.cases.models import CaseState, InquiryStatus
 from azukari.core.businesstime import TOKYO
@@ -34,6 +33,7 @@ from azukari.subscriptions.services import (
     cancellation_request_record,
     cancellation_request_withdraw,
     delivery_ship_record,
+    delivery_upsert,
 )
 from azukari.subscriptions.tests.factories import (
     STORY_TERMS_TEXT,
