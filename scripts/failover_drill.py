@@ -76,7 +76,9 @@ def ensure_packages(install: bool) -> Path:
         if not shutil.which(cmd)
     ]
     if postgres_bin_dir() is None:
-        missing.append("postgresql")
+        # the server of the version whose client is installed, or Debian's default
+        versions = sorted(glob.glob("/usr/lib/postgresql/*/"), key=_version_key)
+        missing.append(f"postgresql-{versions[-1].split('/')[4]}" if versions else "postgresql")
     if missing:
         if not install or os.geteuid() != 0:
             sys.exit(f"missing: {' '.join(missing)} (run as root to install them with apt)")
