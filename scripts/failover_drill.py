@@ -1,10 +1,12 @@
 """Failover drill: the app and its worker on a Patroni cluster whose primary is killed mid-run.
 
-    .venv/bin/python scripts/failover_drill.py              # 3 kills and 3 switchovers (~8 min)
-    .venv/bin/python scripts/failover_drill.py --kills 1    # the short version (~4 min)
+    .venv/bin/python scripts/failover_drill.py              # 3 kills and 3 switchovers (~9 min)
+    .venv/bin/python scripts/failover_drill.py --kills 1    # the short version (~6 min)
 
 Options: --nodes 2|3 (PostgreSQL nodes, default 2), --clients N (HTTP clients, default 4),
---drain-timeout S (how long to wait for queued tasks at the end), --keep (leave the folder).
+--drain-timeout S (how long to wait for queued tasks at the end), --max-seconds S (bound on
+the load), --no-install, --keep (leave the folder and its logs). Most of the short version's
+time is the wait for tasks that failed in the outage: they run again after Q_CLUSTER["retry"].
 
 Run as root on Debian (it installs `patroni`, `etcd-server` and the PostgreSQL server with apt
 when missing, and runs PostgreSQL as the `postgres` user) or as a user who has them. Everything
@@ -16,8 +18,9 @@ address with `target_session_attrs=read-write`. It loads the demo world, measure
 latency of synchronous against asynchronous replication, then runs HTTP clients (contact
 events, case opens, parks and resolves) and queues worker tasks while it kills the primary
 (SIGKILL of the postmaster, then of its Patroni), waits for the promotion, brings the old node
-back as a replica and switches back with `patronictl switchover`. Afterwards every write that
-got a 2xx answer and every task whose queueing committed must exist, once.
+back as a replica and switches over to the synchronous standby with `patronictl switchover`.
+Afterwards every write that got a 2xx answer and every task whose queueing committed must
+exist, once.
 
 Exit status: 0 when nothing acknowledged was lost or doubled, 1 otherwise.
 """
