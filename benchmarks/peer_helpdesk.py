@@ -495,9 +495,9 @@ def azukari_measure(args: argparse.Namespace) -> dict[str, Any]:
     from django.test import Client
     from django.utils import timezone
 
-    from azukari.api.selectors import load_cards
     from azukari.cases.models import Case, CaseKind
     from azukari.customers.models import Customer
+    from azukari.customers.selectors import load_cards
     from azukari.org.models import User
     from azukari.reports.models import AfterCallWorkCode, ReasonCode
     from azukari.web.pages.backlog import Filters, backlog_board, open_azukari

@@ -34,12 +34,7 @@ from django.test import Client as TestClient  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from azukari.api.models import Scope  # noqa: E402
-from azukari.api.selectors import (  # noqa: E402
-    CARD_FIELDS,
-    customer_card,
-    encode_cursor,
-    screen_pop,
-)
+from azukari.api.selectors import encode_cursor, screen_pop  # noqa: E402
 from azukari.api.services import api_token_authenticate, api_token_create  # noqa: E402
 from azukari.audit.models import AccessAction  # noqa: E402
 from azukari.audit.services import personal_data_access  # noqa: E402
@@ -48,6 +43,7 @@ from azukari.cases.models import AZUKARI_STATES, Case, CaseState, IdentityCheck 
 from azukari.core.text import fold  # noqa: E402
 from azukari.customers.models import Customer, CustomerPhone  # noqa: E402
 from azukari.customers.search import customer_search  # noqa: E402
+from azukari.customers.selectors import CARD_FIELDS, customer_card  # noqa: E402
 from azukari.org.models import Client, ClientLine, Team, User  # noqa: E402
 from azukari.web.pages.backlog import Filters, backlog_board  # noqa: E402
 

@@ -9,17 +9,15 @@ from azukari.api.errors import responses
 from azukari.api.models import Scope
 from azukari.api.schemas import MAX_ID, CustomerCardOut, CustomerSearchOut
 from azukari.api.selectors import (
-    CARD_FIELDS,
     client_for,
-    customer_card,
     customers_find,
-    load_cards,
 )
 from azukari.audit.models import AccessAction
 from azukari.audit.services import personal_data_access
 from azukari.core.phones import display_phone
 from azukari.core.visibility import get_visible
 from azukari.customers.models import Customer
+from azukari.customers.selectors import CARD_FIELDS, customer_card, load_cards
 
 router = Router(tags=["Customers"])
 

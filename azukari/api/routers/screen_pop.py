@@ -9,9 +9,10 @@ from azukari.api.auth import scoped
 from azukari.api.errors import responses
 from azukari.api.models import Scope
 from azukari.api.schemas import ScreenPopOut
-from azukari.api.selectors import CARD_FIELDS, customer_card, screen_pop
+from azukari.api.selectors import screen_pop
 from azukari.audit.models import AccessAction
 from azukari.audit.services import personal_data_access
+from azukari.customers.selectors import CARD_FIELDS, customer_card
 
 router = Router(tags=["Screen pop"])
 

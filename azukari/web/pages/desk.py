@@ -21,7 +21,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from azukari.api.selectors import current_subscriptions, customer_card, load_cards
 from azukari.audit.masking import mask_address, mask_postcode
 from azukari.audit.models import AccessAction
 from azukari.audit.services import named_staff_request_record, personal_data_access
@@ -46,6 +45,7 @@ from azukari.core.errors import DomainError, NotVisible
 from azukari.core.phones import mask_phone
 from azukari.customers.models import Customer
 from azukari.customers.search import customer_search
+from azukari.customers.selectors import current_subscriptions, customer_card, load_cards
 from azukari.org.models import SiteHours
 from azukari.org.people import staff_label
 from azukari.reports.models import AfterCallWorkCode, ReasonCode
