@@ -223,14 +223,16 @@ def _v(data: dict[str, Any]) -> int:
 
 
 ACTIONS: dict[str, Action] = {
-    "note": Action(
-        NoteForm,
-        frozenset(CaseState.values),
+    "resolve": Action(
+        ResolveForm,
+        frozenset({CaseState.OPEN, *PARKED}),
         Cap.CASES_WORK,
-        lambda case, actor, d: services.case_note(case=case, actor=actor, note=d["note"]),
-        done=_("The note was added to the case."),
-        title=_("Internal note"),
-        button=_("Add the note"),
+        lambda case, actor, d: services.case_resolve(
+            case=case, version=_v(d), actor=actor, outcome=d["outcome"], note=d["note"]
+        ),
+        done=_("The case is resolved."),
+        title=_("Resolve"),
+        button=_("Resolve the case"),
     ),
     "park": Action(
         ParkForm,
@@ -251,6 +253,15 @@ ACTIONS: dict[str, Action] = {
         done=_("The case is parked as azukari."),
         title=_("Park as azukari"),
         button=_("Park as azukari"),
+    ),
+    "note": Action(
+        NoteForm,
+        frozenset(CaseState.values),
+        Cap.CASES_WORK,
+        lambda case, actor, d: services.case_note(case=case, actor=actor, note=d["note"]),
+        done=_("The note was added to the case."),
+        title=_("Internal note"),
+        button=_("Add the note"),
     ),
     "inquiry": Action(
         InquiryForm,
@@ -317,17 +328,6 @@ ACTIONS: dict[str, Action] = {
         title=_("Hand to a team or person"),
         button=_("Hand over"),
     ),
-    "resume": Action(
-        ResumeForm,
-        PARKED - {CaseState.AZUKARI},
-        Cap.CASES_MANAGE,
-        lambda case, actor, d: services.case_resume(
-            case=case, version=_v(d), actor=actor, note=d["note"]
-        ),
-        done=_("It is the center's turn again."),
-        title=_("Back to the center"),
-        button=_("Center's turn again"),
-    ),
     "wait": Action(
         WaitForm,
         PARKED - {CaseState.WAITING_CUSTOMER},
@@ -339,16 +339,16 @@ ACTIONS: dict[str, Action] = {
         title=_("Waiting on the customer"),
         button=_("Wait for the customer"),
     ),
-    "resolve": Action(
-        ResolveForm,
-        frozenset({CaseState.OPEN, *PARKED}),
-        Cap.CASES_WORK,
-        lambda case, actor, d: services.case_resolve(
-            case=case, version=_v(d), actor=actor, outcome=d["outcome"], note=d["note"]
+    "resume": Action(
+        ResumeForm,
+        PARKED - {CaseState.AZUKARI},
+        Cap.CASES_MANAGE,
+        lambda case, actor, d: services.case_resume(
+            case=case, version=_v(d), actor=actor, note=d["note"]
         ),
-        done=_("The case is resolved."),
-        title=_("Resolve"),
-        button=_("Resolve the case"),
+        done=_("It is the center's turn again."),
+        title=_("Back to the center"),
+        button=_("Center's turn again"),
     ),
     "close": Action(
         CloseForm,
