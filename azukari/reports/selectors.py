@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from azukari.cases.models import Case, Contact, Direction, Inquiry
 from azukari.core.visibility import Viewer
 from azukari.org.models import Client, Site
+from azukari.reports.kpis import CaseKpis, case_kpis
 from azukari.reports.models import BacklogSnapshot, ContactCoding
+
+# Units of a figure besides "%" and counts: business seconds (shown as business days and
+# hours) and elapsed seconds (shown as hours).
+BUSINESS = "business"
+ELAPSED = "elapsed"
 
 
 @dataclass
@@ -23,17 +29,48 @@ class MonthlyReport:
     figures: list[tuple[str, Any, str]] = field(default_factory=list)  # (label, value, unit)
     by_reason: list[tuple[str, str, int]] = field(default_factory=list)
     backlog: list[tuple[dt.date, int]] = field(default_factory=list)
+    kpis: CaseKpis | None = None
+
+    @property
+    def shown(self) -> list[tuple[str, str]]:
+        """(label, value as read) for the page and the printable page."""
+        return [(str(label), display_value(value, unit)) for label, value, unit in self.figures]
 
     def rows(self) -> list[list[Any]]:
         """The report as rows, for CSV and Excel."""
         out: list[list[Any]] = [
-            [str(label), value, str(unit)] for label, value, unit in self.figures
+            [str(label), *_as_hours(value, unit)] for label, value, unit in self.figures
         ]
         out.extend(
             [str(_("Contacts by reason")) + f": {code} {label}", n, ""]
             for code, label, n in self.by_reason
         )
         return out
+
+
+def _as_hours(value: Any, unit: Any) -> tuple[Any, str]:
+    """Durations in a spreadsheet: hours with one decimal, the unit saying which hours."""
+    if unit == BUSINESS:
+        return (None if value is None else round(value / 3600, 1)), str(_("business hours"))
+    if unit == ELAPSED:
+        return (None if value is None else round(value / 3600, 1)), str(_("h"))
+    return value, str(unit)
+
+
+def display_value(value: Any, unit: Any) -> str:
+    """A figure as the report page shows it: business durations in business days and hours,
+    elapsed durations in hours, the rest with its unit."""
+    from azukari.web.templatetags.azukari import business_duration, elapsed_hours
+
+    if value is None:
+        return "—"
+    if unit == BUSINESS:
+        return business_duration(value)
+    if unit == ELAPSED:
+        return elapsed_hours(value)
+    if isinstance(value, int):
+        return f"{value:,} {unit}".strip()
+    return f"{value} {unit}".strip()
 
 
 def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -57,20 +94,23 @@ def _seconds(value: dt.timedelta | float | None) -> int | None:
 
 
 def monthly_report(
-    *, viewer: Viewer, client: Client, start: dt.date, end: dt.date, site: Site | None = None
+    *,
+    viewer: Viewer,
+    client: Client,
+    start: dt.date,
+    end: dt.date,
+    site: Site | None = None,
+    now: dt.datetime | None = None,
 ) -> MonthlyReport:
-    """Figures for [start, end) by client and optionally site, read through the door."""
+    """Figures for [start, end) by client and optionally site, read through the door; the
+    case figures from the one KPI module (`reports.kpis`), as of `now`."""
     since, until = _bounds(start, end)
     report = MonthlyReport(client=client, site=site, start=start, end=end)
     contacts: QuerySet = Contact.objects.visible_to(viewer).filter(
         client=client, started_at__gte=since, started_at__lt=until
     )
-    cases: QuerySet = Case.objects.visible_to(viewer).filter(
-        client=client, opened_at__gte=since, opened_at__lt=until
-    )
-    inquiries: QuerySet = Inquiry.objects.visible_to(viewer).filter(
-        client=client, sent_at__gte=since, sent_at__lt=until
-    )
+    cases: QuerySet = Case.objects.visible_to(viewer).filter(client=client)
+    inquiries: QuerySet = Inquiry.objects.visible_to(viewer).filter(client=client)
     if site is not None:
         contacts = contacts.filter(site=site)
         cases = cases.filter(site=site)
@@ -85,49 +125,36 @@ def monthly_report(
         ),
     )
     offered, answered = calls["offered"], calls["answered"]
-    case_figures = cases.aggregate(
-        opened=Count("pk"),
-        parked=Count("pk", filter=Q(parked_at__isnull=False)),
-        first_contact=Count(
-            "pk", filter=Q(parked_at__isnull=True, resolved_at__isnull=False, reopen_count=0)
-        ),
-        on_time=Count("pk", filter=Q(due_at__isnull=False, resolved_at__lte=F("due_at"))),
-        with_due=Count("pk", filter=Q(due_at__isnull=False, resolved_at__isnull=False)),
-        center=Avg("center_seconds", filter=Q(parked_at__isnull=False)),
-        client_time=Avg("client_seconds", filter=Q(parked_at__isnull=False)),
-        customer=Avg("customer_seconds", filter=Q(parked_at__isnull=False)),
+    kpis = case_kpis(
+        cases=cases, inquiries=inquiries, since=since, until=until, now=now or timezone.now()
     )
-    inquiry_figures = inquiries.aggregate(
-        sent=Count("pk"),
-        answered=Count("pk", filter=Q(answered_at__isnull=False)),
-        on_time=Count("pk", filter=Q(answered_at__lte=F("due_at"))),
-        response=Avg(F("answered_at") - F("sent_at"), filter=Q(answered_at__isnull=False)),
-    )
-    opened = case_figures["opened"]
+    report.kpis = kpis
+    ages, close, response = kpis.ages, kpis.time_to_close, kpis.client_response
     report.figures = [
         (_("Calls offered"), offered, ""),
         (_("Calls answered"), answered, ""),
         (_("Calls abandoned"), offered - answered, ""),
         (_("Answer rate"), _ratio(answered, offered), "%"),
         (_("Average handle time"), _seconds(calls["handle"]), _("s")),
-        (_("Cases opened"), opened, ""),
-        (_("First-contact resolution"), _ratio(case_figures["first_contact"], opened), "%"),
-        (_("Azukari rate"), _ratio(case_figures["parked"], opened), "%"),
-        (_("Average azukari age, center's turn"), _seconds(case_figures["center"]), _("s")),
-        (_("Average azukari age, client's turn"), _seconds(case_figures["client_time"]), _("s")),
-        (_("Average azukari age, customer's turn"), _seconds(case_figures["customer"]), _("s")),
-        (_("Inquiries sent to the client"), inquiry_figures["sent"], ""),
-        (_("Average inquiry response time"), _seconds(inquiry_figures["response"]), _("s")),
-        (
-            _("Inquiries answered on time"),
-            _ratio(inquiry_figures["on_time"], inquiry_figures["sent"]),
-            "%",
-        ),
+        (_("Cases opened"), kpis.opened, ""),
+        (_("First-contact resolution"), kpis.first_contact.percent, "%"),
+        (_("Azukari rate"), kpis.azukari.percent, "%"),
+        (_("Average azukari age"), ages.total, BUSINESS),
+        (_("Average azukari age, center's turn"), ages.center, BUSINESS),
+        (_("Average azukari age, client's turn"), ages.client, BUSINESS),
+        (_("Average azukari age, customer's turn"), ages.customer, BUSINESS),
+        (_("Time to close, mean"), close.mean, ELAPSED),
+        (_("Time to close, median"), close.median, ELAPSED),
+        (_("Inquiries sent to the client"), response.sent, ""),
+        (_("Average inquiry response time"), response.mean, ELAPSED),
+        (_("Inquiries answered on time"), response.on_time_ratio.percent, "%"),
         (
             _("Cases resolved within their due time (SLA)"),
-            _ratio(case_figures["on_time"], case_figures["with_due"]),
+            kpis.sla.ratio.percent,
             "%",
         ),
+        (_("Open cases past their due time (SLA missed)"), kpis.sla.missed_open, ""),
+        (_("Cases overdue now"), kpis.overdue, ""),
     ]
     codings = ContactCoding.objects.filter(contact__in=contacts.values("pk"))
     report.by_reason = [

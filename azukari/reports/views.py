@@ -51,8 +51,13 @@ def client_monthly(request: HttpRequest, client_code: str) -> HttpResponse:
     client = Client.objects.visible_to(request.user).filter(code=client_code).first()
     if client is None:
         raise Http404
-    site = Site.objects.filter(code=request.GET.get("site", "")).first()
     start, end = _month(request.GET.get("month"))
+    site_code = request.GET.get("site", "").strip()
+    site = Site.objects.filter(code=site_code).first() if site_code else None
+    if site_code and site is None:
+        message = _("There is no site with the code “%(code)s”.") % {"code": site_code}
+        context = {"client": client, "month": f"{start:%Y-%m}", "site_code": site_code}
+        return render(request, "reports/monthly.html", {**context, "error": message}, status=400)
     report = monthly_report(viewer=request.user, client=client, start=start, end=end, site=site)
     name = f"{client.code}-{start:%Y-%m}"
     header = [_("Figure"), _("Value"), _("Unit")]
@@ -67,4 +72,5 @@ def client_monthly(request: HttpRequest, client_code: str) -> HttpResponse:
         workbook = xlsx_file(header, report.rows(), sheet_title=f"{start:%Y-%m}")
         return FileResponse(workbook, as_attachment=True, filename=f"{name}.xlsx")
     template = "reports/monthly_print.html" if fmt == "print" else "reports/monthly.html"
-    return render(request, template, {"report": report, "month": f"{start:%Y-%m}"})
+    context = {"report": report, "client": client, "month": f"{start:%Y-%m}"}
+    return render(request, template, {**context, "site_code": site.code if site else ""})

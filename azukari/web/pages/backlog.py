@@ -13,7 +13,7 @@ import datetime as dt
 import io
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -46,11 +46,13 @@ from azukari.core.visibility import Viewer
 from azukari.org.models import Client, Site, Team
 from azukari.org.people import staff_label
 from azukari.org.permissions import Cap, page_for
+from azukari.reports import kpis
 from azukari.subscriptions.selectors import cancellations_overdue
 from azukari.web.pages.backlog_clocks import ClockPricer, HourTable, calendars_for
 
 PAGE_SIZE = 25
 PANEL_ROWS = 10
+CLOSE_WINDOW = dt.timedelta(days=30)  # the board's time to close: azukari resolved lately
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,18 @@ class Row:
     @property
     def average_seconds(self) -> int:
         return self.total_seconds // self.count if self.count else 0
+
+    @property
+    def average_center(self) -> int:
+        return self.center // self.count if self.count else 0
+
+    @property
+    def average_client(self) -> int:
+        return self.client // self.count if self.count else 0
+
+    @property
+    def average_customer(self) -> int:
+        return self.customer // self.count if self.count else 0
 
     @property
     def bucket_counts(self) -> list[tuple[str, int]]:
@@ -516,6 +530,13 @@ def backlog(request: HttpRequest) -> HttpResponse:
         viewer=request.user, client_id=filters.client, site_id=filters.site
     )
     trend = backlog_trend(viewer=request.user, days=30)
+    # The case KPIs from the one module the monthly report and the API read.
+    overdue_count = kpis.overdue_cases(filters.apply(open_azukari(request.user), now), now=now)
+    closing = kpis.time_to_close(
+        replace(filters, state="", bucket="").apply(Case.objects.visible_to(request.user), now),
+        since=now - CLOSE_WINDOW,
+        until=now,
+    )
     for breakdown in board.by.values():
         for row in breakdown.rows.values():
             key = row.key if row.key not in (None, "") else ""
@@ -555,6 +576,9 @@ def backlog(request: HttpRequest) -> HttpResponse:
         "callback_count": callbacks.count(),
         "cancellations": cancellations[:PANEL_ROWS],
         "cancellation_count": len(cancellations),
+        "overdue_count": overdue_count,
+        "time_to_close": closing,
+        "close_window_days": CLOSE_WINDOW.days,
         "chart": chart,
         "now": now,
         "business_day_hours": BUSINESS_DAY_SECONDS // 3600,

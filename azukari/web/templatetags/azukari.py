@@ -17,6 +17,15 @@ def duration(seconds: int | None) -> str:
 
 
 @register.filter
+def elapsed_hours(seconds: int | None) -> str:
+    """Elapsed (calendar) seconds in hours with one decimal ("192.5 h"): time to close and the
+    client's response time run day and night, unlike the business clocks."""
+    if seconds is None:
+        return "—"
+    return _("%(hours)s h") % {"hours": f"{int(seconds) / 3600:,.1f}"}
+
+
+@register.filter
 def business_duration(seconds: int | None) -> str:
     """Business seconds in business days and hours ("3 business days 4 h"); under a day, in
     hours and minutes. A business day is BUSINESS_DAY_SECONDS (docs/design.md)."""

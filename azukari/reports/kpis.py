@@ -1,0 +1,244 @@
+"""The key figures of the center, defined once (docs/kpis.md) and read by the backlog board,
+the monthly client report and the API.
+
+Every function takes querysets that already went through the door (`visible_to(viewer)`) and
+the filters of its caller (client, site, period), so a figure on the board and the same figure
+in the report are computed by the same code over the same rows.
+"""
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Q, QuerySet
+
+from azukari.cases import overdue
+from azukari.cases.models import AZUKARI_STATES, Case, CaseState, Inquiry
+from azukari.cases.statemachine import CLOCK_OF_STATE
+from azukari.core.businesstime import business_seconds
+from azukari.org.calendars import business_calendars
+
+SETTLED_STATES = (CaseState.RESOLVED, CaseState.CLOSED)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """`part` of `whole`; `percent` is None when there is nothing to count."""
+
+    part: int
+    whole: int
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.part / self.whole, 1) if self.whole else None
+
+
+@dataclass(frozen=True)
+class Ages:
+    """Average business seconds per azukari, split by whose turn it was."""
+
+    cases: int
+    center: int | None
+    client: int | None
+    customer: int | None
+
+    @property
+    def total(self) -> int | None:
+        if not self.cases:
+            return None
+        return (self.center or 0) + (self.client or 0) + (self.customer or 0)
+
+
+@dataclass(frozen=True)
+class TimeToClose:
+    """Elapsed seconds from opening to resolution of the azukari resolved in a period."""
+
+    cases: int
+    mean: int | None
+    median: int | None
+
+
+@dataclass(frozen=True)
+class Sla:
+    """Cases with a due time: settled by it (met), settled after it or still open past it
+    (missed). Open cases whose due time has not come yet are not counted."""
+
+    met: int
+    missed_settled: int
+    missed_open: int
+
+    @property
+    def ratio(self) -> Ratio:
+        return Ratio(self.met, self.met + self.missed_settled + self.missed_open)
+
+
+@dataclass(frozen=True)
+class ClientResponse:
+    """The client's answers to the inquiries sent in a period (elapsed seconds)."""
+
+    sent: int
+    answered: int
+    on_time: int
+    mean: int | None
+
+    @property
+    def on_time_ratio(self) -> Ratio:
+        return Ratio(self.on_time, self.sent)
+
+
+def cases_opened(
+    cases: QuerySet[Case], *, since: dt.datetime, until: dt.datetime
+) -> QuerySet[Case]:
+    return cases.filter(opened_at__gte=since, opened_at__lt=until)
+
+
+def first_contact_resolution(cases: QuerySet[Case]) -> Ratio:
+    """Cases resolved on the call that opened them (never parked, never reopened)."""
+    row = cases.aggregate(
+        whole=Count("pk"),
+        part=Count(
+            "pk", filter=Q(parked_at__isnull=True, resolved_at__isnull=False, reopen_count=0)
+        ),
+    )
+    return Ratio(row["part"], row["whole"])
+
+
+def azukari_rate(cases: QuerySet[Case]) -> Ratio:
+    """Cases that became an azukari (were parked at least once)."""
+    row = cases.aggregate(whole=Count("pk"), part=Count("pk", filter=Q(parked_at__isnull=False)))
+    return Ratio(row["part"], row["whole"])
+
+
+def average_ages(cases: QuerySet[Case], *, now: dt.datetime) -> Ages:
+    """The azukari among `cases`: stored clocks plus the running one up to `now`, in business
+    time on each case's site hours and client calendar, averaged per case and clock."""
+    rows = list(
+        cases.filter(parked_at__isnull=False)
+        .order_by()
+        .values_list(
+            "client_id",
+            "site_id",
+            "state",
+            "clock_since",
+            "center_seconds",
+            "client_seconds",
+            "customer_seconds",
+        )
+    )
+    if not rows:
+        return Ages(cases=0, center=None, client=None, customer=None)
+    calendar = business_calendars({r[0] for r in rows}, {r[1] for r in rows})
+    totals = {"center": 0, "client": 0, "customer": 0}
+    for client_id, site_id, state, since, center, client, customer in rows:
+        totals["center"] += center
+        totals["client"] += client
+        totals["customer"] += customer
+        clock = CLOCK_OF_STATE.get(state)
+        if clock and since is not None:
+            totals[clock] += business_seconds(since, now, calendar(client_id, site_id))
+    n = len(rows)
+    return Ages(
+        cases=n,
+        center=totals["center"] // n,
+        client=totals["client"] // n,
+        customer=totals["customer"] // n,
+    )
+
+
+def time_to_close(cases: QuerySet[Case], *, since: dt.datetime, until: dt.datetime) -> TimeToClose:
+    """The azukari among `cases` resolved in [since, until): resolved_at − opened_at."""
+    durations = sorted(
+        (resolved - opened).total_seconds()
+        for opened, resolved in cases.filter(
+            parked_at__isnull=False, resolved_at__gte=since, resolved_at__lt=until
+        )
+        .order_by()
+        .values_list("opened_at", "resolved_at")
+    )
+    if not durations:
+        return TimeToClose(cases=0, mean=None, median=None)
+    return TimeToClose(
+        cases=len(durations),
+        mean=int(statistics.fmean(durations)),
+        median=int(statistics.median(durations)),
+    )
+
+
+def sla_compliance(cases: QuerySet[Case], *, now: dt.datetime) -> Sla:
+    """Among `cases` with a due time: settled on time, settled late, open past due now."""
+    row = cases.filter(due_at__isnull=False).aggregate(
+        met=Count(
+            "pk",
+            filter=Q(
+                state__in=SETTLED_STATES, resolved_at__isnull=False, resolved_at__lte=F("due_at")
+            ),
+        ),
+        late=Count(
+            "pk",
+            filter=Q(state__in=SETTLED_STATES, resolved_at__gt=F("due_at")),
+        ),
+        open_late=Count("pk", filter=Q(state__in=AZUKARI_STATES, due_at__lt=now)),
+    )
+    return Sla(met=row["met"], missed_settled=row["late"], missed_open=row["open_late"])
+
+
+def overdue_cases(cases: QuerySet[Case], *, now: dt.datetime) -> int:
+    """Open azukari overdue now, as `cases.overdue` defines it (due time passed, or a promised
+    callback more than one call slot late)."""
+    return overdue.cases_overdue(cases, now=now).count()
+
+
+def client_response(inquiries: QuerySet[Inquiry]) -> ClientResponse:
+    """Inquiries: how many, answered, answered by their due time, mean time to the answer."""
+    rows = list(inquiries.order_by().values_list("sent_at", "due_at", "answered_at"))
+    answered = [(sent, due, at) for sent, due, at in rows if at is not None]
+    mean = (
+        int(statistics.fmean((at - sent).total_seconds() for sent, _due, at in answered))
+        if answered
+        else None
+    )
+    return ClientResponse(
+        sent=len(rows),
+        answered=len(answered),
+        on_time=sum(1 for _sent, due, at in answered if at <= due),
+        mean=mean,
+    )
+
+
+@dataclass(frozen=True)
+class CaseKpis:
+    """The case figures of one client (and site) over a period, as of `now`."""
+
+    opened: int
+    first_contact: Ratio
+    azukari: Ratio
+    ages: Ages
+    time_to_close: TimeToClose
+    sla: Sla
+    overdue: int
+    client_response: ClientResponse
+
+
+def case_kpis(
+    *,
+    cases: QuerySet[Case],
+    inquiries: QuerySet[Inquiry],
+    since: dt.datetime,
+    until: dt.datetime,
+    now: dt.datetime,
+) -> CaseKpis:
+    """Every case figure from the viewer's (already filtered) cases and inquiries: the cases
+    opened in [since, until) for rates, ages and SLA; those resolved in it for time to close;
+    the inquiries sent in it for the client's response; overdue counts every open case now."""
+    opened = cases_opened(cases, since=since, until=until)
+    fcr = first_contact_resolution(opened)
+    return CaseKpis(
+        opened=fcr.whole,
+        first_contact=fcr,
+        azukari=azukari_rate(opened),
+        ages=average_ages(opened, now=now),
+        time_to_close=time_to_close(cases, since=since, until=until),
+        sla=sla_compliance(opened, now=now),
+        overdue=overdue_cases(cases, now=now),
+        client_response=client_response(inquiries.filter(sent_at__gte=since, sent_at__lt=until)),
+    )
