@@ -27,6 +27,7 @@ from azukari.api.models import (
 )
 from azukari.api.webhooks import resolve_target
 from azukari.cases.models import CaseEvent, Contact, Direction, Inquiry
+from azukari.cases.services import WEBHOOK_EVENT_KINDS
 from azukari.core.compiled import CompiledQuery
 from azukari.core.errors import DomainError, NotVisible
 from azukari.core.phones import normalize_phone
@@ -420,6 +421,7 @@ CASE_EVENT_WEBHOOKS: dict[str, str] = {
     "inquiry_sent": WebhookEvent.INQUIRY_CREATED,
     "resolved": WebhookEvent.CASE_RESOLVED,
 }
+assert set(CASE_EVENT_WEBHOOKS) == WEBHOOK_EVENT_KINDS  # the case services queue these
 
 # The subscriptions outbox (ClientEvent) written with cancellation decisions and shipment holds.
 CLIENT_EVENT_WEBHOOKS: dict[str, str] = {
@@ -492,14 +494,6 @@ def webhooks_emit_case_event(event: CaseEvent) -> list[WebhookDelivery]:
         dedupe_key=f"case-event-{event.pk}",
         occurred_at=event.at,
     )
-
-
-def webhooks_emit_case_events_since(*, case_id: int, after_id: int) -> int:
-    """Emits the webhook events among a case's history entries newer than `after_id`."""
-    events = CaseEvent.objects.filter(
-        case_id=case_id, id__gt=after_id, kind__in=CASE_EVENT_WEBHOOKS
-    ).select_related("case__customer", "case__subscription")
-    return sum(len(webhooks_emit_case_event(e)) for e in events)
 
 
 def webhooks_emit_client_event(event: ClientEvent) -> list[WebhookDelivery]:

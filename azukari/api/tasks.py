@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from azukari.api import services
 from azukari.api.webhooks import send
+from azukari.cases.models import CaseEvent
 
 
 def webhook_deliver(delivery_id: int) -> str:
@@ -28,6 +29,17 @@ def webhook_deliver(delivery_id: int) -> str:
         duration_ms=result.duration_ms,
     )
     return delivery.state
+
+
+def webhooks_emit_case_event_task(event_id: int) -> int:
+    """Queued by the case services with each notified event: emits its webhooks (once, by the
+    event's dedupe key, however often it runs)."""
+    event = (
+        CaseEvent.objects.select_related("case__customer", "case__subscription")
+        .filter(pk=event_id)
+        .first()
+    )
+    return 0 if event is None else len(services.webhooks_emit_case_event(event))
 
 
 def webhooks_retry_due() -> int:

@@ -205,6 +205,11 @@ def contact_wrap_up(
 # ---------------------------------------------------------------- case lifecycle
 
 
+# History entries the client's systems hear about by webhook (named in
+# `azukari.api.services.CASE_EVENT_WEBHOOKS`).
+WEBHOOK_EVENT_KINDS = frozenset({"parked", "inquiry_sent", "resolved"})
+
+
 def case_event_write(
     case: Case,
     *,
@@ -216,7 +221,7 @@ def case_event_write(
     note: str = "",
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    return CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         client_id=case.client_id,
         case=case,
         at=at,
@@ -227,6 +232,11 @@ def case_event_write(
         note=note,
         data=data or {},
     )
+    if kind in WEBHOOK_EVENT_KINDS:
+        # Queued with the event, whichever way the change came in (page, API, task): the
+        # client's systems hear of it at once, and the sweep catches what a lost task missed.
+        enqueue("azukari.api.tasks.webhooks_emit_case_event_task", event.pk, group="webhooks")
+    return event
 
 
 def _enqueue_clock_recompute(case_id: int) -> None:

@@ -34,7 +34,6 @@ from azukari.api.schemas import (
     VersionIn,
 )
 from azukari.api.selectors import CaseFilter, case_detail, cases_list
-from azukari.api.services import webhooks_emit_case_events_since
 from azukari.audit.models import AccessAction
 from azukari.audit.services import personal_data_access
 from azukari.cases import services
@@ -229,12 +228,11 @@ def _assignee(agent_id: str | None, case: Case) -> User | None:
 
 
 def _act(request: HttpRequest, case_id: int, action: Callable[[Case, User], object]) -> dict:
-    """Loads the case through the door, runs one service, emits webhooks, returns the case."""
+    """Loads the case through the door, runs one service (which queues its webhooks, as it
+    does for a page), returns the case."""
     with transaction.atomic():
         case = get_visible(Case.objects.select_related("client", "site"), request.auth, pk=case_id)
-        last_event = case.events.order_by("-id").values_list("id", flat=True).first() or 0
         action(case, request.auth.service_user)
-        webhooks_emit_case_events_since(case_id=case.pk, after_id=last_event)
     return case_detail_out(case_detail(viewer=request.auth, case_id=case_id), request.auth)
 
 

@@ -11,7 +11,6 @@ from azukari.api.errors import responses
 from azukari.api.models import Scope
 from azukari.api.routers.cases import inquiry_out
 from azukari.api.schemas import MAX_ID, ClientInquiryOut, InquiryAnswerIn, InquiryPageOut
-from azukari.api.services import webhooks_emit_case_events_since
 from azukari.audit.models import AccessAction
 from azukari.audit.services import personal_data_access
 from azukari.cases import services
@@ -115,14 +114,12 @@ def get_inquiry(request: HttpRequest, inquiry_id: int = InquiryId):
 def answer_inquiry(request: HttpRequest, payload: InquiryAnswerIn, inquiry_id: int = InquiryId):
     with transaction.atomic():
         inquiry = get_visible(_inquiries(request), request.auth, pk=inquiry_id)
-        last_event = inquiry.case.events.order_by("-id").values_list("id", flat=True).first() or 0
         services.inquiry_answer(
             inquiry=inquiry,
             actor=request.auth.service_user,
             option=payload.option,
             note=payload.note,
         )
-        webhooks_emit_case_events_since(case_id=inquiry.case_id, after_id=last_event)
     inquiry = get_visible(_inquiries(request), request.auth, pk=inquiry_id)
     personal_data_access(
         viewer=request.auth,
