@@ -9,7 +9,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_q.models import OrmQ
 
 from azukari.customers.models import Customer, HiddenImport
@@ -117,10 +117,11 @@ def test_a_rerun_beside_a_live_import_names_it_on_the_row_and_abandon_clears_it(
     killed.refresh_from_db()
     assert killed.status == ImportStatus.ABANDONED
     assert not Customer.all_rows.exists()
-    with pytest.raises(CommandError, match="only a queued or running import"):
-        call_command("import", "abandon", str(refused.pk))
-    with pytest.raises(CommandError, match="No import has this number"):
-        call_command("import", "abandon", "999999")
+    with translation.override("en"):
+        with pytest.raises(CommandError, match="only a queued or running import"):
+            call_command("import", "abandon", str(refused.pk))
+        with pytest.raises(CommandError, match="No import has this number"):
+            call_command("import", "abandon", "999999")
     assert rerun(cast, path).status == ImportStatus.DONE
 
 
