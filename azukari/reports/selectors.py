@@ -32,6 +32,10 @@ class MonthlyReport:
     kpis: CaseKpis | None = None
 
     @property
+    def last_day(self) -> dt.date:
+        return self.end - dt.timedelta(days=1)
+
+    @property
     def shown(self) -> list[tuple[str, str]]:
         """(label, value as read) for the page and the printable page."""
         return [(str(label), display_value(value, unit)) for label, value, unit in self.figures]

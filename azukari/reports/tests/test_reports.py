@@ -187,7 +187,10 @@ def test_monthly_report_page_csv_and_print(cast, client):
     csv = client.get("/reports/coffee/monthly/?month=2026-10&format=csv")
     assert b"".join(csv.streaming_content).startswith(b"\xef\xbb\xbf")
     printable = client.get("/reports/coffee/monthly/?month=2026-10&format=print")
-    assert b"@media print" in printable.content
+    # The Content-Security-Policy forbids inline CSS and handlers: a static sheet and script.
+    assert b"/static/reports/print.css" in printable.content
+    assert b"data-print" in printable.content
+    assert b"<style" not in printable.content and b"onclick" not in printable.content
     workbook = client.get("/reports/coffee/monthly/?month=2026-10&format=xlsx")
     assert b"".join(workbook.streaming_content).startswith(b"PK")  # a zip: the .xlsx
     client.force_login(cast.operator)
