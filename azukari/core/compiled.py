@@ -193,7 +193,12 @@ def _without_out_of_range(args: tuple) -> list[Any]:
 
 
 def _in_range(value: int, field: Field, connection: Any) -> bool:
-    low, high = connection.ops.integer_field_range(field.get_internal_type())
+    while field.is_relation:  # a foreign key holds its target's values
+        field = field.target_field
+    try:
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+    except KeyError:  # not an integer column: the database compares what it holds
+        return True
     return (low is None or value >= low) and (high is None or value <= high)
 
 
