@@ -206,7 +206,7 @@ def named_staff_report_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-@page_for(Cap.STAFF_MANAGE)
+@page_for(Cap.STAFF_MANAGE, refuse_with_404=True)
 def agreement_register_view(request: HttpRequest) -> HttpResponse:
     try:
         rows = agreement_register(viewer=request.user)

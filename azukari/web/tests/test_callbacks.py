@@ -62,8 +62,8 @@ def test_the_sv_sees_due_callbacks_and_operators_do_not(client, cast, callback):
     assert reverse("callback-brief", args=[callback.pk]) in response.content.decode()
     client.force_login(cast.operator)
     assert client.get(reverse("callbacks")).status_code == 403
-    client.force_login(cast.outsider)
-    assert client.get(reverse("callback-brief", args=[callback.pk])).status_code == 403
+    client.force_login(cast.outsider)  # another client's operator: the brief looks missing
+    assert client.get(reverse("callback-brief", args=[callback.pk])).status_code == 404
 
 
 def test_the_list_spans_the_sites_the_sv_covers_overdue_first(client, cast, callback):
@@ -90,7 +90,8 @@ def test_the_brief_tells_who_said_what_promised_and_the_stance(client, cast, cal
     client.force_login(cast.sv)
     response = client.get(reverse("callback-brief", args=[callback.pk]))
     body = response.content.decode()
-    assert cast.operator.display_name in body
+    # The Osaka SV reads the Sapporo operator as site and role, not by name.
+    assert cast.operator.display_name not in body and "札幌センター・" in body
     assert "Wants to cancel" in body
     assert "Promised a call from a supervisor today" in body
     assert response.context["stance"].stance == "hardened"
