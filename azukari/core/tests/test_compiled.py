@@ -140,3 +140,13 @@ def test_an_out_of_range_customer_id_in_the_address_is_not_found(client, cast, c
     client.force_login(cast.operator)
     assert client.get(f"/desk/customers/{customers[0].pk}/").status_code == 200
     assert client.get("/desk/customers/99999999999999999999/").status_code == 404
+
+
+def test_a_foreign_key_value_is_checked_against_its_targets_range(cast, customers):
+    """A foreign key's column holds its target's integer type: the range check reads that,
+    on every database (PostgreSQL names no range for "ForeignKey" itself)."""
+    by_client = CompiledQuery[Customer](
+        lambda client_id: Customer.objects.filter(client_id=client_id)
+    )
+    assert {c.client_id for c in by_client(cast.coffee.pk)} == {cast.coffee.pk}
+    assert list(by_client(2**70)) == []
