@@ -53,6 +53,9 @@ class _Compiled:
     params: tuple
     slots: tuple[tuple[int, int], ...]  # (position in params, position in the flat values)
     fields: tuple[Field, ...]  # the field each flat value is compared with
+    # Whether each flat value must match for any row to: an exact lookup reached through
+    # AND only, so a value no column can hold means no rows at all.
+    required: tuple[bool, ...]
     # How each column's value is read back: they depend on the fields and the database's
     # settings, not on a connection's state, so one set serves every thread.
     converters: dict
@@ -85,8 +88,10 @@ class CompiledQuery(Generic[T]):
         for value, field in zip(values, compiled.fields, strict=True):
             value = field.get_db_prep_value(value, connection, prepared=False)
             if isinstance(value, int) and not _in_range(value, field, connection):
-                # It matches no row. Django rewrites the WHERE clause for an exact lookup;
-                # the plain queryset does that, without the values no column can hold.
+                # No row holds it: nothing matches when it had to; otherwise the plain
+                # queryset answers, without the ids no driver can even send.
+                if compiled.required[len(prepared)]:
+                    return []
                 return list(self.build(*_without_out_of_range(args)).using(alias))
             prepared.append(value)
         bound = list(compiled.params)
@@ -127,7 +132,7 @@ class CompiledQuery(Generic[T]):
             self._model = queryset.model
             alias = router.db_for_read(queryset.model)
         queryset = queryset.using(alias)
-        fields = _bound_fields(self.build, queryset.query.where, marks)
+        fields, required = _bound_fields(self.build, queryset.query.where, marks)
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         slots = tuple(
@@ -139,26 +144,33 @@ class CompiledQuery(Generic[T]):
         if missing or any(str(m) in sql for m in marks):
             raise ValueError(f"{self.build!r}: every value must reach the SQL as a parameter")
         converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
-        return _Compiled(queryset, compiler, sql, tuple(params), slots, fields, converters)
+        return _Compiled(
+            queryset, compiler, sql, tuple(params), slots, fields, required, converters
+        )
 
 
-def _bound_fields(build: Callable, where: WhereNode, marks: list[Any]) -> tuple[Field, ...]:
-    """The field each placeholder is compared with; refuses a placeholder in any lookup but
-    `exact` and `in`, whose parameters would not be the bare value."""
+def _bound_fields(
+    build: Callable, where: WhereNode, marks: list[Any]
+) -> tuple[tuple[Field, ...], tuple[bool, ...]]:
+    """The field each placeholder is compared with, and whether it must match for any row to;
+    refuses a placeholder in any lookup but `exact` and `in`, whose parameters would not be the
+    bare value."""
     fields: dict[int, Field] = {}
+    required: dict[int, bool] = {}
 
-    def visit(node: Any) -> None:
+    def visit(node: Any, conjunctive: bool) -> None:
         if isinstance(node, WhereNode):
+            inner = conjunctive and node.connector == "AND" and not node.negated
             for child in node.children:
-                visit(child)
+                visit(child, inner)
             return
         if isinstance(node, Query):  # a subquery: `pk__in=<queryset>`
-            visit(node.where)
+            visit(node.where, conjunctive)
             return
         if not isinstance(node, Lookup):
             return
         if isinstance(node.rhs, Query):
-            visit(node.rhs)
+            visit(node.rhs, conjunctive and node.lookup_name == "in")
             return
         rhs = node.rhs if isinstance(node.rhs, list | tuple | set) else [node.rhs]
         found = [marks.index(v) for v in rhs if type(v) in (int, str) and v in marks]
@@ -172,14 +184,16 @@ def _bound_fields(build: Callable, where: WhereNode, marks: list[Any]) -> tuple[
         field = node.lhs.output_field
         for index in found:
             fields[index] = field
+            required[index] = conjunctive and node.lookup_name == "exact"
 
-    visit(where)
+    visit(where, True)
     missing = set(range(len(marks))) - set(fields)
     if missing:
         raise ValueError(
             f"{build!r}: every value must reach the SQL as a parameter of an exact or in lookup"
         )
-    return tuple(fields[i] for i in range(len(marks)))
+    order = range(len(marks))
+    return tuple(fields[i] for i in order), tuple(required[i] for i in order)
 
 
 def _without_out_of_range(args: tuple) -> list[Any]:
