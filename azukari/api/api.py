@@ -23,6 +23,7 @@ ROUTERS = [
     "webhooks",
     "routing",
     "sites",
+    "reports",
 ]
 
 api = NinjaAPI(

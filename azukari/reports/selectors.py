@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from azukari.cases.models import Case, Contact, Direction, Inquiry
+from azukari.core.errors import DomainError
 from azukari.core.visibility import Viewer
 from azukari.org.models import Client, Site
 from azukari.reports.kpis import CaseKpis, case_kpis
@@ -97,6 +98,42 @@ def _seconds(value: dt.timedelta | float | None) -> int | None:
     return int(value)
 
 
+def report_site(code: str) -> Site | None:
+    """The site a report is narrowed to: none for a blank code; an unknown code is refused,
+    never read as "every site"."""
+    code = code.strip()
+    if not code:
+        return None
+    site = Site.objects.filter(code=code).first()
+    if site is None:
+        raise DomainError(
+            _("There is no site with the code “%(code)s”.") % {"code": code}, field="site"
+        )
+    return site
+
+
+def client_kpis(
+    *,
+    viewer: Viewer,
+    client: Client,
+    start: dt.date,
+    end: dt.date,
+    site: Site | None = None,
+    now: dt.datetime | None = None,
+) -> CaseKpis:
+    """The case KPIs of one client (and site) for [start, end), read through the door: what
+    the monthly report and the API show."""
+    since, until = _bounds(start, end)
+    cases: QuerySet = Case.objects.visible_to(viewer).filter(client=client)
+    inquiries: QuerySet = Inquiry.objects.visible_to(viewer).filter(client=client)
+    if site is not None:
+        cases = cases.filter(site=site)
+        inquiries = inquiries.filter(case__site=site)
+    return case_kpis(
+        cases=cases, inquiries=inquiries, since=since, until=until, now=now or timezone.now()
+    )
+
+
 def monthly_report(
     *,
     viewer: Viewer,
@@ -113,12 +150,8 @@ def monthly_report(
     contacts: QuerySet = Contact.objects.visible_to(viewer).filter(
         client=client, started_at__gte=since, started_at__lt=until
     )
-    cases: QuerySet = Case.objects.visible_to(viewer).filter(client=client)
-    inquiries: QuerySet = Inquiry.objects.visible_to(viewer).filter(client=client)
     if site is not None:
         contacts = contacts.filter(site=site)
-        cases = cases.filter(site=site)
-        inquiries = inquiries.filter(case__site=site)
 
     calls = contacts.filter(direction=Direction.INBOUND).aggregate(
         offered=Count("pk"),
@@ -129,9 +162,7 @@ def monthly_report(
         ),
     )
     offered, answered = calls["offered"], calls["answered"]
-    kpis = case_kpis(
-        cases=cases, inquiries=inquiries, since=since, until=until, now=now or timezone.now()
-    )
+    kpis = client_kpis(viewer=viewer, client=client, start=start, end=end, site=site, now=now)
     report.kpis = kpis
     ages, close, response = kpis.ages, kpis.time_to_close, kpis.client_response
     report.figures = [

@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from azukari.core.errors import DomainError
 from azukari.dataio.exports import SPECS, csv_stream, xlsx_file
-from azukari.org.models import Client, Site
+from azukari.org.models import Client
 from azukari.org.permissions import Cap, page_for, user_can
-from azukari.reports.selectors import monthly_report
+from azukari.reports.selectors import monthly_report, report_site
 
 
 def _month(value: str | None) -> tuple[dt.date, dt.date]:
@@ -53,11 +54,12 @@ def client_monthly(request: HttpRequest, client_code: str) -> HttpResponse:
         raise Http404
     start, end = _month(request.GET.get("month"))
     site_code = request.GET.get("site", "").strip()
-    site = Site.objects.filter(code=site_code).first() if site_code else None
-    if site_code and site is None:
-        message = _("There is no site with the code “%(code)s”.") % {"code": site_code}
+    try:
+        site = report_site(site_code)
+    except DomainError as refused:
         context = {"client": client, "month": f"{start:%Y-%m}", "site_code": site_code}
-        return render(request, "reports/monthly.html", {**context, "error": message}, status=400)
+        context["error"] = refused.message
+        return render(request, "reports/monthly.html", context, status=400)
     report = monthly_report(viewer=request.user, client=client, start=start, end=end, site=site)
     name = f"{client.code}-{start:%Y-%m}"
     header = [_("Figure"), _("Value"), _("Unit")]
