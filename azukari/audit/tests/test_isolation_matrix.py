@@ -399,15 +399,8 @@ def test_the_admin_shows_no_other_clients_rows_to_staff_of_any_role(cast, tea, c
     assert leaks == [], "\n".join(leaks)
 
 
-# Pages open to anyone signed in (no capability), and pages whose capability is declared
-# elsewhere than `page_for` for now: the operator desk checks center staff itself.
+# Pages open to anyone signed in (no capability).
 OPEN_ROUTES = {"", "account/2fa/", "language/"}
-DESK_ROUTES = {
-    "desk/": Cap.CENTER_PAGES,
-    "desk/customers/<int:customer_id>/": Cap.CENTER_PAGES,
-    "desk/customers/<int:customer_id>/named-staff/": Cap.CENTER_PAGES,
-    "desk/cases/<int:case_id>/": Cap.CENTER_PAGES,
-}
 # The demo's own controls exist only with AZUKARI_DEMO (off here and in production).
 DEMO_PREFIX = "demo/"
 
@@ -420,7 +413,7 @@ def _view_of(route: str):
 
 def _capability(route: str) -> Cap | None:
     view = _view_of(route)
-    return getattr(view, "capability", None) or DESK_ROUTES.get(route)
+    return getattr(view, "capability", None)
 
 
 def _all_page_routes() -> list[str]:
@@ -467,21 +460,6 @@ def test_route_by_role_follows_the_permission_table(cast, coffee, coffee_people)
             allowed = status not in (403, 404)
             if allowed != user_can(person, cap):
                 wrong.append(f"{role}: /{route} ({cap}) -> {status}")
-            elif (
-                not allowed
-                and role == "client_approver"
-                and status != 404
-                and route not in DESK_ROUTES  # the desk's own check: see the test below
-            ):
+            elif not allowed and role == "client_approver" and status != 404:
                 wrong.append(f"{role}: /{route} -> {status}, not 404")
     assert wrong == [], "\n".join(wrong)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the operator desk answers client approvers 403 until it declares page_for",
-)
-def test_a_client_approver_finds_the_desk_pages_missing(cast, coffee):
-    browser = _verified_browser(cast.approver)
-    answers = {route: browser.get(_fill(route, coffee)).status_code for route in DESK_ROUTES}
-    assert set(answers.values()) == {404}, answers

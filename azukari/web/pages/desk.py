@@ -12,7 +12,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -48,6 +47,7 @@ from azukari.customers.search import customer_search
 from azukari.customers.selectors import current_subscriptions, customer_card, load_cards
 from azukari.org.models import SiteHours
 from azukari.org.people import staff_label
+from azukari.org.permissions import Cap, page_for
 from azukari.reports.models import AfterCallWorkCode, ReasonCode
 from azukari.reports.services import contact_code
 from azukari.subscriptions.models import Subscription
@@ -69,12 +69,6 @@ POP_FIELDS = (
     "preferences",
     "harassment_flag",
 )
-
-
-def require_desk_user(request: HttpRequest) -> None:
-    """The desk is for center staff; a client approver has nothing to answer here."""
-    if not request.user.is_center_staff:
-        raise PermissionDenied
 
 
 def apply_domain_error(form: forms.Form, exc: DomainError) -> None:
@@ -263,9 +257,9 @@ def _card(customer: Customer, viewer) -> dict[str, Any]:
 
 @require_GET
 @login_required
+@page_for(Cap.CENTER_PAGES)
 def desk(request: HttpRequest) -> HttpResponse:
     """Search, and the incoming call (polled by htmx: `?part=incoming` gives the partial)."""
-    require_desk_user(request)
     if request.GET.get("part") == "incoming":
         return render(
             request, "web/desk/_incoming.html", {"incoming": incoming_contact(request.user)}
@@ -308,10 +302,10 @@ def desk(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def pop(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The screen pop, and the contact log: one transaction logs the call and opens a case,
     adds it to an open case (継続対応), or records the customer's cancellation request."""
-    require_desk_user(request)
     posted = request.method == "POST"
     customer = _pop_customer(request.user, customer_id, card=not posted)
     subscriptions = customer.current_subscriptions
@@ -475,10 +469,10 @@ def _picked(value: str | None, among: list) -> Any:
 
 @require_POST
 @login_required
+@page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def pop_named_staff(request: HttpRequest, customer_id: int) -> HttpResponse:
     """One click on the pop: the caller asked for a staff member by name. Nothing about staff
     is shown; the request is counted per client and site."""
-    require_desk_user(request)
     customer = _pop_customer(request.user, customer_id, card=False)
     form = NamedStaffForm(request.POST)
     if form.is_valid():
