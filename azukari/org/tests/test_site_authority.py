@@ -46,7 +46,7 @@ def test_a_coffee_only_token_neither_takes_teas_site_down_nor_reads_its_work(cas
     assert "tea" not in drill.content.decode() and "fukuoka-tea-desk" not in drill.content.decode()
     real = http.post("/api/v1/sites/fukuoka/down", headers=coffee_only)
     assert real.status_code == 403
-    assert "does not serve every client" in real.json()["message"]
+    assert (real.json()["code"], list(real.json()["field_errors"])) == ("forbidden", ["site"])
     fukuoka.refresh_from_db()
     assert fukuoka.status == SiteStatus.OPERATING
 
