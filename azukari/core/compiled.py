@@ -56,6 +56,9 @@ class _Compiled:
     # Whether each flat value must match for any row to: an exact lookup reached through
     # AND only, so a value no column can hold means no rows at all.
     required: tuple[bool, ...]
+    # For an integer column, the range of values it can hold (an int needs no other
+    # preparation); None for others, whose values the field prepares.
+    bounds: tuple[tuple[int | None, int | None] | None, ...]
     # How each column's value is read back: they depend on the fields and the database's
     # settings, not on a connection's state, so one set serves every thread.
     converters: dict
@@ -84,16 +87,24 @@ class CompiledQuery(Generic[T]):
         if compiled is None:
             compiled = self._shapes[key] = self._compile(args, alias)
         connection = connections[alias]
-        prepared = []
-        for value, field in zip(values, compiled.fields, strict=True):
-            value = field.get_db_prep_value(value, connection, prepared=False)
-            if isinstance(value, int) and not _in_range(value, field, connection):
+        prepared = values
+        for i, value in enumerate(values):
+            bounds = compiled.bounds[i]
+            if bounds is None or type(value) is not int:
+                if prepared is values:
+                    prepared = list(values)
+                value = prepared[i] = compiled.fields[i].get_db_prep_value(
+                    value, connection, prepared=False
+                )
+                if type(value) is not int or bounds is None:
+                    continue
+            low, high = bounds
+            if (low is not None and value < low) or (high is not None and value > high):
                 # No row holds it: nothing matches when it had to; otherwise the plain
                 # queryset answers, without the ids no driver can even send.
-                if compiled.required[len(prepared)]:
+                if compiled.required[i]:
                     return []
                 return list(self.build(*_without_out_of_range(args)).using(alias))
-            prepared.append(value)
         bound = list(compiled.params)
         for position, index in compiled.slots:
             bound[position] = prepared[index]
@@ -144,8 +155,10 @@ class CompiledQuery(Generic[T]):
         if missing or any(str(m) in sql for m in marks):
             raise ValueError(f"{self.build!r}: every value must reach the SQL as a parameter")
         converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+        connection = connections[alias]
+        bounds = tuple(_integer_range(field, connection) for field in fields)
         return _Compiled(
-            queryset, compiler, sql, tuple(params), slots, fields, required, converters
+            queryset, compiler, sql, tuple(params), slots, fields, required, bounds, converters
         )
 
 
@@ -206,14 +219,14 @@ def _without_out_of_range(args: tuple) -> list[Any]:
     ]
 
 
-def _in_range(value: int, field: Field, connection: Any) -> bool:
+def _integer_range(field: Field, connection: Any) -> tuple[int | None, int | None] | None:
+    """The values an integer column can hold, or None for another kind of column."""
     while field.is_relation:  # a foreign key holds its target's values
         field = field.target_field
     try:
-        low, high = connection.ops.integer_field_range(field.get_internal_type())
-    except KeyError:  # not an integer column: the database compares what it holds
-        return True
-    return (low is None or value >= low) and (high is None or value <= high)
+        return connection.ops.integer_field_range(field.get_internal_type())
+    except KeyError:  # not an integer column: the field prepares its values
+        return None
 
 
 def _is_viewer(arg: Any) -> bool:
