@@ -91,6 +91,11 @@ def list_inquiries(request: HttpRequest, params: Query[InquiryQuery]):
 )
 def get_inquiry(request: HttpRequest, inquiry_id: int = InquiryId):
     inquiry = get_visible(_inquiries(request), request.auth, pk=inquiry_id)
+    return _shown(request, inquiry)
+
+
+def _shown(request: HttpRequest, inquiry) -> dict:
+    """One inquiry as its client reads it; reading it is a view of the customer's data."""
     personal_data_access(
         viewer=request.auth,
         customers=[inquiry.case.customer],
@@ -121,14 +126,4 @@ def answer_inquiry(request: HttpRequest, payload: InquiryAnswerIn, inquiry_id: i
             note=payload.note,
         )
     inquiry = get_visible(_inquiries(request), request.auth, pk=inquiry_id)
-    personal_data_access(
-        viewer=request.auth,
-        customers=[inquiry.case.customer],
-        fields=("customer_number",),
-        action=AccessAction.VIEW,
-        purpose=f"api inquiry:{inquiry.pk}",
-        request=request,
-        object_type="inquiry",
-        object_ref=str(inquiry.pk),
-    )
-    return client_inquiry_out(inquiry, timezone.now())
+    return _shown(request, inquiry)
