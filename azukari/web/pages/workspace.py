@@ -42,6 +42,7 @@ from azukari.cases.statemachine import CLOCK_OF_STATE
 from azukari.core.businesstime import business_seconds
 from azukari.core.errors import DomainError, StaleVersion
 from azukari.org.models import User
+from azukari.org.people import staff_label
 from azukari.org.permissions import Cap, page_for, user_can
 from azukari.subscriptions.models import CancellationRequest, CancellationStatus
 from azukari.subscriptions.selectors import cancellation_desk, option_label
@@ -81,12 +82,16 @@ class CaseForm(PageForm):
         self.case = case
         if "team" in self.fields:
             self.fields["team"].queryset = case_selectors.teams_for(case)
-            desk = case_selectors.desk_team_for(case, actor)
-            if desk is not None and not self.is_bound:
-                self.initial.setdefault("team", desk.pk)
+            # The team that holds the case, else the desk it would go to.
+            team = case.owner_team or case_selectors.desk_team_for(case, actor)
+            if team is not None and not self.is_bound:
+                self.initial.setdefault("team", team.pk)
         if "assignee" in self.fields:
             self.fields["assignee"].queryset = case_selectors.assignees_for(case)
-            self.fields["assignee"].label_from_instance = lambda u: u.display_name or u.username
+            # Names within the actor's site; other sites' staff by site and role.
+            self.fields["assignee"].label_from_instance = lambda u: staff_label(actor, u)
+            if not self.is_bound:
+                self.initial.setdefault("assignee", case.assignee_id)
 
 
 class VersionedForm(CaseForm):
@@ -277,7 +282,7 @@ ACTIONS: dict[str, Action] = {
             team=d.get("team"),
         ),
         done=_("The inquiry was sent to the client."),
-        title=_("Ask the client (伺い)"),
+        title=_("Ask the client"),
         button=_("Send the inquiry"),
     ),
     "exception": Action(
