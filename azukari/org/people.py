@@ -26,7 +26,7 @@ def staff_label(viewer, person) -> str:
         return ""
     if person.role not in CENTER_ROLES or same_site_or_all_sites(viewer, person):
         return person_name(person)
-    return _("%(site)s・%(role)s") % {
+    return _("%(site)s · %(role)s") % {
         "site": _site_name(viewer, person.home_site_id),
         "role": Role(person.role).label,
     }

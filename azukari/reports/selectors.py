@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from azukari.cases.models import Case, Contact, Direction, Inquiry
@@ -192,9 +193,17 @@ def monthly_report(
         (_("Cases overdue now"), kpis.overdue, ""),
     ]
     codings = ContactCoding.objects.filter(contact__in=contacts.values("pk"))
+    # The client's own label, or its English one for an English reader when the client gave it.
+    english = get_language() == "en"
     report.by_reason = [
-        (row["reason_code__code"], row["reason_code__label"], row["n"])
-        for row in codings.values("reason_code__code", "reason_code__label")
+        (
+            row["reason_code__code"],
+            (english and row["reason_code__label_en"]) or row["reason_code__label"],
+            row["n"],
+        )
+        for row in codings.values(
+            "reason_code__code", "reason_code__label", "reason_code__label_en"
+        )
         .annotate(n=Count("pk"))
         .order_by("-n", "reason_code__code")
     ]

@@ -32,6 +32,14 @@ def day(value: dt.date) -> str:
     }
 
 
+def _in_sentence(label: str) -> str:
+    """A label read inside a sentence: "Bereavement" becomes "bereavement"; an initialism
+    ("DV") and a script without case stay as they are."""
+    if len(label) > 1 and label[0].isupper() and not label[1].isupper():
+        return label[0].lower() + label[1:]
+    return label
+
+
 def _deliveries(n: int) -> str:
     return ngettext("%(n)d delivery", "%(n)d deliveries", n) % {"n": n}
 
@@ -104,14 +112,18 @@ def _sentences(option: Option) -> list[str]:
     if option.kind == OptionKind.EXCEPTION and option.ground is not None:
         if option.cost_yen:
             offer = gettext(
-                "Because of %(ground)s, you may ask for an exception: cancel now for "
+                "On the ground of %(ground)s, you may ask for an exception: cancel now for "
                 "%(fee)s, tax included, taking effect on %(date)s."
-            ) % {"ground": option.ground.display, "fee": yen(option.cost_yen), **effective}
+            ) % {
+                "ground": _in_sentence(option.ground.display),
+                "fee": yen(option.cost_yen),
+                **effective,
+            }
         else:
             offer = gettext(
-                "Because of %(ground)s, you may ask for an exception: cancel now at no "
+                "On the ground of %(ground)s, you may ask for an exception: cancel now at no "
                 "charge, taking effect on %(date)s."
-            ) % {"ground": option.ground.display, **effective}
+            ) % {"ground": _in_sentence(option.ground.display), **effective}
         return [offer, _approval(option.approval_level)]
     return []
 

@@ -392,3 +392,15 @@ def test_cancellation_takes_effect_on_its_date_once(cast, subscription, request_
     assert subscriptions_cancel_due_task() == 1
     assert subscriptions_cancel_due_task() == 0
     assert _reload(subscription).status == SubscriptionStatus.CANCELLED
+
+
+def test_the_closed_request_prints_its_cost_as_the_options_do(cast, request_):
+    """The decision's cost reads "4,940" as the "4,940 yen" of the options and explanations."""
+    from azukari.audit.tests.test_isolation_matrix import _verified_browser
+
+    cancellation_decide(actor=cast.operator, request=request_, option_code="cancel_now_with_fee")
+    cast.operator.language = "en"
+    cast.operator.save(update_fields=["language"])
+    page = _verified_browser(cast.operator).get(f"/cancellations/{request_.pk}/")
+    assert page.status_code == 200
+    assert "<td>4,940</td>" in page.content.decode()

@@ -57,9 +57,9 @@ def test_first_call_after_two_of_three_deliveries(cast, subscription, first_call
         "2026-10-20."
     )
     assert explained["exception:hardship"] == (
-        "Because of Financial hardship, you may ask for an exception: cancel now for 2,470 yen, "
-        "tax included, taking effect on 2026-10-20. It needs the company's approval; we will "
-        "call you back with its answer."
+        "On the ground of financial hardship, you may ask for an exception: cancel now for "
+        "2,470 yen, tax included, taking effect on 2026-10-20. It needs the company's approval; "
+        "we will call you back with its answer."
     )
     japanese = cancellation_desk(viewer=cast.operator, request_id=request.pk, language="ja")
     assert [o.cost_yen for o in japanese.options] == [o.cost_yen for o in desk.options]

@@ -129,9 +129,7 @@ class ContactForm(PageForm):
         choices=CallerRelation.choices,
         widget=forms.Select(attrs={"autofocus": True}),
     )
-    identity_check = forms.ChoiceField(
-        label=_("Identity check (本人確認)"), choices=IdentityCheck.choices
-    )
+    identity_check = forms.ChoiceField(label=_("Identity check"), choices=IdentityCheck.choices)
     identity_method = forms.CharField(
         label=_("How identity was checked"), max_length=100, required=False
     )
