@@ -25,6 +25,7 @@ from azukari.api.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from azukari.api.selectors import customers_with_number
 from azukari.api.webhooks import resolve_target
 from azukari.cases.models import CaseEvent, Contact, Direction, Inquiry
 from azukari.cases.services import WEBHOOK_EVENT_KINDS
@@ -34,7 +35,6 @@ from azukari.core.phones import normalize_phone
 from azukari.core.tasks import enqueue
 from azukari.core.timebounds import check_happened
 from azukari.core.visibility import Viewer
-from azukari.customers.models import Customer
 from azukari.org.models import Client, Role, User
 from azukari.org.permissions import Cap, require
 from azukari.subscriptions.models import ClientEvent, ClientEventKind
@@ -194,7 +194,6 @@ def _agent(agent_id: str, client: Client) -> User:
     return agent
 
 
-@transaction.atomic
 def contact_event_record(
     *,
     viewer: Viewer,
@@ -228,7 +227,41 @@ def contact_event_record(
         raise DomainError(_("At most %(n)d characters.") % {"n": 100}, field="recording_id")
     caller = normalize_phone(caller_number, field="caller_number") or ""
     agent = _agent(agent_id.strip(), client) if agent_id and agent_id.strip() else None
+    # Read before the transaction: on SQLite it takes the write lock when it begins.
+    caller_matches = _caller_matches(viewer, client, caller) if caller else None
+    with transaction.atomic():
+        return _contact_event_fold(
+            viewer=viewer,
+            client=client,
+            call_id=call_id,
+            event=event,
+            at=at,
+            caller=caller,
+            caller_matches=caller_matches,
+            agent=agent,
+            recording_id=recording_id,
+        )
 
+
+def _caller_matches(viewer: Viewer, client: Client, number: str) -> list[int]:
+    """The client's customers with this number, through the (client, number) phone index,
+    as the screen pop finds them."""
+    found = customers_with_number(viewer=viewer, client_id=client.pk, number=number)
+    return [customer.pk for customer in found[:2]]
+
+
+def _contact_event_fold(
+    *,
+    viewer: Viewer,
+    client: Client,
+    call_id: str,
+    event: str,
+    at: dt.datetime,
+    caller: str,
+    caller_matches: list[int] | None,
+    agent: User | None,
+    recording_id: str,
+) -> tuple[Contact, bool]:
     contact, created = Contact.objects.get_or_create(
         client=client,
         pbx_call_id=call_id,
@@ -257,13 +290,10 @@ def contact_event_record(
     if recording_id and not contact.recording_id:
         put("recording_id", recording_id)
     if contact.customer_id is None and contact.caller_number:
-        matches = list(
-            Customer.objects.filter(
-                client=client, phones__client=client, phones__number=contact.caller_number
-            )
-            .values_list("pk", flat=True)
-            .distinct()[:2]
-        )
+        matches = caller_matches
+        if matches is None or contact.caller_number != caller:
+            # An event without the caller, on a call whose caller is known: still indexed.
+            matches = _caller_matches(viewer, client, contact.caller_number)
         if len(matches) == 1:
             put("customer_id", matches[0])
     if changed:

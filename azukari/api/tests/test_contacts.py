@@ -99,3 +99,36 @@ def test_naive_time_is_refused(api, lines, pbx_token):
     response = api.post(EVENTS, pbx_token, body)
     assert response.status_code == 400
     assert "at" in response.json()["field_errors"]
+
+
+def test_the_caller_is_found_through_the_phone_index_before_the_write_lock(cast, lines, yamada):
+    """The lookup reads the (client, number) phone index, outside the transaction (on SQLite
+    the transaction takes the write lock), in the same queries with 1 customer or 31."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from azukari.api.services import contact_event_record
+
+    def answered(call_id: str) -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            contact, _ = contact_event_record(
+                viewer=cast.operator,
+                client=cast.coffee,
+                call_id=call_id,
+                event="answered",
+                at=T0,
+                caller_number="090-1234-5678",
+            )
+        assert contact.customer == yamada
+        return [q["sql"] for q in ctx.captured_queries]
+
+    answered("call-0")  # the viewer's clients, read once and kept
+    few = answered("call-1")
+    for i in range(30):
+        CustomerFactory(client=cast.coffee, phones=[f"+81904444{i:04d}"])
+    many = answered("call-2")
+    assert len(few) == len(many)
+    lookup = next(i for i, sql in enumerate(many) if "customers_customerphone" in sql)
+    begin = next(i for i, sql in enumerate(many) if sql.upper().startswith("SAVEPOINT"))
+    assert lookup < begin
+    assert sum("customers_customerphone" in sql for sql in many) == 1
