@@ -1,6 +1,9 @@
 """Reads of cases shared by pages and the API, always through the visibility door."""
 
-from django.db.models import Prefetch, QuerySet
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
 
 from azukari.cases.models import (
     AZUKARI_STATES,
@@ -12,10 +15,32 @@ from azukari.cases.models import (
     Inquiry,
     InquiryStatus,
 )
+from azukari.core.sqlite_hints import ids_in_index_order
 from azukari.core.visibility import Viewer, get_visible
 from azukari.org.models import EmploymentStatus, Role, SiteStatus, Team, User
 
 PENDING_CALLBACK = (CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED)
+
+
+# What a row of the case list shows, and what its access audit reads of the customer.
+CASE_LIST_FIELDS = (
+    "subject",
+    "state",
+    "azukari_reason",
+    "opened_at",
+    "client__name",
+    "customer__client_id",
+    "customer__family_name",
+    "customer__given_name",
+    "site__name",
+)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[Case]
+    has_newer: bool
+    has_older: bool
 
 
 def case_list(
@@ -25,10 +50,14 @@ def case_list(
     reason: str = "",
     site_id: int | None = None,
     open_azukari: bool = False,
-) -> QuerySet[Case]:
-    qs = Case.objects.visible_to(viewer).select_related(
-        "client", "customer", "site", "owner_team", "assignee"
-    )
+    after: tuple[dt.datetime, int] | None = None,
+    before: tuple[dt.datetime, int] | None = None,
+    limit: int = 25,
+) -> CasePage:
+    """Newest first, keyset pages on (opened_at, id): the rows older than `after`, or the
+    rows newer than `before`. The (opened_at, id) index gives every filter its order, so a
+    page reads about a page of rows whatever the number of cases, and nothing counts them."""
+    qs = Case.objects.visible_to(viewer)
     if open_azukari:
         qs = qs.filter(state__in=AZUKARI_STATES)
     if state:
@@ -37,7 +66,25 @@ def case_list(
         qs = qs.filter(azukari_reason=reason)
     if site_id:
         qs = qs.filter(site_id=site_id)
-    return qs.order_by("-opened_at", "-id")
+    # The first term bounds the index range; the second picks the rows past the cursor.
+    if before is not None:
+        at, pk = before
+        qs = qs.filter(opened_at__gte=at).filter(Q(opened_at__gt=at) | Q(pk__gt=pk))
+        ordered = qs.order_by("opened_at", "id")
+    else:
+        if after is not None:
+            at, pk = after
+            qs = qs.filter(opened_at__lte=at).filter(Q(opened_at__lt=at) | Q(pk__lt=pk))
+        ordered = qs.order_by("-opened_at", "-id")
+    ids = ids_in_index_order(ordered, index="case_list_newest", limit=limit + 1)
+    more = len(ids) > limit
+    ids = ids[:limit]
+    found = Case.objects.select_related("client", "customer", "site").only(*CASE_LIST_FIELDS)
+    by_id = {case.pk: case for case in found.filter(pk__in=ids)}
+    rows = [by_id[pk] for pk in ids]
+    if before is not None:
+        return CasePage(rows[::-1], has_newer=more, has_older=True)
+    return CasePage(rows, has_newer=after is not None, has_older=more)
 
 
 def case_detail(*, viewer: Viewer, case_id: int) -> Case:

@@ -6,7 +6,6 @@ from base64 import b32encode
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from azukari.api.selectors import decode_cursor, encode_cursor
 from azukari.audit.masking import mask_address, mask_postcode
 from azukari.audit.models import AccessAction
 from azukari.audit.netaddr import client_ip
@@ -62,27 +62,38 @@ def case_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     reason = request.GET.get("reason", "")
     open_azukari = request.GET.get("open") == "1"
-    cases = selectors.case_list(
+    try:  # a cursor that does not decode shows the newest page
+        after = decode_cursor(request.GET["after"]) if request.GET.get("after") else None
+        before = decode_cursor(request.GET["before"]) if request.GET.get("before") else None
+    except DomainError:
+        after = before = None
+    page = selectors.case_list(
         viewer=request.user,
         state=state if state in CaseState.values else "",
         reason=reason if reason in AzukariReason.values else "",
         open_azukari=open_azukari,
+        after=after,
+        before=None if after else before,
+        limit=PAGE_SIZE,
     )
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     personal_data_access(
         viewer=request.user,
-        customers=[case.customer for case in page],
+        customers=[case.customer for case in page.rows],
         fields=("name",),
         action=AccessAction.SEARCH,
         purpose="case list",
         request=request,
         object_type="case_list",
     )
+    filters = {"state": state, "reason": reason, **({"open": "1"} if open_azukari else {})}
     return render(
         request,
         "web/case_list.html",
         {
             "page": page,
+            "newer": page.has_newer and page.rows and encode_cursor(page.rows[0]),
+            "older": page.has_older and page.rows and encode_cursor(page.rows[-1]),
+            "filters": urlencode(filters),
             "states": CaseState.choices,
             "reasons": AzukariReason.choices,
             "state": state,

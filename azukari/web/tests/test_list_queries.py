@@ -5,6 +5,7 @@ remaining lists: cases, overdue cancellation requests, named-staff requests, agr
 """
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from azukari.audit.tests.conftest import open_case
+from azukari.cases.models import Case
 from azukari.floor import services as floor
 from azukari.floor.tests.factories import contact, criterion, login_verified, parked_case
 from azukari.org.models import Role
@@ -40,7 +42,7 @@ def _grows(browser, url: str, add) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize(
-    "query", ["", "?state=azukari", "?reason=investigation", "?open=1", "?page=2"]
+    "query", ["", "?state=azukari", "?reason=investigation", "?open=1", "?after=bad"]
 )
 def test_the_case_list(cast, client, query):
     def add(n):
@@ -116,8 +118,50 @@ def test_the_case_list_pages_keep_the_open_azukari_filter(cast, client):
         )
     client.force_login(cast.sv)
     body = client.get(reverse("case-list") + "?open=1").content.decode()
-    assert "&open=1&page=2" in body
+    assert "&amp;open=1&amp;after=" in body
     assert '<input type="hidden" name="open" value="1">' in body
+
+
+def _link(body: str, name: str) -> str | None:
+    found = re.search(rf'<a href="(\?[^"]*&amp;{name}=[^"]*)"', body)
+    return reverse("case-list") + found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_the_case_list_pages_by_keyset_without_counting_or_reading_passwords(cast, client):
+    """Newest first; "next" continues after the last row, "previous" comes back; the
+    same queries on every page, none of them a COUNT or a read of the password hash."""
+    start = timezone.now() - dt.timedelta(days=1)
+    for i in range(20):
+        with time_machine.travel(start + dt.timedelta(minutes=i // 2), tick=False):  # ties
+            parked_case(
+                client=cast.coffee, operator=cast.operator, team=cast.sapporo_desk, subject=f"P{i}"
+            )
+            open_case(client=cast.coffee, operator=cast.operator, phone=f"+81903333{i:04d}")
+    client.force_login(cast.sv)
+    url = reverse("case-list")
+    with CaptureQueriesContext(connection) as first_queries:
+        first = client.get(url)
+    second_url = _link(first.content.decode(), "after")
+    with CaptureQueriesContext(connection) as second_queries:
+        second = client.get(second_url)
+    assert _link(first.content.decode(), "before") is None
+    assert _link(second.content.decode(), "after") is None
+    newest = list(
+        Case.objects.filter(client=cast.coffee).order_by("-opened_at", "-id").values_list("pk")
+    )
+    shown = [c.pk for c in first.context["page"].rows] + [c.pk for c in second.context["page"].rows]
+    assert len(first.context["page"].rows) == 25
+    assert shown == [pk for (pk,) in newest] and len(shown) == 40
+    back = client.get(_link(second.content.decode(), "before"))
+    assert [c.pk for c in back.context["page"].rows] == shown[:25]
+    assert len(first_queries) == len(second_queries)
+    sql = " ".join(q["sql"] for q in first_queries.captured_queries).lower()
+    assert "count(" not in sql and "password" not in sql
+
+    azukari = client.get(url + "?open=1")
+    parked = [c for c in azukari.context["page"].rows]
+    assert len(parked) == 20 and all(c.subject.startswith("P") for c in parked)
+    assert _link(azukari.content.decode(), "after") is None
 
 
 def test_a_notice_s_readers_and_non_readers(cast, client):
