@@ -236,6 +236,9 @@ class Case(ClientOwned):
             models.Index(fields=["assignee", "state"], name="case_by_assignee"),
             # Case lists, newest first, keyset-paginated on (opened_at, id).
             models.Index(fields=["opened_at", "id"], name="case_list_newest"),
+            # The same order within one state, and within one azukari reason (the list's filters).
+            models.Index(fields=["state", "opened_at", "id"], name="case_list_state"),
+            models.Index(fields=["azukari_reason", "opened_at", "id"], name="case_list_reason"),
             # The board counts the clocks that started in the current hour exactly.
             models.Index(
                 fields=["clock_since"],

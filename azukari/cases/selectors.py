@@ -55,8 +55,9 @@ def case_list(
     limit: int = 25,
 ) -> CasePage:
     """Newest first, keyset pages on (opened_at, id): the rows older than `after`, or the
-    rows newer than `before`. The (opened_at, id) index gives every filter its order, so a
-    page reads about a page of rows whatever the number of cases, and nothing counts them."""
+    rows newer than `before`. An index in that order (within the state or the reason filtered
+    on) serves each filter, so a page reads about a page of rows whatever the number of
+    cases, and nothing counts them."""
     qs = Case.objects.visible_to(viewer)
     if open_azukari:
         qs = qs.filter(state__in=AZUKARI_STATES)
@@ -76,7 +77,8 @@ def case_list(
             at, pk = after
             qs = qs.filter(opened_at__lte=at).filter(Q(opened_at__lt=at) | Q(pk__lt=pk))
         ordered = qs.order_by("-opened_at", "-id")
-    ids = ids_in_index_order(ordered, index="case_list_newest", limit=limit + 1)
+    index = "case_list_state" if state else "case_list_reason" if reason else "case_list_newest"
+    ids = ids_in_index_order(ordered, index=index, limit=limit + 1)
     more = len(ids) > limit
     ids = ids[:limit]
     found = Case.objects.select_related("client", "customer", "site").only(*CASE_LIST_FIELDS)
