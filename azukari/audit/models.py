@@ -24,8 +24,18 @@ class AccessAction(models.TextChoices):
     ERASE = "erase", _("Retention erasure")
 
 
+class RetentionSource(models.TextChoices):
+    COMMAND = "command", _("Command line")
+    SCHEDULE = "schedule", _("Schedule")
+    ADMIN = "admin", _("Administration")
+
+
 class RetentionRun(models.Model):
-    """One application of the retention periods; tombstones in the chain point to it."""
+    """One application of the retention periods; tombstones in the chain point to it.
+
+    `ran_by` is the person a run acts for (the command line names one with `--as`); a
+    scheduled run has none and says so in `source`.
+    """
 
     client = models.ForeignKey(
         "org.Client", on_delete=models.PROTECT, related_name="+", verbose_name=_("client")
@@ -43,6 +53,13 @@ class RetentionRun(models.Model):
     customer_cutoff = models.DateTimeField(_("customers inactive since"), null=True, blank=True)
     audit_events_erased = models.PositiveIntegerField(_("audit events erased"), default=0)
     customers_anonymised = models.PositiveIntegerField(_("customers anonymised"), default=0)
+    source = models.CharField(
+        _("started from"),
+        max_length=10,
+        choices=RetentionSource.choices,
+        default=RetentionSource.COMMAND,
+    )
+    texts_scrubbed = models.PositiveIntegerField(_("texts scrubbed"), default=0)
 
     class Meta:
         ordering = ["-ran_at"]
@@ -198,6 +215,13 @@ class NamedStaffRequest(ClientOwned):
         return f"{self.client_id} {self.at:%Y-%m-%d %H:%M}"
 
 
+class RetentionFrequency(models.TextChoices):
+    NEVER = "never", _("Never (by hand only)")
+    DAILY = "daily", _("Every day")
+    WEEKLY = "weekly", _("Every week")
+    MONTHLY = "monthly", _("Every month")
+
+
 class RetentionPolicy(models.Model):
     """How long a client's personal data is kept; nothing is erased without one."""
 
@@ -219,6 +243,15 @@ class RetentionPolicy(models.Model):
         blank=True,
         help_text=_("Empty: audit events are kept. The chain keeps their hashes."),
     )
+    run_every = models.CharField(
+        _("apply automatically"),
+        max_length=8,
+        choices=RetentionFrequency.choices,
+        default=RetentionFrequency.NEVER,
+    )
+    run_at = models.TimeField(
+        _("at (center time)"), default=dt.time(3, 0), help_text=_("When the worker applies it.")
+    )
 
     class Meta:
         verbose_name = _("retention policy")
@@ -226,6 +259,37 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(self.client_id)
+
+
+class RetentionReviewMark(ClientOwned):
+    """A person read an erased customer's text on the review list and found it clean.
+
+    The mark holds the text's hash: if the text changes, it is listed again.
+    """
+
+    object_type = models.CharField(_("record"), max_length=40)
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    field = models.CharField(_("field"), max_length=40)
+    text_hash = models.CharField(_("text hash"), max_length=64)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object_type", "object_id", "field"], name="retention_review_once"
+            )
+        ]
+        verbose_name = _("reviewed text")
+        verbose_name_plural = _("reviewed texts")
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.object_id} {self.field}"
 
 
 class UserSession(models.Model):
