@@ -18,15 +18,21 @@ class ImportKind(models.TextChoices):
 
 
 class ColumnMapping(ClientOwned):
-    """How one client's file names our fields: {"顧客番号": "customer_number", ...}."""
+    """How one client's file names our fields: {"顧客番号": "customer_number", ...}.
+
+    `layout` is the fingerprint of the header row the mapping was chosen for (empty: every
+    file of this kind), so a client sending two layouts keeps a mapping for each."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=ImportKind.choices)
+    layout = models.CharField(_("file layout"), max_length=64, blank=True, default="")
     columns = models.JSONField(_("columns"), default=dict)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["client", "kind"], name="column_mapping_per_kind")
+            models.UniqueConstraint(
+                fields=["client", "kind", "layout"], name="column_mapping_per_layout"
+            )
         ]
         verbose_name = _("column mapping")
         verbose_name_plural = _("column mappings")
@@ -73,6 +79,8 @@ class ImportBatch(ClientOwned):
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     errors = models.JSONField(_("errors (first ones)"), default=list, blank=True)
+    warning_count = models.PositiveIntegerField(_("warnings"), default=0)
+    warnings = models.JSONField(_("warnings (first ones)"), default=list, blank=True)
     switch_seconds = models.FloatField(_("final write (s)"), null=True, blank=True)
 
     class Meta:

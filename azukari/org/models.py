@@ -66,6 +66,12 @@ class Client(models.Model):
         _("remind the approver this many hours before an inquiry is due"), default=4
     )
     is_active = models.BooleanField(_("active"), default=True)
+    went_live_on = models.DateField(
+        _("live since"),
+        null=True,
+        blank=True,
+        help_text=_("Set by going live, once the set-up checklist is complete."),
+    )
 
     objects = ClientManager()
 
@@ -211,6 +217,10 @@ class User(AbstractUser):
     """Center staff and client approvers. The role decides what the rest of the fields mean."""
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.OPERATOR)
+    # NULL, not "", like the agent id: many people are recorded without one.
+    employee_number = models.CharField(
+        _("employee number"), max_length=32, null=True, blank=True, unique=True
+    )
     display_name = models.CharField(
         _("display name"),
         max_length=50,
