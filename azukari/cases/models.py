@@ -10,6 +10,8 @@ from azukari.core.visibility import ClientOwned, ClientScopedManager
 class Direction(models.TextChoices):
     INBOUND = "inbound", _("Inbound")
     OUTBOUND = "outbound", _("Outbound")
+    # The customer acted on the self-service pages: no call, counted apart from calls.
+    ONLINE = "online", _("Self-service (online)")
 
 
 class CallerRelation(models.TextChoices):
