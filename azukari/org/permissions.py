@@ -70,6 +70,7 @@ class Cap(StrEnum):
     STAFF_MANAGE = "staff.manage"  # agreements register, leavers, staff import
     CALENDARS_EDIT = "calendars.edit"
     INCIDENTS_RECORD = "incidents.record"
+    RETENTION_APPLY = "records.retention"  # apply retention, review and redact erased texts
     SITES_FAILOVER = "sites.failover"
     USERS_ADMINISTER = "users.administer"  # accounts, roles, groups, clients in the admin
     INTEGRATIONS_MANAGE = "integrations.manage"  # API tokens and webhooks of served clients
@@ -99,6 +100,7 @@ _RUNNING = {
     Cap.STAFF_MANAGE,
     Cap.CALENDARS_EDIT,
     Cap.INCIDENTS_RECORD,
+    Cap.RETENTION_APPLY,
     Cap.SITES_FAILOVER,
     Cap.STAFF_NAMES_ALL_SITES,
     Cap.INTEGRATIONS_MANAGE,
@@ -134,6 +136,7 @@ _REFUSALS: dict[Cap, str] = {
     Cap.STAFF_MANAGE: _("Only a center manager or administrator manages staff."),
     Cap.CALENDARS_EDIT: _("Only a center manager or administrator edits calendars."),
     Cap.INCIDENTS_RECORD: _("Only managers and administrators keep the incident register."),
+    Cap.RETENTION_APPLY: _("Only a center manager or administrator applies retention."),
     Cap.SITES_FAILOVER: _("Only a center manager or administrator changes a site's status."),
     Cap.USERS_ADMINISTER: _("Only an administrator manages user accounts."),
     Cap.INTEGRATIONS_MANAGE: _("Only a center manager or administrator issues API tokens."),
