@@ -68,6 +68,7 @@ class Cap(StrEnum):
     APPROVE_AS_CLIENT = "cancellations.approve_client"
     # Running the center.
     STAFF_MANAGE = "staff.manage"  # agreements register, leavers, staff import
+    CLIENTS_SET_UP = "clients.set_up"  # new clients, sites, teams; checklist, policies, go-live
     CALENDARS_EDIT = "calendars.edit"
     INCIDENTS_RECORD = "incidents.record"
     RETENTION_APPLY = "records.retention"  # apply retention, review and redact erased texts
@@ -98,6 +99,7 @@ _RUNNING = {
     Cap.RECORDS_EXPORT,
     Cap.RECORDS_IMPORT,
     Cap.STAFF_MANAGE,
+    Cap.CLIENTS_SET_UP,
     Cap.CALENDARS_EDIT,
     Cap.INCIDENTS_RECORD,
     Cap.RETENTION_APPLY,
@@ -135,6 +137,7 @@ _REFUSALS: dict[Cap, str] = {
     Cap.CANCELLATIONS_OVERSEE: _("This page is for supervisors, the azukari desk and managers."),
     Cap.STAFF_MANAGE: _("Only a center manager or administrator manages staff."),
     Cap.CALENDARS_EDIT: _("Only a center manager or administrator edits calendars."),
+    Cap.CLIENTS_SET_UP: _("Only a center manager or administrator sets up clients and sites."),
     Cap.INCIDENTS_RECORD: _("Only managers and administrators keep the incident register."),
     Cap.RETENTION_APPLY: _("Only a center manager or administrator applies retention."),
     Cap.SITES_FAILOVER: _("Only a center manager or administrator changes a site's status."),
