@@ -2,22 +2,41 @@
 
 Audit events past their period become tombstones (content blanked, hashes kept) so the chain
 still verifies; customers inactive past their period are anonymised in place, so every record
-that refers to them (cases, contacts, decisions) stays and names no one.
+that refers to them (cases, contacts, decisions) stays and names no one: their name, phones,
+e-mail and address are also scrubbed out of every free text tied to them (`TEXTS`). What a
+pattern cannot find is listed for a person (`retention_review`), who redacts it or marks it
+clean. Each client's policy says when the worker applies it (`retention_schedule_sync`).
 """
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.apps import apps
+from django.conf import settings
+from django.db import models, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from azukari.audit.models import AccessAction, AccessEvent, RetentionPolicy, RetentionRun
+from azukari.audit.models import (
+    AccessAction,
+    AccessEvent,
+    RetentionFrequency,
+    RetentionPolicy,
+    RetentionReviewMark,
+    RetentionRun,
+    RetentionSource,
+)
+from azukari.audit.scrub import PersonalData, review_flags, scrub, scrub_json, scrubber
 from azukari.audit.services import access_events_signed, audit_seal
 from azukari.audit.verify import ERASED_BLANK
 from azukari.cases.models import AZUKARI_STATES, CaseState, Contact
+from azukari.core.errors import DomainError
 from azukari.customers.models import Customer, CustomerPhone
 from azukari.org.models import Client, User
+from azukari.org.permissions import Cap, require
 from azukari.subscriptions.models import Subscription, SubscriptionStatus
 
 ERASED_NAME = "(erased)"
@@ -30,6 +49,45 @@ class RetentionResult:
     audit_events: int
     customers: int
     run_id: int | None
+    texts: int = 0
+
+
+@dataclass(frozen=True)
+class FreeText:
+    """Free-text fields of a record tied to a customer, and the paths to that customer."""
+
+    model: str
+    customer_paths: tuple[str, ...]
+    fields: tuple[str, ...]
+    json_fields: tuple[str, ...] = ()
+
+
+# Every free text written about a customer: what was said on calls, case subjects, outcomes and
+# notes, inquiries and answers, cancellation and exception texts, notes at the end of a call.
+TEXTS: tuple[FreeText, ...] = (
+    FreeText(
+        "cases.Contact",
+        ("customer_id", "case__customer_id"),
+        ("summary", "reason", "identity_method"),
+    ),
+    FreeText("cases.Case", ("customer_id",), ("subject", "outcome")),
+    FreeText("cases.CaseEvent", ("case__customer_id",), ("note",), ("data",)),
+    FreeText("cases.Inquiry", ("case__customer_id",), ("question", "answer_note")),
+    FreeText("subscriptions.CancellationRequest", ("case__customer_id",), ("withdrawal_note",)),
+    FreeText(
+        "subscriptions.ExceptionRequest",
+        ("request__case__customer_id",),
+        ("reason", "approver_reason"),
+    ),
+    FreeText("subscriptions.CancellationDecision", ("request__case__customer_id",), ("note",)),
+    FreeText("subscriptions.CancellationDisclosure", ("request__case__customer_id",), ("text",)),
+    FreeText("floor.CallEnding", ("contact__customer_id", "contact__case__customer_id"), ("note",)),
+    FreeText("audit.NamedStaffRequest", ("case__customer_id", "contact__customer_id"), ("note",)),
+)
+
+
+def _model(text: FreeText) -> type[models.Model]:
+    return apps.get_model(text.model)
 
 
 def _customers_due(client: Client, cutoff: dt.datetime):
@@ -55,9 +113,17 @@ def retention_apply(
     client: Client,
     dry_run: bool = True,
     by: User | None = None,
+    source: str = RetentionSource.COMMAND,
     now: dt.datetime | None = None,
 ) -> RetentionResult:
-    """Applies `client`'s retention policy. With `dry_run` it only counts what it would do."""
+    """Applies `client`'s retention policy. With `dry_run` it only counts what it would do.
+
+    A run acts for `by`, who must be allowed to apply retention; only a scheduled run has no
+    one, and its `source` says so."""
+    if by is not None:
+        require(by, Cap.RETENTION_APPLY)
+    elif not dry_run and source != RetentionSource.SCHEDULE:
+        raise DomainError(_("Say whom the retention run acts for."), field="by")
     now = now or timezone.now()
     policy = RetentionPolicy.objects.filter(client=client).first()
     audit_cutoff = customer_cutoff = None
@@ -86,6 +152,7 @@ def retention_apply(
         client=client,
         ran_at=now,
         ran_by=by,
+        source=source,
         audit_cutoff=audit_cutoff,
         customer_cutoff=customer_cutoff,
         audit_events_erased=event_count,
@@ -93,8 +160,11 @@ def retention_apply(
     )
     if event_count:
         events.update(erased_at=now, erased_by=run, **ERASED_BLANK)
+    texts = 0
     if customer_ids:
+        texts = _scrub_texts(_personal_data(customer_ids))
         _anonymise(customer_ids)
+        RetentionRun.objects.filter(pk=run.pk).update(texts_scrubbed=texts)
     signed = access_events_signed(
         [
             AccessEvent(
@@ -105,7 +175,7 @@ def retention_apply(
                 customer_ref=pk,
                 object_type="retention_run",
                 object_ref=str(run.pk),
-                fields=["customer"],
+                fields=["customer", "texts"],
                 purpose="retention",
             )
             for pk in customer_ids
@@ -125,7 +195,54 @@ def retention_apply(
         ]
     )
     AccessEvent.objects.bulk_create(signed)
-    return RetentionResult(client.code, False, event_count, len(customer_ids), run.pk)
+    return RetentionResult(client.code, False, event_count, len(customer_ids), run.pk, texts)
+
+
+def _personal_data(customer_ids: list[int]) -> dict[int, PersonalData]:
+    """What each customer's texts may hold: names, every number they called from, e-mail,
+    address; read before the customer row is anonymised."""
+    phones: dict[int, set[str]] = {pk: set() for pk in customer_ids}
+    for pk, number in CustomerPhone.all_rows.filter(customer_id__in=customer_ids).values_list(
+        "customer_id", "number"
+    ):
+        phones[pk].add(number)
+    for pk, number in (
+        Contact.objects.filter(customer_id__in=customer_ids)
+        .exclude(caller_number="")
+        .values_list("customer_id", "caller_number")
+    ):
+        phones[pk].add(number)
+    return {
+        c.pk: PersonalData(
+            names=((c.family_name, c.given_name), (c.family_name_kana, c.given_name_kana)),
+            phones=tuple(sorted(phones[c.pk])),
+            email=c.email,
+            address=c.address,
+            postcode=c.postcode,
+        )
+        for c in Customer.all_rows.filter(pk__in=customer_ids)
+    }
+
+
+def _scrub_texts(people: dict[int, PersonalData]) -> int:
+    """Scrubs every free text tied to these customers; returns how many fields changed."""
+    patterns = {pk: scrubber(data) for pk, data in people.items()}
+    ids = list(patterns)
+    changed = 0
+    for text in TEXTS:
+        model = _model(text)
+        for path in text.customer_paths:
+            for i in range(0, len(ids), 500):
+                rows = model._base_manager.filter(**{f"{path}__in": ids[i : i + 500]})
+                for row in rows.values("pk", path, *text.fields, *text.json_fields).iterator():
+                    pattern = patterns[row[path]]
+                    update = {f: scrub(row[f], pattern) for f in text.fields}
+                    update |= {f: scrub_json(row[f], pattern) for f in text.json_fields}
+                    update = {f: v for f, v in update.items() if v != row[f]}
+                    if update:
+                        model._base_manager.filter(pk=row["pk"]).update(**update)
+                        changed += len(update)
+    return changed
 
 
 def _anonymise(customer_ids: list[int]) -> None:
@@ -147,3 +264,189 @@ def _anonymise(customer_ids: list[int]) -> None:
         )
     CustomerPhone.objects.filter(customer_id__in=customer_ids).delete()
     Contact.objects.filter(customer_id__in=customer_ids).update(caller_number="")
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A text of an erased customer that still looks personal, for a person to read."""
+
+    object_type: str
+    object_id: int
+    field: str
+    text: str
+    flags: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.object_type}:{self.object_id}:{self.field}"
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def retention_review(*, viewer: User, client: Client, limit: int = 200) -> list[ReviewItem]:
+    """Texts of `client`'s erased customers that still hold digits like a phone number, an at
+    sign or a name with an honorific, leaving out those a person marked clean as they are."""
+    require(viewer, Cap.RETENTION_APPLY)
+    erased = Customer.all_rows.filter(client=client, family_name=ERASED_NAME).values("pk")
+    marks = {
+        (m.object_type, m.object_id, m.field): m.text_hash
+        for m in RetentionReviewMark.objects.filter(client=client)
+    }
+    items: list[ReviewItem] = []
+    for text in TEXTS:
+        model = _model(text)
+        where = Q()
+        for path in text.customer_paths:
+            where |= Q(**{f"{path}__in": erased})
+        rows = model._base_manager.filter(where).distinct().order_by("pk")
+        for row in rows.values("pk", *text.fields).iterator():
+            for field in text.fields:
+                value = row[field] or ""
+                flags = review_flags(value) if value else []
+                if not flags or marks.get((text.model, row["pk"], field)) == _text_hash(value):
+                    continue
+                items.append(ReviewItem(text.model, row["pk"], field, value, tuple(flags)))
+                if len(items) >= limit:
+                    return items
+    return items
+
+
+def _review_target(client: Client, object_type: str, object_id: int, field: str):
+    """The row and field named by a review item, if it is a text of an erased customer of
+    `client`; anything else is refused as unknown."""
+    text = next((t for t in TEXTS if t.model == object_type), None)
+    if text is None or field not in text.fields:
+        raise DomainError(_("This is not a text on the review list."), field="item")
+    erased = Customer.all_rows.filter(client=client, family_name=ERASED_NAME).values("pk")
+    where = Q()
+    for path in text.customer_paths:
+        where |= Q(**{f"{path}__in": erased})
+    model = _model(text)
+    row = model._base_manager.filter(where, pk=object_id).distinct().first()
+    if row is None:
+        raise DomainError(_("This is not a text on the review list."), field="item")
+    return model, row
+
+
+def _review_event(*, client: Client, by: User, object_type: str, object_id: int, field: str):
+    AccessEvent.objects.bulk_create(
+        access_events_signed(
+            [
+                AccessEvent(
+                    client=client,
+                    at=timezone.now(),
+                    actor=by,
+                    action=AccessAction.ERASE,
+                    object_type=object_type,
+                    object_ref=str(object_id),
+                    fields=[field],
+                    purpose="retention review",
+                )
+            ]
+        )
+    )
+
+
+@transaction.atomic
+def retention_text_redact(
+    *, by: User, client: Client, object_type: str, object_id: int, field: str, text: str
+) -> None:
+    """Replaces a reviewed text with the person's redacted version; audited."""
+    require(by, Cap.RETENTION_APPLY)
+    model, row = _review_target(client, object_type, object_id, field)
+    model._base_manager.filter(pk=row.pk).update(**{field: text})
+    RetentionReviewMark.objects.update_or_create(
+        client=client,
+        object_type=object_type,
+        object_id=object_id,
+        field=field,
+        defaults={"text_hash": _text_hash(text), "reviewed_by": by, "reviewed_at": timezone.now()},
+    )
+    _review_event(client=client, by=by, object_type=object_type, object_id=object_id, field=field)
+
+
+@transaction.atomic
+def retention_text_mark_clean(
+    *, by: User, client: Client, object_type: str, object_id: int, field: str
+) -> None:
+    """A person read the text and found nothing personal: it leaves the list until it changes."""
+    require(by, Cap.RETENTION_APPLY)
+    row = _review_target(client, object_type, object_id, field)[1]
+    RetentionReviewMark.objects.update_or_create(
+        client=client,
+        object_type=object_type,
+        object_id=object_id,
+        field=field,
+        defaults={
+            "text_hash": _text_hash(getattr(row, field) or ""),
+            "reviewed_by": by,
+            "reviewed_at": timezone.now(),
+        },
+    )
+
+
+SCHEDULE_TYPES = {
+    RetentionFrequency.DAILY: "D",
+    RetentionFrequency.WEEKLY: "W",
+    RetentionFrequency.MONTHLY: "M",
+}
+
+
+def schedule_name(client: Client) -> str:
+    return f"retention: {client.code}"
+
+
+def retention_schedule_sync(*, policy: RetentionPolicy) -> None:
+    """The worker's schedule for this client's policy: at its time, as often as it says, or
+    none when it is applied by hand only."""
+    from django_q.models import Schedule
+
+    name = schedule_name(policy.client)
+    kind = SCHEDULE_TYPES.get(policy.run_every)
+    if kind is None:
+        Schedule.objects.filter(name=name).delete()
+        return
+    zone = ZoneInfo(settings.TIME_ZONE)
+    now = timezone.now().astimezone(zone)
+    next_run = dt.datetime.combine(now.date(), policy.run_at, tzinfo=zone)
+    if next_run <= now:
+        next_run += dt.timedelta(days=1)
+    Schedule.objects.update_or_create(
+        name=name,
+        defaults={
+            "func": "azukari.audit.tasks.retention_scheduled",
+            "args": repr(policy.client_id),
+            "schedule_type": kind,
+            "repeats": -1,
+            "next_run": next_run,
+        },
+    )
+
+
+@transaction.atomic
+def retention_policy_set(
+    *,
+    by: User,
+    client: Client,
+    customer_inactive_days: int | None,
+    audit_days: int | None,
+    run_every: str = RetentionFrequency.NEVER,
+    run_at: dt.time = dt.time(3, 0),
+) -> RetentionPolicy:
+    """Sets a client's retention periods and when the worker applies them."""
+    require(by, Cap.RETENTION_APPLY)
+    if run_every not in RetentionFrequency.values:
+        raise DomainError(_("Choose how often retention is applied."), field="run_every")
+    policy, _created = RetentionPolicy.objects.update_or_create(
+        client=client,
+        defaults={
+            "customer_inactive_days": customer_inactive_days,
+            "audit_days": audit_days,
+            "run_every": run_every,
+            "run_at": run_at,
+        },
+    )
+    retention_schedule_sync(policy=policy)
+    return policy

@@ -13,3 +13,15 @@ def incidents_remind() -> int:
     from azukari.audit.reminders import incident_reminders_send
 
     return incident_reminders_send()
+
+
+def retention_scheduled(client_id: int) -> int | None:
+    """Scheduled per client by its retention policy: applies it; returns the run's id."""
+    from azukari.audit.models import RetentionSource
+    from azukari.audit.retention import retention_apply
+    from azukari.org.models import Client
+
+    client = Client.objects.filter(pk=client_id).first()
+    if client is None:
+        return None
+    return retention_apply(client=client, dry_run=False, source=RetentionSource.SCHEDULE).run_id

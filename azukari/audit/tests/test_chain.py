@@ -170,7 +170,7 @@ def test_retention_erasure_keeps_the_chain_verifiable(cast):
     RetentionPolicy.objects.create(client=cast.coffee, audit_days=365)
     assert retention_apply(client=cast.coffee, dry_run=True).audit_events == 3
     assert AccessEvent.objects.filter(erased_at__isnull=False).count() == 0
-    result = retention_apply(client=cast.coffee, dry_run=False)
+    result = retention_apply(client=cast.coffee, dry_run=False, source="schedule")
     assert result.audit_events == 3
     erased = AccessEvent.objects.filter(client=cast.coffee, erased_at__isnull=False)
     assert erased.count() == 3

@@ -70,7 +70,7 @@ def test_every_writer_of_the_audit_service_signs_its_rows(cast, coffee_case):
     RetentionPolicy.objects.create(client=cast.coffee, audit_days=1)
     audit_seal_all()
     with time_machine.travel(timezone.now() + dt.timedelta(days=3)):
-        retention_apply(client=cast.coffee, dry_run=False)
+        retention_apply(client=cast.coffee, dry_run=False, source="schedule")
         erasures = AccessEvent.objects.filter(action=AccessAction.ERASE, seq__isnull=True)
         assert erasures.exists()
         audit_seal_all()

@@ -95,7 +95,7 @@ def test_reminders_go_once_a_day_until_the_report_is_made(manager, settings):
         assert incident_reminders_send() == 0
 
 
-def test_retention_dry_run_counts_and_apply_anonymises_inactive_customers(cast, capsys):
+def test_retention_dry_run_counts_and_apply_anonymises_inactive_customers(cast, capsys, manager):
     with time_machine.travel(timezone.now() - dt.timedelta(days=800), tick=False):
         old = CustomerFactory(client=cast.coffee, phones=["+819055556666"])
     recent = CustomerFactory(client=cast.coffee, phones=["+819077778888"])
@@ -103,7 +103,7 @@ def test_retention_dry_run_counts_and_apply_anonymises_inactive_customers(cast, 
     call_command("retention", "apply", "--client", "coffee", "--dry-run")
     assert "would anonymise 1 customers" in capsys.readouterr().out
     assert Customer.objects.get(pk=old.pk).family_name == "山田"
-    result = retention_apply(client=cast.coffee, dry_run=False)
+    result = retention_apply(client=cast.coffee, dry_run=False, by=manager)
     assert result.customers == 1
     erased = Customer.objects.get(pk=old.pk)
     assert (erased.family_name, erased.address, erased.postcode) == (ERASED_NAME, "", "")
