@@ -1,4 +1,5 @@
-"""Admin: the audit is read-only; incidents and retention policies are kept here."""
+"""Admin: the audit and the incident register are read-only here; retention policies are
+kept here. Incidents are kept in the register's pages, through the services."""
 
 from django.contrib import admin
 from django.utils import timezone
@@ -8,6 +9,7 @@ from azukari.audit.models import (
     AccessEvent,
     AuditCheckpoint,
     Incident,
+    IncidentEntry,
     LoginAttempt,
     NamedStaffRequest,
     RetentionPolicy,
@@ -73,8 +75,25 @@ class RetentionPolicyAdmin(ClientFieldScopedAdmin):
     list_display = ["client", "customer_inactive_days", "audit_days"]
 
 
+class IncidentEntryInline(admin.TabularInline):
+    model = IncidentEntry
+    fields = ["at", "step", "happened_at", "by", "details", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(ClientScopedAdmin, ReadOnlyAdmin):
+    """Read here, kept in the register's pages: every step goes through the services, which
+    append to its history and the audit chain; nothing is deleted."""
+
     list_display = [
         "title",
         "client",
@@ -85,7 +104,8 @@ class IncidentAdmin(admin.ModelAdmin):
         "status",
     ]
     list_filter = ["status", "kind", "intentional"]
-    readonly_fields = ["status", "preliminary_reported_at", "final_reported_at", "recorded_by"]
+    list_select_related = ["client"]
+    inlines = [IncidentEntryInline]
 
     @admin.display(description=_("preliminary report due"))
     def preliminary_due_shown(self, obj: Incident) -> str:
@@ -102,8 +122,3 @@ class IncidentAdmin(admin.ModelAdmin):
         if due < timezone.now():
             return _("%(when)s (OVERDUE)") % {"when": when}
         return when
-
-    def save_model(self, request, obj, form, change) -> None:
-        if not change:
-            obj.recorded_by = request.user
-        super().save_model(request, obj, form, change)

@@ -22,6 +22,7 @@ class AccessAction(models.TextChoices):
     REVEAL = "reveal", _("Revealed a masked value")
     NAMED_STAFF = "named_staff", _("Caller asked for a staff member by name")
     ERASE = "erase", _("Retention erasure")
+    INCIDENT = "incident", _("Incident register entry")
 
 
 class RetentionSource(models.TextChoices):
@@ -337,16 +338,46 @@ class LoginAttempt(models.Model):
 
 
 class IncidentKind(models.TextChoices):
-    LEAK = "leak", _("Leak (漏えい)")
-    LOSS = "loss", _("Loss (滅失)")
-    DAMAGE = "damage", _("Damage (毀損)")
-    RISK = "risk", _("Possible leak (おそれ)")
+    LEAK = "leak", _("Leak")
+    LOSS = "loss", _("Loss")
+    DAMAGE = "damage", _("Damage")
+    RISK = "risk", _("Possible leak")
 
 
 class IncidentStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    """The steps of the register, in the order they are owed."""
+
+    OPEN = "open", _("Discovered")
+    CLIENT_NOTIFIED = "notified", _("Client notified")
     PRELIMINARY_REPORTED = "preliminary", _("Preliminary report made")
-    CLOSED = "closed", _("Final report made")
+    FINAL_REPORTED = "final", _("Final report made")
+    CLOSED = "closed", _("Closed")
+
+
+class NotifyMethod(models.TextChoices):
+    PHONE = "phone", _("By phone")
+    EMAIL = "email", _("By e-mail")
+    MEETING = "meeting", _("In person")
+    LETTER = "letter", _("By letter")
+    OTHER = "other", _("Other")
+
+
+class IncidentStep(models.TextChoices):
+    """What an entry of an incident's timeline records."""
+
+    RECORDED = "recorded", _("Discovery recorded")
+    CLIENT_NOTIFIED = "notified", _("Client company notified")
+    PRELIMINARY = "preliminary", _("Preliminary report to the regulator")
+    FINAL = "final", _("Final report to the regulator")
+    CLOSED = "closed", _("Closed")
+    CORRECTED = "corrected", _("Correction")
+    REMINDER_SENT = "reminded", _("Reminder sent")
+    REMINDER_FAILED = "remind_failed", _("Reminder not sent")
+
+
+class ReminderError(models.TextChoices):
+    NO_RECIPIENT = "no_recipient", _("Nobody serving this client has an e-mail address.")
+    SEND_FAILED = "send_failed", _("The reminder e-mail could not be sent.")
 
 
 # APPI art. 26 and its Enforcement Rules art. 8: a preliminary report "promptly" (in practice
@@ -356,23 +387,17 @@ FINAL_DAYS = 30
 FINAL_DAYS_INTENTIONAL = 60
 
 
-class Incident(models.Model):
-    """A personal-data incident with the legal clocks that start when it is discovered."""
+class Incident(ClientOwned):
+    """A personal-data incident of one client with the legal clocks that start when it is
+    discovered. Its fields hold the current state; `IncidentEntry` rows are the history,
+    appended by the services and never edited or deleted."""
 
-    client = models.ForeignKey(
-        "org.Client",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("client"),
-    )
     title = models.CharField(_("title"), max_length=200)
     kind = models.CharField(_("kind"), max_length=8, choices=IncidentKind.choices)
     description = models.TextField(_("what happened"), blank=True)
     discovered_at = models.DateTimeField(_("discovered at"))
     intentional = models.BooleanField(
-        _("for an unlawful purpose (不正の目的)"),
+        _("for an unlawful purpose"),
         default=False,
         help_text=_("The final report is then due within 60 days instead of 30."),
     )
@@ -380,10 +405,20 @@ class Incident(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=IncidentStatus.choices, default=IncidentStatus.OPEN
     )
+    client_notified_at = models.DateTimeField(_("client notified at"), null=True, blank=True)
+    client_notified_whom = models.CharField(_("who was notified"), max_length=200, blank=True)
+    client_notified_how = models.CharField(
+        _("how"), max_length=8, choices=NotifyMethod.choices, blank=True
+    )
     preliminary_reported_at = models.DateTimeField(
         _("preliminary report made at"), null=True, blank=True
     )
+    preliminary_reference = models.CharField(
+        _("preliminary report reference"), max_length=100, blank=True
+    )
     final_reported_at = models.DateTimeField(_("final report made at"), null=True, blank=True)
+    final_reference = models.CharField(_("final report reference"), max_length=100, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -392,9 +427,15 @@ class Incident(models.Model):
         related_name="+",
         verbose_name=_("recorded by"),
     )
+    # The last reminder that could not go out, until one goes out again (shown on the register).
+    reminder_error = models.CharField(
+        _("reminder error"), max_length=16, choices=ReminderError.choices, blank=True
+    )
+    reminder_error_at = models.DateTimeField(_("reminder error at"), null=True, blank=True)
 
     class Meta:
-        ordering = ["-discovered_at"]
+        ordering = ["-discovered_at", "-id"]
+        indexes = [models.Index(fields=["client", "status"], name="incident_by_client_status")]
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
 
@@ -409,3 +450,46 @@ class Incident(models.Model):
     def final_due(self) -> dt.datetime:
         days = FINAL_DAYS_INTENTIONAL if self.intentional else FINAL_DAYS
         return self.discovered_at + dt.timedelta(days=days)
+
+    def preliminary_overdue(self, now: dt.datetime | None = None) -> bool:
+        """Not made and past due, or made late."""
+        done = self.preliminary_reported_at
+        return (done or now or timezone.now()) > self.preliminary_due
+
+    def final_overdue(self, now: dt.datetime | None = None) -> bool:
+        done = self.final_reported_at
+        return (done or now or timezone.now()) > self.final_due
+
+
+class IncidentEntry(ClientOwned):
+    """One step or correction of an incident, appended once: the register's history.
+
+    `happened_at` is when the step took place in the world (the call to the client, the
+    filing); `at` is when it was written down. `details` keeps what the step said (who, how,
+    the reference; for a correction, each field's value before and after).
+    """
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="entries", verbose_name=_("incident")
+    )
+    step = models.CharField(_("step"), max_length=16, choices=IncidentStep.choices)
+    at = models.DateTimeField(_("recorded at"))
+    happened_at = models.DateTimeField(_("took place at"), null=True, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["incident", "at", "id"]
+        verbose_name = _("incident entry")
+        verbose_name_plural = _("incident entries")
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.step} {self.at:%Y-%m-%d %H:%M}"

@@ -119,4 +119,5 @@ def access_review(
 
 
 def incidents_open() -> QuerySet[Incident]:
+    """Incidents whose final report is still owed (every client: for the reminder task)."""
     return Incident.objects.filter(final_reported_at__isnull=True).order_by("discovered_at")

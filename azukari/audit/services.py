@@ -21,12 +21,16 @@ from azukari.audit.models import (
     AuditCheckpoint,
     ChainHead,
     Incident,
+    IncidentEntry,
     IncidentKind,
     IncidentStatus,
+    IncidentStep,
     NamedStaffRequest,
+    NotifyMethod,
+    ReminderError,
 )
 from azukari.audit.netaddr import client_ip
-from azukari.core.errors import DomainError, NotVisible
+from azukari.core.errors import DomainError, IllegalTransition, NotVisible
 from azukari.core.visibility import Viewer, get_visible
 from azukari.customers.models import Customer
 from azukari.org.models import Client, User
@@ -322,38 +326,129 @@ def named_staff_request_record(
 
 
 # ---------------------------------------------------------------- incidents
+#
+# One function per step of the register, in the order the steps are owed: discovery, the
+# client company told (what an outsourced center owes first), the preliminary and the final
+# report to the regulator, closing. Each locks the incident, checks the order and the dates,
+# updates the current state and appends an `IncidentEntry`, whose writing is an event in the
+# client's audit chain. Nothing is ever deleted: a mistake is put right by `incident_correct`,
+# another entry that keeps the value before and after.
+
+_STEP_ORDER = [
+    IncidentStatus.OPEN,
+    IncidentStatus.CLIENT_NOTIFIED,
+    IncidentStatus.PRELIMINARY_REPORTED,
+    IncidentStatus.FINAL_REPORTED,
+    IncidentStatus.CLOSED,
+]
+NAME_MAX = 200
+REFERENCE_MAX = 100
 
 
-def _require_incident_role(user: User) -> None:
-    require(user, Cap.INCIDENTS_RECORD)
+def _reached(incident: Incident, status: str) -> bool:
+    return _STEP_ORDER.index(incident.status) >= _STEP_ORDER.index(status)
+
+
+def _incident_locked(by: User, incident: Incident) -> Incident:
+    """The incident, locked, for a person who keeps the register and serves its client."""
+    require(by, Cap.INCIDENTS_RECORD)
+    if incident.client_id not in by.visible_client_ids():
+        raise NotVisible(field="incident")
+    return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
+def _moment(value: Any, *, field: str, not_before: Any = None) -> Any:
+    """A step's time: given, with a time zone, not in the future, not before `not_before`."""
+    if value is None:
+        raise DomainError(_("Enter the date and time."), field=field)
+    if timezone.is_naive(value):
+        raise DomainError(_("A time zone is required."), field=field)
+    if value > timezone.now():
+        raise DomainError(_("This date is in the future."), field=field)
+    if not_before is not None and value < not_before:
+        when = timezone.localtime(not_before).strftime("%Y-%m-%d %H:%M")
+        raise DomainError(
+            _("This date is before the step it follows (%(when)s).") % {"when": when},
+            field=field,
+        )
+    return value
+
+
+def _text(value: str, *, field: str, limit: int, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(_("This field is required."), field=field)
+    if len(value) > limit:
+        raise DomainError(_("At most %(n)d characters.") % {"n": limit}, field=field)
+    return value
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _incident_entry(
+    *,
+    incident: Incident,
+    step: str,
+    by: User | None,
+    happened_at: Any = None,
+    details: dict | None = None,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> IncidentEntry:
+    """Appends one entry to the incident's history and its writing to the audit chain."""
+    entry = IncidentEntry.objects.create(
+        client_id=incident.client_id,
+        incident=incident,
+        step=step,
+        at=timezone.now(),
+        happened_at=happened_at,
+        by=by,
+        details={k: _iso(v) for k, v in (details or {}).items()},
+        note=note,
+    )
+    _append(
+        client_id=incident.client_id,
+        actor_id=getattr(by, "pk", None),
+        action=AccessAction.INCIDENT,
+        customer_ref=None,
+        object_type="incident",
+        object_ref=f"{incident.pk}/{entry.pk}",
+        fields=[],
+        purpose=step,
+        ip=client_ip(request),
+    )
+    return entry
 
 
 @transaction.atomic
 def incident_record(
     *,
     by: User,
+    client: Client,
     title: str,
     kind: str,
     discovered_at: Any,
-    client: Client | None = None,
     description: str = "",
     intentional: bool = False,
     affected_count: int = 0,
+    request: HttpRequest | None = None,
 ) -> Incident:
-    """Opens an incident; its legal clocks start at `discovered_at`."""
-    _require_incident_role(by)
-    title = (title or "").strip()
-    if not title:
-        raise DomainError(_("This field is required."), field="title")
+    """Opens an incident of one client; its legal clocks start at `discovered_at`."""
+    require(by, Cap.INCIDENTS_RECORD)
+    if client is None or client.pk not in by.visible_client_ids():
+        raise DomainError(_("Choose one of the clients you serve."), field="client")
+    title = _text(title, field="title", limit=NAME_MAX)
     if kind not in IncidentKind.values:
         raise DomainError(_("Choose a kind of incident."), field="kind")
-    if discovered_at is None or discovered_at > timezone.now():
-        raise DomainError(_("The discovery time cannot be in the future."), field="discovered_at")
-    if affected_count < 0:
+    _moment(discovered_at, field="discovered_at")
+    if affected_count is None or affected_count < 0:
         raise DomainError(_("Cannot be negative."), field="affected_count")
-    return Incident.objects.create(
+    description = (description or "").strip()
+    incident = Incident.objects.create(
         client=client,
-        title=title[:200],
+        title=title,
         kind=kind,
         description=description,
         discovered_at=discovered_at,
@@ -361,29 +456,277 @@ def incident_record(
         affected_count=affected_count,
         recorded_by=by,
     )
+    _incident_entry(
+        incident=incident,
+        step=IncidentStep.RECORDED,
+        by=by,
+        happened_at=discovered_at,
+        details={
+            "title": title,
+            "kind": kind,
+            "intentional": intentional,
+            "affected_count": affected_count,
+        },
+        note=description,
+        request=request,
+    )
+    return incident
 
 
 @transaction.atomic
-def incident_report_preliminary(*, by: User, incident: Incident) -> Incident:
-    _require_incident_role(by)
-    if incident.preliminary_reported_at is not None:
-        raise DomainError(_("The preliminary report is already recorded."), field="status")
-    incident.preliminary_reported_at = timezone.now()
+def incident_notify_client(
+    *,
+    by: User,
+    incident: Incident,
+    notified_at: Any,
+    whom: str,
+    how: str,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> Incident:
+    """Records that the client company was told: when, whom and how."""
+    incident = _incident_locked(by, incident)
+    if incident.status != IncidentStatus.OPEN:
+        raise IllegalTransition(_("The client company is already notified."), field="status")
+    _moment(notified_at, field="notified_at", not_before=incident.discovered_at)
+    whom = _text(whom, field="whom", limit=NAME_MAX)
+    if how not in NotifyMethod.values:
+        raise DomainError(_("Choose how the client was told."), field="how")
+    incident.client_notified_at = notified_at
+    incident.client_notified_whom = whom
+    incident.client_notified_how = how
+    incident.status = IncidentStatus.CLIENT_NOTIFIED
+    incident.save(
+        update_fields=[
+            "client_notified_at",
+            "client_notified_whom",
+            "client_notified_how",
+            "status",
+        ]
+    )
+    _incident_entry(
+        incident=incident,
+        step=IncidentStep.CLIENT_NOTIFIED,
+        by=by,
+        happened_at=notified_at,
+        details={"whom": whom, "how": how},
+        note=(note or "").strip(),
+        request=request,
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_report_preliminary(
+    *,
+    by: User,
+    incident: Incident,
+    reported_at: Any,
+    reference: str,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> Incident:
+    """Records the preliminary report to the regulator (速報), with its reference."""
+    incident = _incident_locked(by, incident)
+    if _reached(incident, IncidentStatus.PRELIMINARY_REPORTED):
+        raise IllegalTransition(_("The preliminary report is already recorded."), field="status")
+    if incident.status == IncidentStatus.OPEN:
+        raise IllegalTransition(
+            _("Record first that the client company was notified."), field="status"
+        )
+    _moment(reported_at, field="reported_at", not_before=incident.client_notified_at)
+    reference = _text(reference, field="reference", limit=REFERENCE_MAX)
+    incident.preliminary_reported_at = reported_at
+    incident.preliminary_reference = reference
     incident.status = IncidentStatus.PRELIMINARY_REPORTED
-    incident.save(update_fields=["preliminary_reported_at", "status"])
+    incident.save(update_fields=["preliminary_reported_at", "preliminary_reference", "status"])
+    _incident_entry(
+        incident=incident,
+        step=IncidentStep.PRELIMINARY,
+        by=by,
+        happened_at=reported_at,
+        details={"reference": reference, "late": reported_at > incident.preliminary_due},
+        note=(note or "").strip(),
+        request=request,
+    )
     return incident
 
 
 @transaction.atomic
-def incident_report_final(*, by: User, incident: Incident) -> Incident:
-    _require_incident_role(by)
-    if incident.final_reported_at is not None:
-        raise DomainError(_("The final report is already recorded."), field="status")
-    now = timezone.now()
-    incident.final_reported_at = now
-    if incident.preliminary_reported_at is None:
-        # A final report made within the preliminary window also counts as the preliminary one.
-        incident.preliminary_reported_at = now
-    incident.status = IncidentStatus.CLOSED
-    incident.save(update_fields=["final_reported_at", "preliminary_reported_at", "status"])
+def incident_report_final(
+    *,
+    by: User,
+    incident: Incident,
+    reported_at: Any,
+    reference: str,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> Incident:
+    """Records the final report to the regulator (確報), with its reference."""
+    incident = _incident_locked(by, incident)
+    if _reached(incident, IncidentStatus.FINAL_REPORTED):
+        raise IllegalTransition(_("The final report is already recorded."), field="status")
+    if incident.status != IncidentStatus.PRELIMINARY_REPORTED:
+        raise IllegalTransition(
+            _("The final report comes after the preliminary report."), field="status"
+        )
+    _moment(reported_at, field="reported_at", not_before=incident.preliminary_reported_at)
+    reference = _text(reference, field="reference", limit=REFERENCE_MAX)
+    incident.final_reported_at = reported_at
+    incident.final_reference = reference
+    incident.status = IncidentStatus.FINAL_REPORTED
+    incident.save(update_fields=["final_reported_at", "final_reference", "status"])
+    _incident_entry(
+        incident=incident,
+        step=IncidentStep.FINAL,
+        by=by,
+        happened_at=reported_at,
+        details={"reference": reference, "late": reported_at > incident.final_due},
+        note=(note or "").strip(),
+        request=request,
+    )
     return incident
+
+
+@transaction.atomic
+def incident_close(
+    *, by: User, incident: Incident, note: str = "", request: HttpRequest | None = None
+) -> Incident:
+    """Closes an incident once the final report is made; it stays in the register."""
+    incident = _incident_locked(by, incident)
+    if incident.status == IncidentStatus.CLOSED:
+        raise IllegalTransition(_("This incident is already closed."), field="status")
+    if incident.status != IncidentStatus.FINAL_REPORTED:
+        raise IllegalTransition(
+            _("An incident is closed only after the final report."), field="status"
+        )
+    now = timezone.now()
+    incident.closed_at = now
+    incident.status = IncidentStatus.CLOSED
+    incident.save(update_fields=["closed_at", "status"])
+    _incident_entry(
+        incident=incident,
+        step=IncidentStep.CLOSED,
+        by=by,
+        happened_at=now,
+        note=(note or "").strip(),
+        request=request,
+    )
+    return incident
+
+
+# The fields a correction may change, with the step that must have been recorded first.
+CORRECTABLE: dict[str, str] = {
+    "title": IncidentStatus.OPEN,
+    "kind": IncidentStatus.OPEN,
+    "description": IncidentStatus.OPEN,
+    "discovered_at": IncidentStatus.OPEN,
+    "intentional": IncidentStatus.OPEN,
+    "affected_count": IncidentStatus.OPEN,
+    "client_notified_at": IncidentStatus.CLIENT_NOTIFIED,
+    "client_notified_whom": IncidentStatus.CLIENT_NOTIFIED,
+    "client_notified_how": IncidentStatus.CLIENT_NOTIFIED,
+    "preliminary_reported_at": IncidentStatus.PRELIMINARY_REPORTED,
+    "preliminary_reference": IncidentStatus.PRELIMINARY_REPORTED,
+    "final_reported_at": IncidentStatus.FINAL_REPORTED,
+    "final_reference": IncidentStatus.FINAL_REPORTED,
+}
+# Each step's time, in order: a correction keeps them in this order.
+_STEP_TIMES = [
+    "discovered_at",
+    "client_notified_at",
+    "preliminary_reported_at",
+    "final_reported_at",
+]
+
+
+def _check_correction(incident: Incident, name: str, value: Any) -> Any:
+    if name in _STEP_TIMES:
+        position = _STEP_TIMES.index(name)
+        before = [getattr(incident, n) for n in _STEP_TIMES[:position]]
+        after = [getattr(incident, n) for n in _STEP_TIMES[position + 1 :]]
+        _moment(value, field=name, not_before=max((t for t in before if t), default=None))
+        if any(t is not None and t < value for t in after):
+            raise DomainError(_("This date is after a step that follows it."), field=name)
+        return value
+    if name == "kind" and value not in IncidentKind.values:
+        raise DomainError(_("Choose a kind of incident."), field=name)
+    if name == "client_notified_how" and value not in NotifyMethod.values:
+        raise DomainError(_("Choose how the client was told."), field=name)
+    if name == "affected_count" and (value is None or value < 0):
+        raise DomainError(_("Cannot be negative."), field=name)
+    if name == "intentional":
+        return bool(value)
+    if name in ("title", "client_notified_whom"):
+        return _text(value, field=name, limit=NAME_MAX)
+    if name in ("preliminary_reference", "final_reference"):
+        return _text(value, field=name, limit=REFERENCE_MAX)
+    if name == "description":
+        return (value or "").strip()
+    return value
+
+
+@transaction.atomic
+def incident_correct(
+    *,
+    by: User,
+    incident: Incident,
+    changes: dict[str, Any],
+    reason: str,
+    request: HttpRequest | None = None,
+) -> Incident:
+    """Puts a recorded value right: the history keeps the value before and after, and why.
+
+    Only what differs is recorded; a correction that changes nothing is refused.
+    """
+    incident = _incident_locked(by, incident)
+    reason = _text(reason, field="reason", limit=2000)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name not in CORRECTABLE:
+            raise DomainError(_("This field cannot be corrected."), field=name)
+        if not _reached(incident, CORRECTABLE[name]):
+            raise DomainError(_("This step is not recorded yet."), field=name)
+        value = _check_correction(incident, name, value)
+        if value != getattr(incident, name):
+            before[name] = _iso(getattr(incident, name))
+            after[name] = _iso(value)
+            setattr(incident, name, value)
+    if not after:
+        raise DomainError(_("Nothing was changed."), field="changes")
+    incident.save(update_fields=list(after))
+    _incident_entry(
+        incident=incident,
+        step=IncidentStep.CORRECTED,
+        by=by,
+        details={"before": before, "after": after},
+        note=reason,
+        request=request,
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_reminder_record(
+    *, incident: Incident, stage: str, due: Any, recipients: int, error: str = ""
+) -> IncidentEntry:
+    """The reminder task's result for one incident: sent to `recipients` people, or an error
+    (nobody to send it to, the mail refused) that stays on the register until a reminder
+    goes out."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if not recipients and not error:
+        error = ReminderError.NO_RECIPIENT
+    if error:
+        incident.reminder_error = error
+        incident.reminder_error_at = timezone.now()
+        step = IncidentStep.REMINDER_FAILED
+    else:
+        incident.reminder_error = ""
+        incident.reminder_error_at = None
+        step = IncidentStep.REMINDER_SENT
+    incident.save(update_fields=["reminder_error", "reminder_error_at"])
+    details = {"stage": stage, "due": due, "recipients": recipients}
+    if error:
+        details["error"] = error
+    return _incident_entry(incident=incident, step=step, by=None, details=details)

@@ -1,27 +1,17 @@
-"""Incidents with their APPI clocks, retention of customers, the access review."""
+"""Retention of customers and the access review (incidents: `test_incidents.py`)."""
 
 import datetime as dt
 
 import pytest
 import time_machine
-from django.core import mail
 from django.core.management import call_command
-from django.test import TestCase
 from django.utils import timezone
 
-from azukari.audit.models import AccessAction, AccessEvent, IncidentKind, RetentionPolicy
-from azukari.audit.reminders import incident_reminders_send
+from azukari.audit.models import AccessAction, AccessEvent, RetentionPolicy
 from azukari.audit.retention import ERASED_NAME, retention_apply
 from azukari.audit.selectors import access_review, who_saw
-from azukari.audit.services import (
-    audit_seal_all,
-    incident_record,
-    incident_report_final,
-    incident_report_preliminary,
-    personal_data_access,
-)
+from azukari.audit.services import audit_seal_all, personal_data_access
 from azukari.audit.verify import audit_verify
-from azukari.core.errors import DomainError, PermissionRefused
 from azukari.customers.models import Customer, CustomerPhone
 from azukari.org.models import Role
 from azukari.org.staff import staff_mark_left
@@ -42,57 +32,6 @@ def manager(cast):
         clients=[cast.coffee],
         email="mgr@center.example",
     )
-
-
-@time_machine.travel(NOW, tick=False)
-def test_an_incident_shows_its_legal_clocks(manager):
-    leak = incident_record(
-        by=manager,
-        title="Printed list left on a train",
-        kind=IncidentKind.LOSS,
-        discovered_at=NOW - dt.timedelta(days=1),
-    )
-    assert leak.preliminary_due == NOW + dt.timedelta(days=4)
-    assert leak.final_due == NOW + dt.timedelta(days=29)
-    theft = incident_record(
-        by=manager,
-        title="Customer list copied by an insider",
-        kind=IncidentKind.LEAK,
-        discovered_at=NOW,
-        intentional=True,
-    )
-    assert theft.final_due == NOW + dt.timedelta(days=60)
-
-
-@time_machine.travel(NOW, tick=False)
-def test_incidents_are_kept_by_managers_and_refused_in_the_future(cast, manager):
-    with pytest.raises(PermissionRefused):
-        incident_record(by=cast.operator, title="x", kind=IncidentKind.LEAK, discovered_at=NOW)
-    with pytest.raises(DomainError) as exc:
-        incident_record(
-            by=manager, title="x", kind=IncidentKind.LEAK, discovered_at=NOW + dt.timedelta(1)
-        )
-    assert exc.value.field == "discovered_at"
-
-
-def test_reminders_go_once_a_day_until_the_report_is_made(manager, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    with time_machine.travel(NOW, tick=False):
-        incident = incident_record(
-            by=manager,
-            title="Mail sent to the wrong customer",
-            kind=IncidentKind.LEAK,
-            discovered_at=NOW - dt.timedelta(days=4, hours=12),
-        )
-    with time_machine.travel(NOW, tick=False):
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            assert incident_reminders_send() == 1
-        assert incident_reminders_send() == 0  # a second run the same day sends nothing
-    assert len(mail.outbox) == 1 and "Mail sent to the wrong customer" in mail.outbox[0].subject
-    incident_report_preliminary(by=manager, incident=incident)
-    incident_report_final(by=manager, incident=incident)
-    with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
-        assert incident_reminders_send() == 0
 
 
 def test_retention_dry_run_counts_and_apply_anonymises_inactive_customers(cast, capsys, manager):

@@ -353,7 +353,7 @@ def test_parking_needs_a_team_serving_the_cases_client(cast):
 # Rows that name a client but are not a client's data: the people and tokens who look
 # (their `client` is the company an approver or integration speaks for) and center-wide
 # records kept for managers.
-NOT_CLIENT_DATA = {"org.User", "api.ApiToken", "audit.RetentionRun", "audit.Incident"}
+NOT_CLIENT_DATA = {"org.User", "api.ApiToken", "audit.RetentionRun"}
 
 
 def test_every_model_that_belongs_to_a_client_has_the_door():
