@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from azukari.cases.texts import render
 from azukari.core.visibility import ClientOwned, ClientScopedManager
 
 
@@ -310,6 +311,10 @@ class CaseEvent(ClientOwned):
     from_state = models.CharField(_("from state"), max_length=16, blank=True)
     to_state = models.CharField(_("to state"), max_length=16, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # A note the system wrote: its code and parameters, shown in the reader's language
+    # (see cases.texts); `note` keeps the words as first written.
+    note_code = models.CharField(_("system text"), max_length=40, blank=True, default="")
+    note_params = models.JSONField(_("system text parameters"), default=dict, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
@@ -320,6 +325,11 @@ class CaseEvent(ClientOwned):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.from_state}→{self.to_state}"
+
+    @property
+    def note_text(self) -> str:
+        """The note in the reader's language when the system wrote it, else as written."""
+        return (self.note_code and render(self.note_code, self.note_params)) or self.note
 
 
 class InquiryStatus(models.TextChoices):
@@ -335,6 +345,8 @@ class Inquiry(ClientOwned):
         Case, on_delete=models.PROTECT, related_name="inquiries", verbose_name=_("case")
     )
     question = models.TextField(_("question"))
+    question_code = models.CharField(_("system text"), max_length=40, blank=True, default="")
+    question_params = models.JSONField(_("system text parameters"), default=dict, blank=True)
     options = models.JSONField(_("options proposed"), default=list)
     status = models.CharField(
         _("status"), max_length=10, choices=InquiryStatus.choices, default=InquiryStatus.OPEN
@@ -370,6 +382,13 @@ class Inquiry(ClientOwned):
 
     def __str__(self) -> str:
         return f"{self.case} — {self.get_status_display()}"
+
+    @property
+    def question_text(self) -> str:
+        """The question in the reader's language when the system wrote it, else as written."""
+        return (self.question_code and render(self.question_code, self.question_params)) or (
+            self.question
+        )
 
 
 class CallbackStatus(models.TextChoices):
