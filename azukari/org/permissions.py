@@ -71,6 +71,8 @@ class Cap(StrEnum):
     CLIENTS_SET_UP = "clients.set_up"  # new clients, sites, teams; checklist, policies, go-live
     CALENDARS_EDIT = "calendars.edit"
     INCIDENTS_RECORD = "incidents.record"
+    # Each client's written criteria under which a call may be ended (カスハラ).
+    CRITERIA_EDIT = "floor.criteria_edit"
     RETENTION_APPLY = "records.retention"  # apply retention, review and redact erased texts
     SITES_FAILOVER = "sites.failover"
     USERS_ADMINISTER = "users.administer"  # accounts, roles, groups, clients in the admin
@@ -102,6 +104,7 @@ _RUNNING = {
     Cap.CLIENTS_SET_UP,
     Cap.CALENDARS_EDIT,
     Cap.INCIDENTS_RECORD,
+    Cap.CRITERIA_EDIT,
     Cap.RETENTION_APPLY,
     Cap.SITES_FAILOVER,
     Cap.STAFF_NAMES_ALL_SITES,
@@ -139,6 +142,7 @@ _REFUSALS: dict[Cap, str] = {
     Cap.CALENDARS_EDIT: _("Only a center manager or administrator edits calendars."),
     Cap.CLIENTS_SET_UP: _("Only a center manager or administrator sets up clients and sites."),
     Cap.INCIDENTS_RECORD: _("Only managers and administrators keep the incident register."),
+    Cap.CRITERIA_EDIT: _("Only a center manager or administrator edits the harassment criteria."),
     Cap.RETENTION_APPLY: _("Only a center manager or administrator applies retention."),
     Cap.SITES_FAILOVER: _("Only a center manager or administrator changes a site's status."),
     Cap.USERS_ADMINISTER: _("Only an administrator manages user accounts."),
