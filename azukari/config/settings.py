@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "azukari.floor",
     "azukari.reports",
     "azukari.dataio",
+    "azukari.selfservice",
     "azukari.web",
     "azukari.demo",
 ]
@@ -234,6 +235,14 @@ AZUKARI_DEMO = env_bool("AZUKARI_DEMO", False)
 if PRODUCTION and AZUKARI_DEMO:
     raise ImproperlyConfigured("AZUKARI_DEMO is for the demo only, never with AZUKARI_PRODUCTION")
 DEFAULT_FROM_EMAIL = env_str("AZUKARI_FROM_EMAIL", "azukari@localhost")
+# Customer self-service: where links point, and how SMS are sent (see azukari/selfservice).
+AZUKARI_SELFSERVICE_BASE_URL = env_str("AZUKARI_SELFSERVICE_BASE_URL", "http://127.0.0.1:8000")
+AZUKARI_SMS_BACKEND = env_str(
+    "AZUKARI_SMS_BACKEND", "azukari.selfservice.sending.ConsoleSmsBackend"
+)
+AZUKARI_SMS_URL = env_str("AZUKARI_SMS_URL", "")
+AZUKARI_SMS_API_KEY = env_str("AZUKARI_SMS_API_KEY", "")
+AZUKARI_SMS_SENDER = env_str("AZUKARI_SMS_SENDER", "")
 
 # Background work: django-q2 on the ORM broker of the same database.
 Q_CLUSTER = {

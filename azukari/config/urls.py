@@ -14,6 +14,7 @@ urlpatterns = [
     path("reports/", include("azukari.reports.urls")),
     path("exports/", include("azukari.dataio.urls")),
     path("demo/", include("azukari.demo.urls")),
+    path("self/", include("azukari.selfservice.urls")),
     path("", include("azukari.web.urls")),
 ]
 

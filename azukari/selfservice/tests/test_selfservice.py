@@ -1,0 +1,242 @@
+"""Customer self-service through the real pages: the link, the one identity fact, the same
+options as the desk, the request landing in the desk's flow, and the abuse cases."""
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from azukari.audit.models import AccessEvent
+from azukari.cases.models import Callback, Case, CaseKind, Contact, Direction
+from azukari.cases.scheduling import call_calendar_for, preferences_of, slot_refusal
+from azukari.selfservice.models import Link, LinkChannel, LinkOrigin, PageView
+from azukari.selfservice.services import link_issue, selfservice_settings_ensure
+from azukari.selfservice.tests.conftest import run_queued, token_of
+from azukari.subscriptions.models import CancellationRequest
+from azukari.subscriptions.selectors import subscription_options
+
+pytestmark = pytest.mark.django_db
+
+
+def _open(client, link: Link):
+    return client.post(reverse("selfservice-open", kwargs={"token": token_of(link)}))
+
+
+def _signed_in(client, link: Link, answer: str = "5678"):
+    assert _open(client, link).status_code == 302
+    response = client.post(reverse("selfservice-identity"), {"answer": answer})
+    assert response.status_code == 302, response.content.decode()
+    return response
+
+
+class TestTheLink:
+    def test_an_operator_sends_the_options_by_email_and_the_link_is_sent_once(
+        self, cast, subscription, asked, settings
+    ):
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        link = link_issue(
+            customer=subscription.customer,
+            channel=LinkChannel.EMAIL,
+            origin=LinkOrigin.OPERATOR,
+            issued_by=cast.operator,
+        )
+        assert run_queued() == [True]
+        assert len(mail.outbox) == 1
+        assert token_of(link) in mail.outbox[0].body
+        assert cast.coffee.name in mail.outbox[0].subject
+        # At least once: a second run of the same task sends nothing more.
+        from azukari.selfservice.tasks import link_send_task
+
+        assert link_send_task(link.pk) is False
+        assert len(mail.outbox) == 1
+        # Only the hash is stored.
+        link.refresh_from_db()
+        assert token_of(link) not in (link.token_hash, link.salt)
+
+    def test_an_operator_of_another_client_cannot_send_one(self, cast, subscription):
+        from azukari.core.errors import NotVisible
+
+        with pytest.raises(NotVisible):
+            link_issue(
+                customer=subscription.customer,
+                channel=LinkChannel.SMS,
+                origin=LinkOrigin.OPERATOR,
+                issued_by=cast.outsider,
+            )
+
+    def test_opening_the_link_by_get_spends_nothing(self, client, subscription, asked):
+        link = link_issue(
+            customer=subscription.customer, channel=LinkChannel.SMS, origin=LinkOrigin.API
+        )
+        url = reverse("selfservice-open", kwargs={"token": token_of(link)})
+        assert client.get(url).status_code == 200
+        link.refresh_from_db()
+        assert link.used_at is None
+
+    def test_a_reused_link_is_refused(self, client, subscription, asked):
+        link = link_issue(
+            customer=subscription.customer, channel=LinkChannel.SMS, origin=LinkOrigin.API
+        )
+        assert _open(client, link).status_code == 302
+        again = _open(client.__class__(), link)
+        assert again.status_code == 404
+        assert "このリンクは使用できません" in again.content.decode() or again.status_code == 404
+
+    def test_an_expired_link_is_refused(self, client, subscription, asked):
+        link = link_issue(
+            customer=subscription.customer, channel=LinkChannel.SMS, origin=LinkOrigin.API
+        )
+        asked.shift(dt.timedelta(hours=24, minutes=1))
+        assert _open(client, link).status_code == 404
+
+    def test_a_link_dies_when_the_number_is_no_longer_the_customers(
+        self, client, subscription, asked
+    ):
+        from azukari.customers.services import customer_update
+
+        customer = subscription.customer
+        link = link_issue(customer=customer, channel=LinkChannel.SMS, origin=LinkOrigin.API)
+        customer_update(customer=customer, phones=["+819099990000"])
+        assert _open(client, link).status_code == 404
+
+    def test_five_wrong_answers_lock_the_link(self, client, subscription, asked):
+        link = link_issue(
+            customer=subscription.customer, channel=LinkChannel.SMS, origin=LinkOrigin.API
+        )
+        _open(client, link)
+        for _ in range(4):
+            response = client.post(reverse("selfservice-identity"), {"answer": "0000"})
+            assert response.status_code == 400
+        response = client.post(reverse("selfservice-identity"), {"answer": "0000"})
+        assert response.status_code == 403
+        # Locked: even the right answer no longer opens anything.
+        assert client.post(reverse("selfservice-identity"), {"answer": "5678"}).status_code == 403
+        assert client.get(reverse("selfservice-home")).status_code == 403
+        link.refresh_from_db()
+        assert link.locked_at is not None
+
+    def test_nothing_personal_before_the_identity_fact(self, client, subscription, asked):
+        link = link_issue(
+            customer=subscription.customer, channel=LinkChannel.SMS, origin=LinkOrigin.API
+        )
+        _open(client, link)
+        response = client.get(reverse("selfservice-home"))
+        assert response.status_code == 302
+        page = client.get(reverse("selfservice-identity")).content.decode()
+        assert "山田" not in page
+
+
+class TestThePublicForm:
+    def test_unknown_and_known_customers_get_the_same_answer(self, client, subscription, asked):
+        url = reverse("selfservice-ask", kwargs={"client_code": "coffee"})
+        known = client.post(url, {"customer_number": "C-1001", "phone": "090-1234-5678"})
+        unknown = client.post(url, {"customer_number": "C-9999", "phone": "090-1234-5678"})
+        wrong_phone = client.post(url, {"customer_number": "C-1001", "phone": "090-0000-0000"})
+        bodies = {r.content.decode().split("<main")[1] for r in (known, unknown, wrong_phone)}
+        assert {r.status_code for r in (known, unknown, wrong_phone)} == {200}
+        assert len(bodies) == 1
+        assert Link.objects.filter(origin=LinkOrigin.PUBLIC_FORM).count() == 1
+
+    def test_the_form_is_rate_limited_without_saying_so(self, client, subscription, asked):
+        url = reverse("selfservice-ask", kwargs={"client_code": "coffee"})
+        for n in range(7):
+            response = client.post(url, {"customer_number": f"X-{n}", "phone": "0312345678"})
+            assert response.status_code == 200
+        response = client.post(url, {"customer_number": "C-1001", "phone": "090-1234-5678"})
+        assert response.status_code == 200
+        assert not Link.objects.filter(origin=LinkOrigin.PUBLIC_FORM).exists()
+
+
+class TestWhatTheCustomerSeesAndDoes:
+    def test_the_page_shows_the_desks_options_and_is_audited_and_recorded(
+        self, client, cast, subscription, asked
+    ):
+        link = link_issue(
+            customer=subscription.customer, channel=LinkChannel.SMS, origin=LinkOrigin.API
+        )
+        _signed_in(client, link)
+        page = client.get(reverse("selfservice-home")).content.decode()
+        for option in subscription_options(subscription=subscription, language="ja"):
+            assert option.label in page
+            # Exceptions are asked for on their ground; their wording is the operator's.
+            assert option.is_exception or option.explanation in page
+        assert subscription.terms_snapshot["text"] in page
+        assert AccessEvent.objects.filter(
+            object_type="selfservice",
+            customer_ref=subscription.customer_id,
+            actor=selfservice_settings_ensure(client=cast.coffee).service_user,
+        ).exists()
+        record = PageView.objects.get(page="options")
+        assert record.shown["subscriptions"][0]["terms_text"] == subscription.terms_snapshot["text"]
+
+    def test_the_request_lands_on_the_desk_dated_today_with_a_callback_in_his_windows(
+        self, client, cast, subscription, asked, settings
+    ):
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        link = link_issue(
+            customer=subscription.customer, channel=LinkChannel.SMS, origin=LinkOrigin.API
+        )
+        _signed_in(client, link)
+        client.get(reverse("selfservice-home"))
+        response = client.post(reverse("selfservice-request"), {"subscription": subscription.pk})
+        assert response.status_code == 302
+        request = CancellationRequest.objects.get(subscription=subscription)
+        assert request.requested_on == dt.date(2026, 10, 20)
+        case = Case.objects.get(pk=request.case_id)
+        assert case.kind == CaseKind.CANCELLATION
+        assert Contact.objects.get(case=case).direction == Direction.ONLINE
+        # He says: never on Sunday, and only 10:00–12:00.
+        response = client.post(
+            reverse("selfservice-preferences"),
+            {"days_off": ["6"], "window_start": "10:00", "window_end": "12:00"},
+        )
+        assert response.status_code == 302, response.content.decode()
+        callback = Callback.objects.get(case=case)
+        at = callback.scheduled_for or callback.promised_for
+        customer = subscription.customer
+        customer.refresh_from_db()
+        assert customer.days_off == [6]
+        calendar = call_calendar_for(client=cast.coffee, site=case.owner_team.site)
+        assert slot_refusal(at, prefs=preferences_of(customer), calendar=calendar) is None
+        # The receipt he keeps, with what the page showed him.
+        run_queued()
+        receipts = [m for m in mail.outbox if "受付" in m.subject or "receipt" in m.subject]
+        assert receipts and subscription.terms_snapshot["text"] in receipts[0].body
+
+    def test_another_customers_subscription_is_not_his(self, client, cast, subscription, asked):
+        from azukari.subscriptions.tests.factories import story_subscription
+        from azukari.testing.factories import CustomerFactory
+
+        other = story_subscription(
+            cast.coffee,
+            started_on=dt.date(2026, 9, 1),
+            customer=CustomerFactory(client=cast.coffee, phones=["+819011112222"]),
+        )
+        link = link_issue(
+            customer=subscription.customer, channel=LinkChannel.SMS, origin=LinkOrigin.API
+        )
+        _signed_in(client, link)
+        response = client.post(reverse("selfservice-request"), {"subscription": other.pk})
+        assert response.status_code == 404
+        assert not CancellationRequest.objects.filter(subscription=other).exists()
+
+    def test_view_only_clients_offer_no_request_but_online_sign_ups_always_may(
+        self, client, cast, subscription, asked
+    ):
+        ss = selfservice_settings_ensure(client=cast.coffee)
+        ss.offers_request = ss.offers_choice = ss.offers_exception = False
+        ss.offers_preferences = False
+        ss.save()
+        link = link_issue(
+            customer=subscription.customer, channel=LinkChannel.SMS, origin=LinkOrigin.API
+        )
+        _signed_in(client, link)
+        page = client.get(reverse("selfservice-home")).content.decode()
+        assert reverse("selfservice-request") not in page
+        client.post(reverse("selfservice-request"), {"subscription": subscription.pk})
+        assert not CancellationRequest.objects.exists()
+        subscription.terms_snapshot = {**subscription.terms_snapshot, "channel": "online"}
+        subscription.save(update_fields=["terms_snapshot"])
+        client.post(reverse("selfservice-request"), {"subscription": subscription.pk})
+        assert CancellationRequest.objects.filter(subscription=subscription).exists()
