@@ -498,8 +498,8 @@ def _case_event_payload(event: CaseEvent) -> dict[str, Any]:
         if inquiry is not None:
             data["inquiry"] = {
                 "id": inquiry.pk,
-                "question": inquiry.question,
-                "options": inquiry.options,
+                "question": inquiry.question_text,
+                "options": inquiry.options_shown,
                 "due_at": inquiry.due_at.isoformat(),
             }
     return data

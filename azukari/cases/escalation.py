@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from azukari.cases.models import Inquiry, InquiryStatus
 from azukari.cases.overdue import inquiry_overdue_q
 from azukari.cases.services import case_event_write
+from azukari.cases.texts import SystemText
 from azukari.org.models import Client, EmploymentStatus, Role, User
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def inquiry_remind(*, inquiry_id: int, now: dt.datetime | None = None) -> bool:
         actor=None,
         kind=REMINDED,
         at=now,
-        note=gettext("Approvers reminded (%(n)d e-mails).") % {"n": sent},
+        note=SystemText("approvers_reminded", {"n": sent}),
         data={"inquiry": inquiry.pk, "emails": sent},
     )
     return True
@@ -148,7 +149,7 @@ def inquiry_escalate(*, inquiry_id: int, now: dt.datetime | None = None) -> bool
         actor=None,
         kind=ESCALATED,
         at=now,
-        note=gettext("Escalated to the client's escalation contact (%(n)d e-mails).") % {"n": sent},
+        note=SystemText("escalated", {"n": sent}),
         data={"inquiry": inquiry.pk, "emails": sent},
     )
     return True

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from azukari.cases.texts import render
+from azukari.cases.texts import options_shown, render
 from azukari.core.visibility import ClientOwned, ClientScopedManager
 
 
@@ -389,6 +389,11 @@ class Inquiry(ClientOwned):
         return (self.question_code and render(self.question_code, self.question_params)) or (
             self.question
         )
+
+    @property
+    def options_shown(self) -> list[dict]:
+        """The options with the labels the system wrote in the reader's language."""
+        return options_shown(self.question_code, self.question_params, self.options)
 
 
 class CallbackStatus(models.TextChoices):

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from azukari.cases.models import AZUKARI_STATES, Callback, CallbackStatus, Case, CaseEvent
 from azukari.cases.statemachine import CLOCK_OF_STATE
+from azukari.cases.texts import SystemText, stored
 from azukari.core.businesstime import BusinessCalendar, business_seconds
 from azukari.core.errors import DomainError, IllegalTransition, NotVisible, StaleVersion
 from azukari.org.models import Client, Site, SiteStatus, Team, User, business_calendar
@@ -51,7 +52,7 @@ def case_move_bulk(
     moves: Sequence[CaseMove],
     actor: User | None,
     kind: str,
-    note: str = "",
+    note: str | SystemText = "",
     now: dt.datetime | None = None,
 ) -> int:
     """Moves every case in `moves` or none: a case changed since its version was read, settled
@@ -136,6 +137,7 @@ def case_move_bulk(
         Callback.objects.filter(case_id__in=ids, status__in=OPEN_CALLBACK).update(
             team_id=team_id, assignee_id=assignee_id
         )
+    note_words, note_code, note_params = stored(note)
     CaseEvent.objects.bulk_create(
         [
             CaseEvent(
@@ -144,7 +146,9 @@ def case_move_bulk(
                 at=now,
                 actor=actor,
                 kind=kind,
-                note=note,
+                note=note_words,
+                note_code=note_code,
+                note_params=note_params,
                 data={**m.data, "site": team_site[m.team_id]},
             )
             for m in moves
@@ -163,7 +167,7 @@ def case_move(
     team: Team,
     assignee: User | None = None,
     kind: str,
-    note: str = "",
+    note: str | SystemText = "",
     data: dict[str, Any] | None = None,
 ) -> Case:
     """One case moved: the bulk move of one, and the case read back."""

@@ -32,6 +32,7 @@ from azukari.cases.moves import CaseMove, case_move, case_move_bulk, sites_down_
 from azukari.cases.selectors import desk_team_for
 from azukari.cases.signals import inquiry_answered
 from azukari.cases.statemachine import CLOCK_OF_STATE, is_legal
+from azukari.cases.texts import SystemText, stored
 from azukari.core.businesstime import add_business_seconds, business_seconds
 from azukari.core.compiled import CompiledQuery
 from azukari.core.errors import (
@@ -218,9 +219,10 @@ def case_event_write(
     at: dt.datetime,
     from_state: str = "",
     to_state: str = "",
-    note: str = "",
+    note: str | SystemText = "",
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
+    words, code, params = stored(note)
     event = CaseEvent.objects.create(
         client_id=case.client_id,
         case=case,
@@ -229,7 +231,9 @@ def case_event_write(
         kind=kind,
         from_state=from_state,
         to_state=to_state,
-        note=note,
+        note=words,
+        note_code=code,
+        note_params=params,
         data=data or {},
     )
     if kind in WEBHOOK_EVENT_KINDS:
@@ -250,7 +254,7 @@ def _transition(
     actor: User | None,
     to_state: str,
     kind: str,
-    note: str = "",
+    note: str | SystemText = "",
     data: dict[str, Any] | None = None,
     fields: dict[str, Any] | None = None,
 ) -> Case:
@@ -551,7 +555,7 @@ def cases_release_from(*, person: User, actor: User | None) -> int:
             moves=moves,
             actor=actor,
             kind="assigned",
-            note=str(_("Back to the team: the person it was assigned to has left.")),
+            note=SystemText("released_left"),
         )
     Callback.objects.filter(
         assignee=person, status__in=(CallbackStatus.TO_SCHEDULE, CallbackStatus.SCHEDULED)
@@ -712,15 +716,17 @@ def inquiry_send(
     case: Case,
     version: int,
     actor: User,
-    question: str,
+    question: str | SystemText,
     options: list[dict[str, Any]],
     due_at: dt.datetime | None = None,
     team: Team | None = None,
 ) -> Inquiry:
-    """Asks the client to decide (伺い); the client's clock runs until it answers."""
+    """Asks the client to decide (伺い); the client's clock runs until it answers. A question
+    the system composed is a `SystemText`, shown to each reader in their language."""
     require_center_staff(actor, case.client_id)
     now = timezone.now()
-    question = _required_text(question, "question")
+    system_question = question if isinstance(question, SystemText) else None
+    question = _required_text(str(question), "question")
     cleaned = _clean_options(options)
     due = _future(due_at, "due_at", now)
     fields: dict[str, Any] = {}
@@ -752,13 +758,15 @@ def inquiry_send(
         actor=actor,
         to_state=CaseState.WAITING_CLIENT,
         kind="inquiry_sent",
-        note=question,
+        note=system_question or question,
         fields=fields,
     )
     inquiry = Inquiry.objects.create(
         client_id=case.client_id,
         case=case,
         question=question,
+        question_code=system_question.code if system_question else "",
+        question_params=system_question.params if system_question else {},
         options=cleaned,
         sent_at=now,
         sent_by=actor,
@@ -1005,7 +1013,7 @@ def callback_attempt_record(
         next_step = callback.client.unreachable_next_step
         to_state = CaseState.WAITING_CUSTOMER if next_step == "letter" else CaseState.AZUKARI
         fields = {"due_at": now + dt.timedelta(days=7)} if next_step == "letter" else {}
-        note = _("Customer unreachable after %(n)d attempts.") % {"n": attempts}
+        note = SystemText("callback_unreachable", {"n": attempts})
         if case.state != to_state:
             _transition(
                 case=case,
@@ -1013,7 +1021,7 @@ def callback_attempt_record(
                 actor=actor,
                 to_state=to_state,
                 kind="callback_unreachable",
-                note=str(note),
+                note=note,
                 data={"next_step": next_step, "callback": callback.pk},
                 fields=fields,
             )

@@ -91,6 +91,37 @@ def render(code: str, params: dict[str, Any]) -> str:
         return ""
 
 
+def _exception_options(params: dict[str, Any]) -> dict[str, str]:
+    from azukari.subscriptions.policy.explain import yen
+    from azukari.subscriptions.selectors import option_label
+
+    asked = "exception:" + params["ground"]
+    labels = {"refuse": gettext("Refuse: the customer keeps the standard options")}
+    for o in params["options"]:
+        if o["code"] == asked:
+            labels["grant"] = gettext("Grant: %(option)s, %(cost)s") % {
+                "option": option_label(o["code"], o.get("ground_label", "")),
+                "cost": yen(o["cost"]),
+            }
+    return labels
+
+
+# Labels of the options an inquiry offers, when the system wrote them, by the question's code.
+OPTION_RENDERERS: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {
+    "exception_question": _exception_options,
+}
+
+
+def options_shown(code: str, params: dict[str, Any], options: list[dict]) -> list[dict]:
+    """An inquiry's options with the system's labels in the active language."""
+    renderer = OPTION_RENDERERS.get(code)
+    try:
+        labels = renderer(params) if renderer else {}
+    except (KeyError, TypeError, ValueError):
+        labels = {}
+    return [{**o, "label": labels.get(o["code"], o.get("label", ""))} for o in options]
+
+
 def stored(text: "str | SystemText") -> tuple[str, str, dict[str, Any]]:
     """What a row keeps of `text`: the words as written now, the code and the parameters."""
     if isinstance(text, SystemText):

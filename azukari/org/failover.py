@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from azukari.cases.models import AZUKARI_STATES, Callback, CallbackStatus, Case, CaseEvent
 from azukari.cases.moves import CaseMove, case_move_bulk
+from azukari.cases.texts import SystemText
 from azukari.core.errors import DomainError, IllegalTransition, NotVisible, PermissionRefused
 from azukari.core.tasks import enqueue
 from azukari.org.models import (
@@ -635,7 +636,7 @@ def rebalance_apply(*, proposal: RebalanceProposal, actor: User | None) -> int:
             moves=moves,
             actor=actor,
             kind=REBALANCE_EVENT,
-            note=gettext("Moved back to %(site)s.") % {"site": proposal.site.name},
+            note=SystemText("moved_back", {"site": proposal.site.name}),
             now=now,
         )
         RebalanceProposal.objects.filter(pk=proposal.pk).update(

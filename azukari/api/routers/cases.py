@@ -105,8 +105,8 @@ def inquiry_out(inquiry, now) -> dict:
         "id": inquiry.pk,
         "case_id": inquiry.case_id,
         "status": inquiry.status,
-        "question": inquiry.question,
-        "options": inquiry.options,
+        "question": inquiry.question_text,
+        "options": inquiry.options_shown,
         "sent_at": inquiry.sent_at,
         "due_at": inquiry.due_at,
         "overdue": inquiry_is_overdue(inquiry, now=now),
@@ -128,7 +128,7 @@ def case_detail_out(case: Case, viewer) -> dict:
                 "kind": e.kind,
                 "from_state": e.from_state,
                 "to_state": e.to_state,
-                "note": e.note,
+                "note": e.note_text,
                 "data": e.data,
             }
             for e in case.events.all()

@@ -33,6 +33,7 @@ from azukari.cases.services import (
     inquiry_send,
     require_center_staff,
 )
+from azukari.cases.texts import SystemText
 from azukari.core.errors import DomainError, IllegalTransition, NotVisible, PermissionRefused
 from azukari.org.models import Team, User
 from azukari.org.permissions import Cap, user_can
@@ -528,39 +529,35 @@ def cancellation_decide(
 # ---------------------------------------------------------------- exceptions
 
 
-def _inquiry_question(exception: ExceptionRequest, assessment: Assessment, reason: str) -> str:
+def _inquiry_question(
+    exception: ExceptionRequest, assessment: Assessment, reason: str
+) -> SystemText:
+    """The question put to the client, kept as a code and facts so that each reader reads it
+    in their own language (see cases.texts)."""
     option = _option(assessment, EXCEPTION_PREFIX + exception.ground_code)
     facts = assessment.facts
-    lines = [
-        gettext("The customer asks for an exception on the ground “%(ground)s”: %(reason)s")
-        % {
-            "ground": option.ground.display if option.ground else exception.ground_code,
+    return SystemText(
+        "exception_question",
+        {
+            "ground": exception.ground_code,
+            "ground_label": option.ground.label if option.ground else "",
             "reason": reason,
-        },
-        gettext(
-            "First asked on %(date)s; %(made)d of %(required)d deliveries made; policy "
-            "version %(version)d."
-        )
-        % {
             "date": facts.first_requested_on.isoformat(),
             "made": facts.deliveries_made,
             "required": facts.required,
             "version": facts.policy_number,
+            "options": [
+                {
+                    "code": o.code,
+                    "ground_label": o.ground.label if o.ground else "",
+                    "cost": o.cost_yen,
+                    "date": o.effective_on.isoformat(),
+                    "n": o.deliveries_to_ship,
+                }
+                for o in assessment.options
+            ],
         },
-        gettext("Options under the policy:"),
-    ]
-    for o in assessment.options:
-        lines.append(
-            "- "
-            + gettext("%(option)s: %(cost)s, effective %(date)s, %(n)d deliveries to ship")
-            % {
-                "option": option_label(o.code, o.ground.label if o.ground else ""),
-                "cost": yen(o.cost_yen),
-                "date": o.effective_on.isoformat(),
-                "n": o.deliveries_to_ship,
-            }
-        )
-    return "\n".join(lines)
+    )
 
 
 @transaction.atomic

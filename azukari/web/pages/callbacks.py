@@ -162,7 +162,7 @@ def _cancellation_offers(requests: list[CancellationRequest]) -> list[Offer]:
 def _inquiry_offers(inquiries: list[Inquiry]) -> list[Offer]:
     offers = []
     for inquiry in inquiries:
-        chosen = {o["code"]: o.get("label", o["code"]) for o in inquiry.options}
+        chosen = {o["code"]: o.get("label", o["code"]) for o in inquiry.options_shown}
         offers.append(
             Offer(
                 at=inquiry.sent_at,

@@ -124,7 +124,7 @@ def portal_inquiry(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     )
     exception = _exception_of(inquiry)
     form = AnswerForm(
-        request.POST or None, options=inquiry.options, reason_required=exception is not None
+        request.POST or None, options=inquiry.options_shown, reason_required=exception is not None
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -163,7 +163,7 @@ def portal_inquiry(request: HttpRequest, inquiry_id: int) -> HttpResponse:
         "form": form,
         "is_open": inquiry.status == InquiryStatus.OPEN,
         "answer_label": next(
-            (o["label"] for o in inquiry.options if o["code"] == inquiry.answer_option), ""
+            (o["label"] for o in inquiry.options_shown if o["code"] == inquiry.answer_option), ""
         ),
     }
     return render(request, "web/portal/inquiry.html", context, status=400 if form.errors else 200)
