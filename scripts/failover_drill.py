@@ -1,12 +1,16 @@
 """Failover drill: the app and its worker on a Patroni cluster whose primary is killed mid-run.
 
     .venv/bin/python scripts/failover_drill.py              # 3 kills and 3 switchovers (~9 min)
-    .venv/bin/python scripts/failover_drill.py --kills 1    # the short version (~6 min)
+    .venv/bin/python scripts/failover_drill.py --kills 1    # one of each (~6 min)
+    .venv/bin/python scripts/failover_drill.py --short      # CI's version (~2 min)
 
 Options: --nodes 2|3 (PostgreSQL nodes, default 2), --clients N (HTTP clients, default 4),
 --drain-timeout S (how long to wait for queued tasks at the end), --max-seconds S (bound on
-the load), --no-install, --keep (leave the folder and its logs). Most of the short version's
+the load), --no-install, --keep (leave the folder and its logs). Most of the --kills 1 run's
 time is the wait for tasks that failed in the outage: they run again after Q_CLUSTER["retry"].
+--short is one kill and one switchover with a smaller load and world, Patroni's loop every
+second, the worker's task timeout 10 s and retry 15 s, and no measurement of synchronous
+replication's cost.
 
 Run as root on Debian (it installs `patroni`, `etcd-server` and the PostgreSQL server with apt
 when missing, and runs PostgreSQL as the `postgres` user) or as a user who has them. Everything
@@ -179,8 +183,9 @@ class Node:
 class Cluster:
     """One etcd node and PostgreSQL nodes under Patroni, on loopback."""
 
-    def __init__(self, folder: Path, bin_dir: Path, nodes: int) -> None:
+    def __init__(self, folder: Path, bin_dir: Path, nodes: int, loop_wait: int = 2) -> None:
         self.folder = folder
+        self.loop_wait = loop_wait
         self.bin_dir = bin_dir
         ports = free_ports(2 + 2 * nodes)
         self.etcd_port, self.etcd_peer = ports[0], ports[1]
@@ -269,7 +274,7 @@ class Cluster:
             "bootstrap": {
                 "dcs": {
                     "ttl": 20,
-                    "loop_wait": 2,
+                    "loop_wait": self.loop_wait,
                     "retry_timeout": 5,
                     "maximum_lag_on_failover": 1048576,
                     "synchronous_mode": True,
@@ -477,7 +482,7 @@ class Drill:
         bin_dir = ensure_packages(not args.no_install)
         self.folder = Path(tempfile.mkdtemp(prefix="azukari-drill-"))
         os.chmod(self.folder, 0o755)  # PostgreSQL runs as another user below it
-        self.cluster = Cluster(self.folder, bin_dir, args.nodes)
+        self.cluster = Cluster(self.folder, bin_dir, args.nodes, 1 if args.short else 2)
         self.app_password = secrets.token_urlsafe(16)
         self.apps: list[subprocess.Popen] = []
         self.app_ports = free_ports(2)
@@ -511,6 +516,12 @@ class Drill:
             "AZUKARI_DB_CONN_HEALTH_CHECKS": health_checks,
             "AZUKARI_API_REQUESTS_PER_MINUTE": "0",
             "AZUKARI_LOG_LEVEL": "ERROR",
+            # --short: a task that failed in the outage runs again 15 s later, not 180 s
+            **(
+                {"AZUKARI_TASK_TIMEOUT": "10", "AZUKARI_TASK_RETRY": "15"}
+                if self.args.short
+                else {}
+            ),
         }
 
     def run(self) -> int:
@@ -526,7 +537,7 @@ class Drill:
         django.setup()
         token, phones, agent = self.integration()
         self.start_app()
-        latency = self.measure_sync_cost(token, phones, agent)
+        latency = None if self.args.short else self.measure_sync_cost(token, phones, agent)
         self.start_worker()
         self.failovers(token, phones, agent)
         return self.verify(latency)
@@ -550,10 +561,11 @@ class Drill:
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
 
     def load_demo(self) -> None:
-        log("migrating and loading the demo world (azukari demo --no-serve --customers 200)")
+        command = ["demo", "--no-serve", "--customers", "50" if self.args.short else "200"]
+        log(f"migrating and loading the demo world (azukari {' '.join(command)})")
         started = time.monotonic()
         subprocess.run(
-            [str(VENV_BIN / "azukari"), "demo", "--no-serve", "--customers", "200"],
+            [str(VENV_BIN / "azukari"), *command],
             check=True,
             cwd=ROOT,
             env=self.app_env(),
@@ -741,13 +753,14 @@ class Drill:
         threads.append(threading.Thread(target=self.queue_tasks, daemon=True))
         for t in threads:
             t.start()
+        pause = 5 if self.args.short else 10
         try:
-            time.sleep(15)
+            time.sleep(pause + 5)
             for k in range(self.args.kills):
                 self.kill_primary(k + 1)
-                time.sleep(10)
+                time.sleep(pause)
                 self.switch_back(k + 1)
-                time.sleep(10)
+                time.sleep(pause)
         finally:
             self.stop_load.set()
             for t in threads:
@@ -834,7 +847,7 @@ class Drill:
 
     # -- verdict
 
-    def verify(self, latency: dict) -> int:
+    def verify(self, latency: dict | None) -> int:
         from django.db import connections
 
         from azukari.cases.models import Case, CaseEvent, Contact
@@ -856,21 +869,29 @@ class Drill:
 
         from django_q.models import OrmQ
 
+        def queued() -> tuple[int, Counter]:
+            """The drill's probes still queued, and the other tasks (the periodic work) by name."""
+            rows = list(OrmQ.objects.all())
+            ours = sum(1 for q in rows if str(q.group()).startswith(f"probe-drill{self.drill_id}"))
+            others = Counter(q.func() for q in rows if not str(q.group()).startswith("probe-drill"))
+            return ours, others
+
         deadline = time.monotonic() + self.args.drain_timeout
         reported = time.monotonic()
         while time.monotonic() < deadline:
             done = receipts()
-            if acked_keys <= done.keys() and not OrmQ.objects.exists():
+            if acked_keys <= done.keys() and not queued()[0]:
                 break
             if time.monotonic() - reported > 30:
                 reported = time.monotonic()
+                ours, others = queued()
                 log(
                     f"{len(acked_keys & done.keys())}/{len(acked_keys)} tasks done, "
-                    f"{OrmQ.objects.count()} queue rows left"
+                    f"{ours} of the drill's tasks queued; other tasks queued: {dict(others)}"
                 )
             time.sleep(2)
         done = receipts()
-        queued_left = OrmQ.objects.count()
+        queued_left, others_left = queued()
         tasks_lost = len(acked_keys - done.keys())
         doubt_done = len(doubt_keys & done.keys())
         duplicate_deliveries = sum(done.values())
@@ -899,7 +920,7 @@ class Drill:
         print()
         print("== failover drill")
         print(f"nodes {len(self.cluster.nodes)}, synchronous_mode on, kills {self.args.kills}")
-        for mode in ("sync", "async"):
+        for mode in ("sync", "async") if latency else ():
             f = latency[mode]
             print(
                 f"write latency {mode:>5}: commit p50 {f['commit_p50']:.2f} ms p95 "
@@ -920,7 +941,8 @@ class Drill:
             f"done, {tasks_lost} lost, 0 doubled (one receipt per task; {duplicate_deliveries} "
             f"duplicate deliveries found their receipt); {len(doubt_keys)} in batches whose "
             f"commit failed, of which {doubt_done} done; {queued_left} rows left in the "
-            f"queue; {failed_tasks} failed task results"
+            f"queue; {failed_tasks} failed task results; other tasks queued: "
+            f"{dict(others_left) or 'none'}"
         )
         ends = [e["at"] for e in self.events[1:]] + [self.load_stopped_at]
         for event, until in zip(self.events, ends, strict=True):
@@ -991,7 +1013,15 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=1200.0, help="bound on the load")
     parser.add_argument("--no-install", action="store_true")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--short", action="store_true", help="CI's version: one kill, one switchover, ~2 min"
+    )
     args = parser.parse_args()
+    if args.short:
+        args.kills = 1
+        args.clients = min(args.clients, 2)
+        args.max_seconds = min(args.max_seconds, 120.0)
+        args.drain_timeout = min(args.drain_timeout, 120.0)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped like Ctrl-C
     drill = Drill(args)
     try:

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from azukari.web import views
 from azukari.web.pages import backlog, callbacks, desk, floor, notices, portal, workspace
+from azukari.web.pages import criteria, incidents
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,6 +27,11 @@ urlpatterns = [
     path("notices/", notices.notices, name="notices"),
     path("notices/<int:notice_id>/", notices.notice, name="notice"),
     path("notices/<int:notice_id>/read/", notices.notice_read, name="notice-read"),
+    path("incidents/", incidents.incident_register, name="incidents"),
+    path("incidents/new/", incidents.incident_new, name="incident-new"),
+    path("incidents/<int:incident_id>/", incidents.incident_page, name="incident"),
+    path("floor/criteria/", criteria.criteria_clients, name="criteria"),
+    path("floor/criteria/<slug:client_code>/", criteria.criteria_edit, name="criteria-edit"),
     path("portal/inquiries/", portal.portal_inquiries, name="portal-inquiries"),
     path("portal/inquiries/<int:inquiry_id>/", portal.portal_inquiry, name="portal-inquiry"),
     path("desk/", desk.desk, name="desk"),

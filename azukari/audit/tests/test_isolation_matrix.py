@@ -110,6 +110,7 @@ def _objects(cast, client: Client, operator, team) -> dict[str, int]:
     world.update(_cancellation(cast, client, operator, team))
     world.update(_floor(client, operator))
     world.update(_integrations(client, operator, case))
+    world.update(_incidents(client, operator))
     return world
 
 
@@ -175,6 +176,26 @@ def _integrations(client, operator, case) -> dict[str, int]:
     api_token_create(name=f"{client.code} sync", scopes=["cases:read"], client=client)
     named_staff_request_record(operator=operator, client=client, case=case)
     return {"endpoint_id": endpoint.pk}
+
+
+def _incidents(client, operator) -> dict[str, int]:
+    from azukari.audit.models import IncidentKind
+    from azukari.audit.services import incident_record
+
+    manager = UserFactory(
+        username=f"mgr_incidents_{client.code}",
+        role=Role.MANAGER,
+        home_site=operator.home_site,
+        clients=[client],
+    )
+    incident = incident_record(
+        by=manager,
+        client=client,
+        title="Order list mailed to the wrong customer",
+        kind=IncidentKind.LEAK,
+        discovered_at=timezone.now() - dt.timedelta(days=1),
+    )
+    return {"incident_id": incident.pk}
 
 
 def _verified_browser(user) -> Browser:
@@ -429,7 +450,7 @@ def _all_page_routes() -> list[str]:
 
 PARAM_NAMES = {
     "case_id", "customer_id", "client_code", "contact_id", "inquiry_id", "callback_id",
-    "request_id", "exception_id", "notice_id", "endpoint_id",
+    "request_id", "exception_id", "notice_id", "endpoint_id", "incident_id",
 }  # fmt: skip
 
 
