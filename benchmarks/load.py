@@ -1,30 +1,49 @@
-"""A working day's load on the web app and the PBX API, measured over loopback (figures,
-not a test).
+"""A floor in full swing against the web app and the PBX API over loopback: a capacity curve
+(figures, not a test).
 
-    .venv/bin/python benchmarks/load.py --database-url sqlite:///$PWD/var/bench/load.sqlite3 \
-        [--operators 2000] [--watchers 200] [--duration 180] [--json var/bench/load.json]
+    .venv/bin/python benchmarks/load.py                                  # SQLite, one app server
+    .venv/bin/python benchmarks/load.py --database-url postgres://user@host/bench  # two servers
+        [--steps 250,500,1000,1500,2000] [--duration 60] [--warmup 20]
+        [--calls-per-hour 10] [--case-share 0.3] [--handle-time 180] [--board-reload 60]
+        [--servers N] [--workers N] [--json var/bench/load-sqlite.json]
 
-The database must be migrated and hold generated data (`azukari generate --customers N`).
-The script adds the staff it needs once (operators, SVs and azukari-desk members serving the
+By default it runs on the data set that `benchmarks/run.py` builds (var/bench/scale.sqlite3,
+1,000,000 customers); any migrated database holding `azukari generate` data will do. The
+script adds the staff it needs once (operators, SVs and azukari-desk members serving the
 demo clients, reused on later runs), logs them in by writing their sessions straight into
-the database (2,200 Argon2 log-ins would measure the hasher and trip the log-in throttle),
-issues one PBX token per site, starts gunicorn on a free loopback port with production
-settings (HTTP only, since it is loopback), and runs locust headless against it:
+the database (thousands of Argon2 log-ins would measure the hasher and trip the log-in
+throttle), issues one PBX token per site, starts gunicorn with production settings (HTTP
+only, since it is loopback) — one server, or on PostgreSQL two, standing for two app servers
+behind a balancer that shares the people out — and runs locust headless against it once per
+step of the curve, each step with more operators (`load_locustfile.py` says what each person
+does):
 
-- operators take a call every ~300 s: the PBX's contact event and screen pop, the desk's
-  incoming call, the screen pop page, the contact logged with a case opened, the case parked
-  as azukari, the PBX's call end, then two or three pages (case, case lists, a search);
-- SVs poll the floor board and the desk reloads the backlog board, every 10 s.
+- operators take `--calls-per-hour` calls on average (8–12 is a usual floor), arriving at
+  random; each call is the PBX's contact event and the CTI's screen pop, the desk showing the
+  call, the screen pop page, the contact log after `--handle-time` seconds of conversation,
+  for `--case-share` of the calls a case opened and parked as azukari, and the PBX's call
+  end; between calls they wait at the desk, whose incoming-call panel checks with the server
+  at the interval of the desk page's own htmx trigger (read from its template);
+- SVs (75 per 1,000 operators) keep the floor board open, which refreshes its live calls at
+  its own htmx interval (read from its template);
+- the azukari desk (25 per 1,000 operators) reloads the backlog board every
+  `--board-reload` seconds (the page does not refresh itself).
 
-It prints count, p50/p95/p99 and errors per request type (target: p95 under 100 ms, no
-errors) and writes them as JSON. locust is installed into the virtualenv when missing; it is
-a benchmark tool, not a dependency of Azukari.
+Each step counts only requests started after `--warmup` seconds, for `--duration` seconds.
+It prints, per step, served requests per second and count, p50/p95/p99 and errors per
+request type, then the curve and the highest step at which every request type's p95 is under
+100 ms with no errors; the curve stops early once a step is far past saturation. It writes
+all of it as JSON, and prints one last line of JSON (`{"benchmark": "load", ...}`) that
+`run.py` collects. locust is installed into the virtualenv when missing; it is a benchmark
+tool, not a dependency of Azukari.
 """
 
 import argparse
+import html
 import importlib.util
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -36,15 +55,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = Path(__file__).with_name("load_locustfile.py")
+TEMPLATES = ROOT / "azukari" / "web" / "templates" / "web"
+DEFAULT_DATABASE = f"sqlite:///{ROOT / 'var' / 'bench' / 'scale.sqlite3'}"
 sys.path.insert(0, str(ROOT))
 
 # The demo's sites and the clients their operators serve (azukari/demo/story.py).
 SITE_CLIENTS = {"sapporo": ("coffee",), "osaka": ("coffee", "tea"), "fukuoka": ("tea",)}
 PREFIX = "load-"  # usernames of the staff this script adds
-SESSION_PREFIX = "loadbench"  # session keys this script writes, replaced on every run
+SESSION_PREFIX = "loadbench"  # session keys this script writes, replaced on every step
 PBX_TOKEN_NAME = "Load test PBX {site}"
 CALLERS_PER_CLIENT = 5000
 TARGET_P95_MS = 100.0
+SVS_PER_1000, DESK_PER_1000 = 75, 25
 
 
 def cores() -> int:
@@ -56,6 +78,39 @@ def ensure_locust() -> None:
     if importlib.util.find_spec("locust") is None:
         print("installing locust into the virtualenv …", flush=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "locust"], check=True)
+
+
+def htmx_interval(template: str, marker: str) -> int:
+    """The seconds of the `hx-trigger="every Ns"` on the element whose line holds `marker`,
+    so that the model polls as the real page does."""
+    for line in (TEMPLATES / template).read_text().splitlines():
+        if marker in line:
+            found = re.search(r'hx-trigger="[^"]*every (\d+)s', line)
+            if found:
+                return int(found.group(1))
+    sys.exit(f"No htmx polling interval by {marker!r} in {template}: update load.py's model.")
+
+
+def incoming_panel(base: str, operator: dict) -> dict:
+    """How the desk page's incoming-call panel asks the server, read from the page itself
+    as one operator gets it: its URL, its interval, and whether it sends a tag."""
+    [key] = sessions([operator["id"]]).values()
+    request = urllib.request.Request(base + "/desk/", headers={"Cookie": f"sessionid={key}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        page = response.read().decode()
+    panel = re.search(r'<div id="incoming"[^>]*>', page)
+    url = panel and re.search(r'hx-get="([^"]+)"', panel.group(0))
+    every = panel and re.search(r'hx-trigger="[^"]*every (\d+)s', panel.group(0))
+    if not (url and every):
+        sys.exit("The desk page's incoming-call panel has no htmx polling: update load.py.")
+    return {
+        "incoming": {
+            "url": html.unescape(url.group(1)),
+            "poll_s": int(every.group(1)),
+            "tagged": "data-etag=" in panel.group(0),
+        },
+        "incoming_poll_s": int(every.group(1)),
+    }
 
 
 def server_env(database_url: str, workers: int) -> dict[str, str]:
@@ -82,12 +137,20 @@ def server_env(database_url: str, workers: int) -> dict[str, str]:
 # ---------------------------------------------------------------- the people
 
 
-def prepare(*, operators: int, watchers: int, call_interval: int) -> dict:
-    """Staff, sessions, PBX tokens and callers; returns the plan the locustfile reads."""
+def prepare(*, operators: int, svs: int, desk: int) -> dict:
+    """Staff, PBX tokens and callers for the largest step; sessions are made per step."""
     import django
 
     django.setup()
-    from django.db import transaction
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:  # data built before the newest migrations
+        print(f"applying {len(pending)} migrations …", flush=True)
+        call_command("migrate", verbosity=0)
 
     from azukari.customers.models import Customer, CustomerPhone
     from azukari.org.models import Client, ClientLine, Site, Team
@@ -110,11 +173,10 @@ def prepare(*, operators: int, watchers: int, call_interval: int) -> dict:
         for site, codes in SITE_CLIENTS.items()
     }
     with transaction.atomic():
-        _end_stale_calls()
+        end_stale_calls()
         people = _staff(
-            operators=operators, watchers=watchers, sites=sites, desks=desks, served=served
+            operators=operators, svs=svs, desk=desk, sites=sites, desks=desks, served=served
         )
-        sessions = _sessions(people)
         tokens = {site: _pbx_token(site, served[site]) for site in SITE_CLIENTS}
     lines = {}
     for code, client in available.items():
@@ -139,8 +201,8 @@ def prepare(*, operators: int, watchers: int, call_interval: int) -> dict:
 
     def entry(user) -> dict:
         return {
+            "id": user.pk,
             "username": user.username,
-            "session": sessions[user.pk],
             "agent_id": user.agent_id,
             "site": user.home_site.code,
             "clients": [c.code for c in served[user.home_site.code]],
@@ -154,13 +216,17 @@ def prepare(*, operators: int, watchers: int, call_interval: int) -> dict:
         "lines": lines,
         "callers": callers,
         "names": [n for n in names if n] or ["ヤマダ"],
-        "call_interval_s": call_interval,
-        "poll_interval_s": 10,
         "cookie_domain": "127.0.0.1",
     }
 
 
-def _end_stale_calls() -> None:
+def customer_count() -> int:
+    from azukari.customers.models import Customer
+
+    return Customer.objects.count()
+
+
+def end_stale_calls() -> None:
     """Calls of an earlier run that locust stopped mid-way never got the PBX's `ended`;
     left open they would sit on every SV's floor board as hour-long calls."""
     from django.db.models import F
@@ -173,23 +239,19 @@ def _end_stale_calls() -> None:
     )
 
 
-def _staff(*, operators: int, watchers: int, sites, desks, served) -> dict[str, list]:
+def _staff(*, operators: int, svs: int, desk: int, sites, desks, served) -> dict[str, list]:
     """The staff by role, created once (usernames load-op-0001 …) and reused afterwards.
-
-    SVs are three in four watchers (one per ~13 operators), the rest the azukari desk, as on
-    a floor; operators and SVs carry PBX agent ids, desk members sit in their site's desk team.
-    """
+    Operators and SVs carry PBX agent ids, desk members sit in their site's desk team."""
     import datetime as dt
 
     from django.contrib.auth.hashers import make_password
 
     from azukari.org.models import Role, User
 
-    desk_count = watchers // 4
     wanted = (
         [("operator", f"{PREFIX}op-{i:04d}", f"9{i:05d}") for i in range(1, operators + 1)]
-        + [("sv", f"{PREFIX}sv-{i:03d}", f"8{i:05d}") for i in range(1, watchers - desk_count + 1)]
-        + [("desk", f"{PREFIX}desk-{i:03d}", None) for i in range(1, desk_count + 1)]
+        + [("sv", f"{PREFIX}sv-{i:03d}", f"8{i:05d}") for i in range(1, svs + 1)]
+        + [("desk", f"{PREFIX}desk-{i:03d}", None) for i in range(1, desk + 1)]
     )
     order = list(SITE_CLIENTS)
     existing = set(
@@ -241,9 +303,11 @@ def _staff(*, operators: int, watchers: int, sites, desks, served) -> dict[str, 
     return people
 
 
-def _sessions(people: dict[str, list]) -> dict[int, str]:
-    """Logged-in sessions as django.contrib.auth.login() and the session-lifetime middleware
-    leave them (user, backend, password hash, log-in and last-seen times)."""
+def sessions(user_ids: list[int]) -> dict[int, str]:
+    """Logged-in sessions as django.contrib.auth.login(), django-otp's login and the
+    session-lifetime middleware leave them (user, backend, password hash, the second factor
+    passed on the person's own device, log-in and last-seen times); those of an earlier step
+    are removed first."""
     import datetime as dt
 
     from django.conf import settings
@@ -252,7 +316,10 @@ def _sessions(people: dict[str, list]) -> dict[int, str]:
     from django.contrib.sessions.models import Session
     from django.utils import timezone
     from django.utils.crypto import get_random_string
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from azukari.org.models import User
     from azukari.web.security import LOGIN_AT, SEEN_AT
 
     Session.objects.filter(session_key__startswith=SESSION_PREFIX).delete()
@@ -261,7 +328,17 @@ def _sessions(people: dict[str, list]) -> dict[int, str]:
     store = SessionStore()
     keys: dict[int, str] = {}
     rows = []
-    for user in (u for group in people.values() for u in group):
+    devices = {d.user_id: d for d in TOTPDevice.objects.filter(user_id__in=user_ids, name=PREFIX)}
+    TOTPDevice.objects.bulk_create(
+        [
+            TOTPDevice(user_id=pk, name=PREFIX, confirmed=True)
+            for pk in user_ids
+            if pk not in devices
+        ],
+        batch_size=500,
+    )
+    devices = {d.user_id: d for d in TOTPDevice.objects.filter(user_id__in=user_ids, name=PREFIX)}
+    for user in User.objects.filter(pk__in=user_ids):
         key = SESSION_PREFIX + get_random_string(32 - len(SESSION_PREFIX))
         data = {
             SESSION_KEY: str(user.pk),
@@ -269,6 +346,7 @@ def _sessions(people: dict[str, list]) -> dict[int, str]:
             HASH_SESSION_KEY: user.get_session_auth_hash(),
             LOGIN_AT: now,
             SEEN_AT: now,
+            DEVICE_ID_SESSION_KEY: devices[user.pk].persistent_id,
         }
         rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expires))
         keys[user.pk] = key
@@ -294,7 +372,7 @@ def _pbx_token(site: str, clients: list) -> str:
     return raw
 
 
-def check_rate_limit(plan: dict, workers: int) -> None:
+def check_rate_limit(plan: dict, calls_per_hour: float) -> None:
     """Each site's PBX token makes three calls per operator call (answered, pop, ended);
     the per-token limit is counted per server process, so it must hold for one process."""
     from django.conf import settings
@@ -305,19 +383,20 @@ def check_rate_limit(plan: dict, workers: int) -> None:
     per_site: dict[str, int] = {}
     for op in plan["operators"]:
         per_site[op["site"]] = per_site.get(op["site"], 0) + 1
-    worst = max(per_site.values(), default=0) * 3 * 60 / plan["call_interval_s"]
+    worst = max(per_site.values(), default=0) * 3 * calls_per_hour / 60
     print(
-        f"API: up to {worst:.0f} calls/min per PBX token, limit {limit or 'none'}/min per token"
-        f" and process ({workers} processes, cache {settings.CACHES['default']['BACKEND']})",
+        f"API: about {worst:.0f} calls/min per PBX token at the largest step, limit"
+        f" {limit or 'none'}/min per token and process (cache"
+        f" {settings.CACHES['default']['BACKEND']})",
         flush=True,
     )
-    if limit and worst > limit:
+    if limit and worst * 2 > limit:  # calls come at random: room for bursts
         sys.exit(
             "The PBX tokens would hit the API rate limit: raise AZUKARI_API_REQUESTS_PER_MINUTE."
         )
 
 
-# ---------------------------------------------------------------- server and load
+# ---------------------------------------------------------------- servers and load
 
 
 def free_port() -> int:
@@ -332,7 +411,7 @@ def start_gunicorn(env: dict[str, str], workers: int, log: Path) -> tuple[subpro
         [
             sys.executable, "-m", "gunicorn", "azukari.config.wsgi:application",
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--timeout", "60", "--log-level", "warning",
+            "--timeout", "60", "--log-level", "warning", "--backlog", "4096",
         ],
         cwd=ROOT,
         env={**os.environ, **env},
@@ -340,7 +419,7 @@ def start_gunicorn(env: dict[str, str], workers: int, log: Path) -> tuple[subpro
         stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while True:
         try:
             with urllib.request.urlopen(base + "/login/", timeout=10) as response:
@@ -354,7 +433,8 @@ def start_gunicorn(env: dict[str, str], workers: int, log: Path) -> tuple[subpro
         time.sleep(0.2)  # waiting for the server to listen
 
 
-def run_locust(*, base: str, plan_path: Path, results: Path, users: int, args) -> None:
+def run_locust(*, plan_path: Path, results: Path, users: int, hosts: list[str], args) -> str:
+    """One step; returns what locust said beyond the summary (its CPU warnings above all)."""
     env = {
         **os.environ,
         "AZUKARI_LOAD_PLAN": str(plan_path),
@@ -362,12 +442,12 @@ def run_locust(*, base: str, plan_path: Path, results: Path, users: int, args) -
     }
     command = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-        "--host", base, "--users", str(users), "--spawn-rate", str(args.spawn_rate),
-        "--run-time", f"{args.duration}s", "--stop-timeout", str(args.stop_timeout),
+        "--host", hosts[0], "--users", str(users), "--spawn-rate", str(args.spawn_rate),
+        "--run-time", f"{args.warmup + args.duration}s", "--stop-timeout", "5",
         "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0",
     ]  # fmt: skip
     log = results.with_suffix(".locust.log")
-    bound = args.duration + args.stop_timeout + 60
+    bound = args.warmup + args.duration + 120
     with log.open("w") as out:
         try:
             subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=bound)
@@ -375,6 +455,8 @@ def run_locust(*, base: str, plan_path: Path, results: Path, users: int, args) -
             sys.exit(f"locust ran past {bound} s; see {log}")
     if not results.exists():
         sys.exit(f"locust wrote no results; see {log}")
+    said = log.read_text()
+    return "; ".join(sorted({m for m in re.findall(r"CPU usage[^\n]*", said)}))[:300]
 
 
 # ---------------------------------------------------------------- report
@@ -388,8 +470,7 @@ def percentile(sorted_ms: list[float], p: float) -> float:
     return sorted_ms[int(rank) - 1]
 
 
-def report(raw: dict, *, users: int, duration: int) -> dict:
-    elapsed = max(raw["stopped"] - raw["started"], 1e-9)
+def step_figures(raw: dict, *, duration: float) -> dict:
     rows = []
     for name in sorted(raw["times"]):
         times = sorted(raw["times"][name])
@@ -397,99 +478,210 @@ def report(raw: dict, *, users: int, duration: int) -> dict:
             {
                 "name": name,
                 "count": len(times),
+                "rps": round(len(times) / duration, 2),
                 "p50_ms": round(percentile(times, 50), 1),
                 "p95_ms": round(percentile(times, 95), 1),
                 "p99_ms": round(percentile(times, 99), 1),
                 "errors": raw["errors"].get(name, 0),
-                "rps": round(len(times) / elapsed, 2),
+                "statuses": raw["statuses"].get(name, {}),
             }
         )
+    total = sum(r["count"] for r in rows)
+    errors = sum(r["errors"] for r in rows)
     return {
-        "machine": {"cores": cores()},
         "rows": rows,
-        "errors": sum(r["errors"] for r in rows),
-        "users": users,
-        "duration_s": duration,
+        "requests": total,
+        "served_rps": round((total - errors) / duration, 1),
+        "errors": errors,
+        "worst_p95_ms": max((r["p95_ms"] for r in rows), default=0.0),
+        "met": bool(rows) and errors == 0 and all(r["p95_ms"] < TARGET_P95_MS for r in rows),
+        "messages": dict(sorted(raw["messages"].items(), key=lambda kv: -kv[1])[:10]),
     }
 
 
-def print_table(result: dict, messages: dict[str, int]) -> None:
-    width = max([len(r["name"]) for r in result["rows"]] + [12])
-    header = f"{'request':<{width}} {'count':>7}" + "".join(
-        f" {h:>8}" for h in ("p50 ms", "p95 ms", "p99 ms", "errors", "rps")
+def print_step(step: dict) -> None:
+    width = max([len(r["name"]) for r in step["rows"]] + [12])
+    header = f"{'request':<{width}} {'count':>7} {'rps':>7}" + "".join(
+        f" {h:>8}" for h in ("p50 ms", "p95 ms", "p99 ms", "errors")
     )
     print(header)
     print("-" * len(header))
-    for r in result["rows"]:
+    for r in step["rows"]:
         miss = r["p95_ms"] >= TARGET_P95_MS or r["errors"]
         print(
-            f"{r['name']:<{width}} {r['count']:>7} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f}"
-            f" {r['p99_ms']:>8.1f} {r['errors']:>8} {r['rps']:>8.2f}" + ("  ✗" if miss else "")
+            f"{r['name']:<{width}} {r['count']:>7} {r['rps']:>7.1f} {r['p50_ms']:>8.1f}"
+            f" {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>8}" + ("  ✗" if miss else "")
         )
-    total = sum(r["count"] for r in result["rows"])
     print("-" * len(header))
     print(
-        f"{total} requests, {result['errors']} errors, {result['users']} users,"
-        f" {result['duration_s']} s on {result['machine']['cores']} cores;"
-        f" target p95 < {TARGET_P95_MS:.0f} ms and no errors (✗ misses it)"
+        f"{step['operators']} operators, {step['svs']} SVs, {step['desk']} desk: "
+        f"{step['requests']} requests, {step['served_rps']} served/s, {step['errors']} errors;"
+        f" load average {step['load_1min'][0]} → {step['load_1min'][1]}"
+        + (f"; locust: {step['locust_said']}" if step["locust_said"] else "")
     )
-    for message, n in sorted(messages.items(), key=lambda kv: -kv[1])[:10]:
+    for message, n in step["messages"].items():
         print(f"  {n} × {message}")
+
+
+def print_curve(result: dict) -> None:
+    print(f"\n== capacity curve: {result['database']}, {result['customers']:,} customers ==")
+    print(f"{'operators':>9} {'served/s':>9} {'errors':>7} {'worst p95 ms':>13}  slowest type")
+    for step in result["steps"]:
+        slowest = max(step["rows"], key=lambda r: r["p95_ms"])["name"] if step["rows"] else "-"
+        print(
+            f"{step['operators']:>9} {step['served_rps']:>9} {step['errors']:>7}"
+            f" {step['worst_p95_ms']:>13.1f}  {slowest}" + ("" if step["met"] else "  ✗")
+        )
+    print(
+        f"capacity (every request type's p95 < {TARGET_P95_MS:.0f} ms, no errors):"
+        f" {result['capacity_operators']} operators"
+    )
+
+
+# ---------------------------------------------------------------- main
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--operators", type=int, default=2000)
-    parser.add_argument("--watchers", type=int, default=200, help="SVs and azukari desk")
-    parser.add_argument("--duration", type=int, default=180, help="seconds, ramp-up included")
-    parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench" / "load.json")
-    parser.add_argument("--workers", type=int, default=cores(), help="gunicorn workers")
-    parser.add_argument("--call-interval", type=int, default=300, help="seconds between calls")
-    parser.add_argument("--spawn-rate", type=float, default=200, help="users started per second")
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE)
+    parser.add_argument("--steps", default="250,500,1000,1500,2000", help="operators per step")
+    parser.add_argument("--duration", type=int, default=60, help="measured seconds per step")
+    parser.add_argument("--warmup", type=int, default=20, help="unmeasured seconds per step")
+    parser.add_argument("--calls-per-hour", type=float, default=10.0, help="per operator")
+    parser.add_argument("--case-share", type=float, default=0.3, help="calls that open a case")
+    parser.add_argument("--handle-time", type=float, default=180.0, help="seconds per call")
+    parser.add_argument("--board-reload", type=float, default=60.0, help="backlog board, s")
+    parser.add_argument("--servers", type=int, help="app servers (1 on SQLite, else 2)")
+    parser.add_argument("--workers", type=int, default=cores(), help="gunicorn workers each")
+    parser.add_argument("--spawn-rate", type=float, default=500, help="users started per second")
     parser.add_argument(
-        "--stop-timeout", type=int, default=30, help="seconds for calls in progress to finish"
+        "--give-up-ms", type=float, default=3000, help="stop the curve past this worst p95"
     )
+    parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    if args.operators < 1 or args.watchers < 0:
-        parser.error("give at least one operator")
+    steps = sorted({int(n) for n in args.steps.split(",")})
+    if not steps or steps[0] < 1 or not 0 <= args.case_share <= 1 or args.calls_per_hour <= 0:
+        parser.error("give operator counts, a case share between 0 and 1 and calls per hour")
+    vendor = "sqlite" if args.database_url.startswith("sqlite") else "postgresql"
+    servers = args.servers or (1 if vendor == "sqlite" else 2)
+    out = args.json or ROOT / "var" / "bench" / f"load-{vendor}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.reconfigure(line_buffering=True)
 
     ensure_locust()
+    model = {
+        "calls_per_hour": args.calls_per_hour,
+        "case_share": args.case_share,
+        "handle_s": args.handle_time,
+        "floor_poll_s": htmx_interval("floor/board.html", 'id="floor-calls"'),
+        "board_reload_s": args.board_reload,
+        "warmup_s": args.warmup,
+    }
     env = server_env(args.database_url, args.workers)
     os.environ.update(env)
-    work = args.json.parent
-    work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    most = steps[-1]
     plan = prepare(
-        operators=args.operators, watchers=args.watchers, call_interval=args.call_interval
+        operators=most, svs=-(-most * SVS_PER_1000 // 1000), desk=-(-most * DESK_PER_1000 // 1000)
     )
-    check_rate_limit(plan, args.workers)
+    customers = customer_count()
+    check_rate_limit(plan, args.calls_per_hour)
+    print(f"prepared in {time.perf_counter() - started:.1f} s; model: {model}", flush=True)
+
+    hosts, processes = [], []
+    try:
+        for n in range(servers):
+            process, base = start_gunicorn(
+                env, args.workers, out.with_name(f"{out.stem}-gunicorn{n}.log")
+            )
+            processes.append(process)
+            hosts.append(base)
+        print(f"gunicorn: {servers} × {args.workers} workers on {', '.join(hosts)}")
+        model.update(incoming_panel(hosts[0], plan["operators"][0]))
+        print(f"the desk's incoming-call panel: {model['incoming']}")
+        result_steps = []
+        for operators in steps:
+            step = run_step(plan, operators, model, hosts, out, args)
+            print_step(step)
+            result_steps.append(step)
+            if step["worst_p95_ms"] > args.give_up_ms:
+                print(f"worst p95 past {args.give_up_ms:.0f} ms: saturated, no larger steps")
+                break
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+    met = [s["operators"] for s in result_steps if s["met"]]
+    # The highest count such that it and every smaller step met the target.
+    capacity = 0
+    for step in result_steps:
+        if not step["met"]:
+            break
+        capacity = step["operators"]
+    result = {
+        "benchmark": f"load-{vendor}",
+        "database": vendor,
+        "customers": customers,
+        "servers": servers,
+        "workers_per_server": args.workers,
+        "cores": cores(),
+        "model": model,
+        "steps": result_steps,
+        "capacity_operators": capacity,
+        "steps_met": met,
+        "target": f"every request type's p95 < {TARGET_P95_MS:.0f} ms and no errors",
+        "command": " ".join(["benchmarks/load.py", *sys.argv[1:]]),
+    }
+    print_curve(result)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    print(f"written: {out}")
+    figures = {
+        "customers": customers,
+        "capacity_operators": capacity,
+        "curve": {s["operators"]: [s["served_rps"], s["worst_p95_ms"], s["errors"]] for s in
+                  result_steps},
+    }  # fmt: skip
+    print(json.dumps({"benchmark": result["benchmark"], "figures": figures, "json": str(out)}))
+
+
+def run_step(plan: dict, operators: int, model: dict, hosts: list[str], out: Path, args) -> dict:
+    """One point of the curve: the first `operators` operators and their SVs and desk."""
     from django.db import connections
 
+    svs = -(-operators * SVS_PER_1000 // 1000)
+    desk = -(-operators * DESK_PER_1000 // 1000)
+    people = {
+        "operators": plan["operators"][:operators],
+        "svs": plan["svs"][:svs],
+        "desk": plan["desk"][:desk],
+    }
+    end_stale_calls()  # calls a stopped step left open would show on desks and boards
+    keys = sessions([p["id"] for group in people.values() for p in group])
     connections.close_all()
-    plan_path = work / (args.json.stem + "-plan.json")  # holds sessions and tokens: var/ only
-    plan_path.write_text(json.dumps(plan))
-    users = len(plan["operators"]) + len(plan["svs"]) + len(plan["desk"])
-    print(f"prepared {users} users in {time.perf_counter() - started:.1f} s", flush=True)
-
-    results = work / (args.json.stem + "-raw.json")
-    results.unlink(missing_ok=True)
-    server, base = start_gunicorn(env, args.workers, work / (args.json.stem + "-gunicorn.log"))
-    print(
-        f"gunicorn: {args.workers} workers on {base}; locust: {len(plan['operators'])}"
-        f" operators, {len(plan['svs'])} SVs, {len(plan['desk'])} desk for {args.duration} s",
-        flush=True,
-    )
-    try:
-        run_locust(base=base, plan_path=plan_path, results=results, users=users, args=args)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    raw = json.loads(results.read_text())
-    result = report(raw, users=users, duration=args.duration)
-    print_table(result, raw["messages"])
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"written: {args.json}")
+    for group in people.values():
+        for person in group:
+            person["session"] = keys[person["id"]]
+    step_plan = {**plan, **people, "model": model, "hosts": hosts}
+    plan_path = out.with_name(f"{out.stem}-plan.json")  # holds sessions and tokens: var/ only
+    plan_path.write_text(json.dumps(step_plan))
+    raw_path = out.with_name(f"{out.stem}-raw.json")
+    raw_path.unlink(missing_ok=True)
+    users = operators + svs + desk
+    print(f"\n== {operators} operators, {svs} SVs, {desk} desk ({len(hosts)} servers) ==")
+    load_before = os.getloadavg()[0]
+    said = run_locust(plan_path=plan_path, results=raw_path, users=users, hosts=hosts, args=args)
+    raw = json.loads(raw_path.read_text())
+    step = {
+        "operators": operators,
+        "svs": svs,
+        "desk": desk,
+        **step_figures(raw, duration=args.duration),
+        "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "locust_said": said,
+    }
+    return step
 
 
 if __name__ == "__main__":

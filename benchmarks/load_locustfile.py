@@ -1,5 +1,18 @@
-"""The people of `benchmarks/load.py`: operators taking calls, SVs and the azukari desk
-watching their boards. Run by that script, which prepares the plan this file reads.
+"""The floor of `benchmarks/load.py`: operators taking calls and waiting for them at the desk,
+SVs watching the floor board, the azukari desk reloading its backlog board. Run by that
+script, which prepares the plan this file reads (people, tokens, callers and the model).
+
+An operator's hour: calls arrive at random (`calls_per_hour`, on average); between them the
+operator sits at the desk, whose incoming-call panel asks the server every few seconds (the
+interval of the desk page's own htmx trigger, read by load.py from the template) and sends
+`If-None-Match` when the server gave an ETag. A call: the PBX's "answered" event and the CTI's
+screen pop (API), the desk's next check shows the call, the operator opens the screen pop
+page, talks, logs the contact; for `case_share` of the calls the log opens a case, which the
+operator then parks as azukari from the case page; the PBX's "ended" event; back to the desk.
+
+Operators start where a floor in full swing would find them: most idle at the desk, some in
+the middle of a call (the call's first requests are made during the warm-up, its end falls
+in the measured window as it would). Only requests started in the measured window count.
 
 Every response is checked for its status and for a mark of the right page, so a login
 redirect or an error page counts as an error, not as a fast answer. Raw timings go to the
@@ -14,17 +27,27 @@ import random
 import re
 import time
 import uuid
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode
 
 import gevent
-from locust import HttpUser, constant, events, task
+from locust import constant, events, task
+from locust.contrib.fasthttp import FastHttpUser
+from requests.cookies import create_cookie
 
 PLAN = json.loads(Path(os.environ["AZUKARI_LOAD_PLAN"]).read_text())
 RESULTS = Path(os.environ["AZUKARI_LOAD_RESULTS"])
-CALL_INTERVAL = PLAN["call_interval_s"]
-POLL_INTERVAL = PLAN["poll_interval_s"]
+MODEL = PLAN["model"]
+CYCLE_S = 3600 / MODEL["calls_per_hour"]  # one call and the wait for the next, on average
+HANDLE_S = MODEL["handle_s"]  # from the screen pop to the log: conversation and typing
+IDLE_S = max(1.0, CYCLE_S - HANDLE_S)
+INCOMING_URL = MODEL["incoming"]["url"]
+INCOMING_S = MODEL["incoming"]["poll_s"]
+FLOOR_S = MODEL["floor_poll_s"]
+BOARD_S = MODEL["board_reload_s"]
+WARMUP_S = MODEL["warmup_s"]
 CASE_KINDS = ("cancellation", "delivery", "billing", "defect", "complaint")
 SUBJECTS = {
     "cancellation": "解約したい(お届け2回目)",
@@ -37,22 +60,30 @@ CASE_LOCATION = re.compile(r"/desk/cases/(\d+)/$")
 POP_LINK = re.compile(r'href="(/desk/customers/\d+/\?contact=\d+)"')
 INCOMING_LINK = re.compile(r'id="incoming-pop" href="([^"]+)"')
 LOGIN_MARK = 'name="password"'
+PANEL = re.compile(r'<div id="incoming"[^>]*>')
+PANEL_TAG = re.compile(r'data-etag="([^"]*)"')
 
 
 # ---------------------------------------------------------------- timings
 
 
 class Timings:
-    """Every request's time by name, and its failures, kept whole for exact percentiles."""
+    """Every measured request's time by name, its failures and its statuses."""
 
     def __init__(self) -> None:
         self.times: dict[str, list[float]] = {}
         self.errors: dict[str, int] = {}
+        self.statuses: dict[str, dict[str, int]] = {}
         self.messages: dict[str, int] = {}
         self.started = time.time()
+        self.measured_from = self.started + WARMUP_S
 
-    def add(self, name: str, ms: float, exception: object) -> None:
+    def add(self, name: str, ms: float, exception: object, status: int | None) -> None:
+        if time.time() - ms / 1000 < self.measured_from:
+            return  # warm-up: people are still arriving at their places
         self.times.setdefault(name, []).append(ms)
+        by_status = self.statuses.setdefault(name, {})
+        by_status[str(status)] = by_status.get(str(status), 0) + 1
         if exception is not None:
             self.errors[name] = self.errors.get(name, 0) + 1
             key = f"{name}: {str(exception)[:200]}"
@@ -62,10 +93,11 @@ class Timings:
         RESULTS.write_text(
             json.dumps(
                 {
-                    "started": self.started,
+                    "measured_from": self.measured_from,
                     "stopped": time.time(),
                     "times": self.times,
                     "errors": self.errors,
+                    "statuses": self.statuses,
                     "messages": self.messages,
                 }
             )
@@ -76,13 +108,14 @@ TIMINGS = Timings()
 
 
 @events.request.add_listener
-def _on_request(name, response_time, exception, **_kwargs) -> None:
-    TIMINGS.add(name, response_time, exception)
+def _on_request(name, response_time, exception, response=None, **_kwargs) -> None:
+    TIMINGS.add(name, response_time, exception, getattr(response, "status_code", None))
 
 
 @events.test_start.add_listener
 def _on_start(**_kwargs) -> None:
     TIMINGS.started = time.time()
+    TIMINGS.measured_from = TIMINGS.started + WARMUP_S
 
 
 @events.quitting.add_listener
@@ -111,6 +144,11 @@ class Forms(HTMLParser):
         elif self._form is None:
             return
         elif tag in ("input", "textarea") and a.get("name"):
+            kind = a.get("type", "text")
+            if kind in ("submit", "button") or (
+                kind in ("radio", "checkbox") and "checked" not in a
+            ):
+                return  # as a browser sends the form: only what is chosen
             self._form["fields"][a["name"]] = a.get("value") or ""
         elif tag == "select" and a.get("name"):
             self._select = a["name"]
@@ -126,32 +164,26 @@ class Forms(HTMLParser):
             self._select = None
 
 
-def page_form(response, form_id: str = "", **fields: str) -> dict | None:
-    """The form with this id (or whose fields hold these values) and a CSRF token."""
-    for key, form in Forms(response.text).forms.items():
-        if (form_id and key != form_id) or any(
-            form["fields"].get(k) != v for k, v in fields.items()
-        ):
-            continue
-        if form["fields"].get("csrfmiddlewaretoken"):
-            return form
-    return None
+def page_form(text: str, form_id: str) -> dict | None:
+    """The form with this id, if it carries a CSRF token."""
+    form = Forms(text).forms.get(form_id)
+    return form if form and form["fields"].get("csrfmiddlewaretoken") else None
 
 
 def first_real(options: list[str]) -> str:
     return next((o for o in options if o), "")
 
 
-def check(response, status: int = 200, marks: tuple[str, ...] = ()) -> bool:
+def check(response, statuses: tuple[int, ...] = (200,), marks: tuple[str, ...] = ()) -> bool:
     """Status and a mark of the expected page; a failure is reported as an error."""
-    if response.status_code != status:
-        response.failure(f"HTTP {response.status_code}, expected {status}")
+    if response.status_code not in statuses:
+        response.failure(f"HTTP {response.status_code}, expected {statuses[0]}")
         return False
-    text = response.text if status == 200 else ""
+    text = response.text or "" if response.status_code == 200 else ""
     if LOGIN_MARK in text:
         response.failure("login page: the session was refused")
         return False
-    missing = [m for m in marks if m not in text]
+    missing = [m for m in marks if m not in text] if response.status_code == 200 else []
     if missing:
         response.failure(f"page lacks {missing[0]!r}")
         return False
@@ -159,69 +191,117 @@ def check(response, status: int = 200, marks: tuple[str, ...] = ()) -> bool:
     return True
 
 
-def think(low: float = 1.0, high: float = 4.0) -> None:
+def pause(low: float, high: float) -> None:
     gevent.sleep(random.uniform(low, high))
 
 
 # ---------------------------------------------------------------- users
 
 
-class StaffUser(HttpUser):
-    """Someone already logged in: the session made for them is sent as a cookie."""
+class StaffUser(FastHttpUser):
+    """Someone already logged in: the session made for them is sent as a cookie. With two
+    app servers, people are shared out between them as a load balancer would."""
 
     abstract = True
     people: list[dict] = []
     _next = None
+    _hosts = itertools.cycle(PLAN["hosts"])
+    insecure = True
+    network_timeout = 60.0
+    connection_timeout = 60.0
+
+    def __init__(self, environment) -> None:
+        self.host = next(StaffUser._hosts)
+        super().__init__(environment)
 
     def on_start(self) -> None:
         cls = type(self)
         if cls._next is None:
             cls._next = itertools.cycle(cls.people)
         self.me = next(cls._next)
-        self.client.cookies.set("sessionid", self.me["session"], domain=PLAN["cookie_domain"])
+        self.client.cookiejar.set_cookie(
+            create_cookie("sessionid", self.me["session"], domain=PLAN["cookie_domain"])
+        )
 
     def html(self, name: str, path: str, marks: tuple[str, ...] = (), form: str = "", **kwargs):
         """GETs a page; with `form`, the page must hold that form with a CSRF token, and the
-        parsed form is put on the response as `r.form`."""
+        parsed form is returned with the response as `(r, form)`."""
         with self.client.get(path, name=name, catch_response=True, **kwargs) as r:
-            if not check(r, 200, marks):
+            if not check(r, (200,), marks):
                 return None
-            r.form = page_form(r, form) if form else None
-            if form and r.form is None:
+            if not form:
+                return r
+            parsed = page_form(r.text, form)
+            if parsed is None:
                 r.failure(f"no {form} form with a CSRF token")
                 return None
-            return r
+            return r, parsed
 
-    def post(self, name: str, path: str, data: dict, expect: int = 302, **kwargs):
+    def post(self, name: str, path: str, data: dict, expect: int = 302):
         headers = {"Referer": self.host + path}
         with self.client.post(
-            path,
-            data=data,
-            name=name,
-            catch_response=True,
-            allow_redirects=False,
+            path, data=data, name=name, catch_response=True, allow_redirects=False,
             headers=headers,
-            **kwargs,
-        ) as r:
-            return r if check(r, expect) else None
+        ) as r:  # fmt: skip
+            return r if check(r, (expect,)) else None
 
 
 class Operator(StaffUser):
-    """Takes a call about every CALL_INTERVAL seconds, the first one at a random moment of
-    the first interval, so that the calls of many operators spread out as they do live."""
+    """Waits at the desk for calls and takes them (see the module's docstring)."""
 
     people = PLAN["operators"]
     wait_time = constant(0)
 
     def on_start(self) -> None:
         super().on_start()
-        self.next_call = time.monotonic() + random.uniform(0, CALL_INTERVAL)
+        self.etag = ""
+        self.next_check = time.monotonic() + random.uniform(0, INCOMING_S)
+        self.in_call_at_start = random.random() < HANDLE_S / CYCLE_S
+        if not self.in_call_at_start:  # at the desk: the page is open (during the warm-up)
+            pause(0, WARMUP_S * 0.5)
+            self.back_to_desk()
 
     @task
-    def take_calls(self) -> None:
-        gevent.sleep(max(0.0, self.next_call - time.monotonic()))
-        self.next_call += random.uniform(0.9, 1.1) * CALL_INTERVAL
-        self.call()
+    def shift(self) -> None:
+        if self.in_call_at_start:  # found mid-call: it began before the measured window
+            self.in_call_at_start = False
+            pause(0, WARMUP_S * 0.8)
+            self.call(handle_until=TIMINGS.measured_from + random.uniform(0, HANDLE_S))
+        self.wait_at_desk(random.expovariate(1 / IDLE_S))
+        self.call(handle_until=None)
+
+    # -- the desk
+
+    def check_incoming(self, name: str, marks: tuple[str, ...] = ()):
+        """The desk panel's own request: htmx, conditional when the page or the last answer
+        gave a tag."""
+        headers = {"HX-Request": "true"}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        with self.client.get(INCOMING_URL, name=name, headers=headers, catch_response=True) as r:
+            if not check(r, (200, 304), marks):
+                return None
+            if r.status_code == 200:
+                self.etag = r.headers.get("ETag") or ""
+            return r
+
+    def wait_at_desk(self, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        while True:
+            gevent.sleep(max(0.0, min(self.next_check, until) - time.monotonic()))
+            if time.monotonic() >= until:
+                return
+            self.next_check += INCOMING_S
+            self.check_incoming("desk: incoming-call check, idle")
+
+    def back_to_desk(self) -> None:
+        page = self.html("desk: page", "/desk/", ('id="incoming"',))
+        panel = PANEL.search(page.text) if page is not None else None
+        tag = PANEL_TAG.search(panel.group(0)) if panel else None
+        self.etag = unescape(tag.group(1)) if tag else ""
+        self.next_check = time.monotonic() + INCOMING_S  # the page's timer starts anew
+
+    # -- the call
 
     def api(self, name: str, method: str, path: str, valid, **kwargs):
         """Calls the API as the site's PBX/CTI; `valid(body)` says whether the answer is right."""
@@ -229,14 +309,14 @@ class Operator(StaffUser):
         with self.client.request(
             method, path, name=name, headers=headers, catch_response=True, **kwargs
         ) as r:
-            if not check(r, 200):
+            if not check(r):
                 return None
             try:
                 body = r.json()
             except ValueError:
                 body = None
             if body is None or not valid(body):
-                r.failure(f"unexpected answer: {r.text[:200]}")
+                r.failure(f"unexpected answer: {(r.text or '')[:200]}")
                 return None
             return body
 
@@ -258,16 +338,22 @@ class Operator(StaffUser):
             json=body,
         )
 
-    def call(self) -> None:
+    def call(self, *, handle_until: float | None) -> None:
+        """One call; `handle_until` (wall clock) is given for a call found in progress."""
         client = random.choice(self.me["clients"])
         call = {
             "id": f"load-{uuid.uuid4().hex}",
             "line": PLAN["lines"][client],
             "caller": random.choice(PLAN["callers"][client]),
         }
+        try:
+            self._call(call, client, handle_until)
+        finally:
+            self.back_to_desk()
+
+    def _call(self, call: dict, client: str, handle_until: float | None) -> None:
         # The PBX hands the call to this operator; the CTI pops the caller.
-        contact = self.pbx_event("answered", call)
-        if contact is None:
+        if self.pbx_event("answered", call) is None:
             return
         query = urlencode({"dialled_number": call["line"], "caller_number": call["caller"]})
         pop = self.api(
@@ -278,27 +364,33 @@ class Operator(StaffUser):
         )
         if pop is None:
             return
-        # The desk shows the call; the operator opens the screen pop from it.
-        incoming = self.html(
-            "desk: incoming call (htmx)",
-            "/desk/?part=incoming",
-            ('id="incoming-pop"',),
-            headers={"HX-Request": "true"},
-        )
+        # The desk's next check shows the call; the operator opens the screen pop from it.
+        gevent.sleep(max(0.0, self.next_check - time.monotonic()))
+        incoming = self.check_incoming("desk: incoming-call check, call waiting")
         if incoming is None:
             return
-        link = INCOMING_LINK.search(incoming.text).group(1).replace("&amp;", "&")
+        found = INCOMING_LINK.search(incoming.text or "") if incoming.status_code == 200 else None
+        if found is None:
+            incoming.failure("the waiting call is not shown")
+            return
+        link = found.group(1).replace("&amp;", "&")
         if link.startswith("/desk/?"):  # several customers share the number: pick one
-            found = self.html("desk: search by number", link, ('id="search-results"',))
-            match = found and POP_LINK.search(found.text)
+            page = self.html("desk: search by number", link, ('id="search-results"',))
+            match = page and POP_LINK.search(page.text)
             if not match:
                 return
             link = match.group(1)
-        think()
-        screen = self.html("desk: screen pop", link, form="contact-form")
+        pause(1, 3)
+        screen = self.html("desk: screen pop page", link, form="contact-form")
         if screen is None:
             return
-        form = screen.form
+        _page, form = screen
+        # The conversation and the identity check.
+        if handle_until is None:
+            pause(0.8 * HANDLE_S, 1.2 * HANDLE_S)
+        else:
+            gevent.sleep(max(0.0, handle_until - time.time()))
+        opens_case = random.random() < MODEL["case_share"]
         kind = random.choice(CASE_KINDS)
         data = {
             **form["fields"],
@@ -306,28 +398,30 @@ class Operator(StaffUser):
             "identity_check": "verified",
             "identity_method": "生年月日と住所",
             "reason": SUBJECTS[kind],
-            "summary": "お客様のご要望を伺い、預かりとして折り返しを約束した。",
+            "summary": "お客様のご要望を伺い、ご案内した。",
             "stance": random.choice(("neutral", "dissatisfied", "softened")),
-            "kind": kind,
-            "subject": SUBJECTS[kind],
+            "kind": kind if opens_case else "",
+            "subject": SUBJECTS[kind] if opens_case else "",
             "subscription": first_real(form["options"].get("subscription", [])),
             "reason_code": first_real(form["options"].get("reason_code", [])),
             "acw_code": random.choice(form["options"].get("acw_code", [""])[1:] or [""]),
         }
-        think(5, 20)  # the conversation and the identity check
-        logged = self.post("desk: log contact + open case (POST)", form["action"], data)
-        if logged is None:
-            return
-        case_match = CASE_LOCATION.search(logged.headers.get("Location", ""))
+        name = "desk: log contact, open case (POST)" if opens_case else "desk: log contact (POST)"
+        logged = self.post(name, form["action"], data)
+        if logged is not None and opens_case:
+            self.park(logged.headers.get("Location", ""))
+        self.pbx_event("ended", call)
+
+    def park(self, location: str) -> None:
+        case_match = CASE_LOCATION.search(location)
         if case_match is None:
             return
-        case_id = case_match.group(1)
-        case_path = f"/desk/cases/{case_id}/"
-        case = self.html("desk: case", case_path, form="park-form")
+        case_path = f"/desk/cases/{case_match.group(1)}/"
+        case = self.html("desk: case page", case_path, form="park-form")
         if case is None:
             return
-        park = case.form
-        think()
+        _page, park = case
+        pause(3, 10)
         parked = self.post(
             "desk: park as azukari (POST)",
             case_path,
@@ -338,63 +432,38 @@ class Operator(StaffUser):
                 "park-note": "折り返しのご連絡をお約束しました。",
             },
         )
-        if parked is None:
-            return
-        self.html("desk: case", case_path, ('id="case-state"',))
-        self.pbx_event("ended", call)
-        self.browse(int(case_id), contact["customer_id"])
-
-    def browse(self, case_id: int, customer_id: int | None) -> None:
-        """Two or three pages after the call, as operators look things up."""
-        pages = [
-            ("page: case detail", f"/cases/{case_id}/", ('id="h-case"',)),
-            ("page: open azukari list", "/cases/?open=1", ("/cases/",)),
-            ("page: case list", "/cases/", ("/cases/",)),
-            ("desk: search by name", "/desk/?" + urlencode({"q": random.choice(PLAN["names"])}),
-             ('id="search-results"',)),
-        ]  # fmt: skip
-        for name, path, marks in random.sample(pages, random.choice((2, 3))):
-            think()
-            page = self.html(name, path, marks)
-            if page is not None and name == "page: case detail" and random.random() < 0.5:
-                reveal = page_form(page, field="address")
-                if reveal is not None:
-                    self.post(
-                        "page: reveal address (POST)",
-                        reveal["action"],
-                        {**reveal["fields"], "field": "address"},
-                        expect=200,
-                    )
+        if parked is not None:
+            self.html("desk: case page", case_path, ('id="case-state"',))
 
 
 class Supervisor(StaffUser):
-    """Keeps the floor board open: the long-call panel refreshes itself every 10 s."""
+    """Keeps the floor board open: its live-call panel refreshes itself (htmx)."""
 
     people = PLAN["svs"]
-    wait_time = constant(POLL_INTERVAL)
+    wait_time = constant(FLOOR_S)
 
     def on_start(self) -> None:
         super().on_start()
-        gevent.sleep(random.uniform(0, POLL_INTERVAL))
-        self.html("floor: board", "/floor/", ('id="floor-calls"',))
+        pause(0, FLOOR_S)
+        self.html("floor: board page", "/floor/", ('id="floor-calls"',))
 
     @task
     def poll(self) -> None:
-        self.html("floor: calls (htmx poll)", "/floor/", ("<table",), headers={"HX-Request": "1"})
+        self.html("floor: live calls (htmx)", "/floor/", ("<table",), headers={"HX-Request": "1"})
 
 
 class Desk(StaffUser):
-    """Keeps the backlog board open and reloads it every 10 s."""
+    """Keeps the backlog board open and reloads it (the page does not refresh itself)."""
 
     people = PLAN["desk"]
-    wait_time = constant(POLL_INTERVAL)
+    wait_time = constant(BOARD_S)
 
     def on_start(self) -> None:
         super().on_start()
-        gevent.sleep(random.uniform(0, POLL_INTERVAL))
+        pause(0, BOARD_S)
 
     @task
-    def poll(self) -> None:
+    def reload(self) -> None:
         self.html("backlog: board", "/backlog/", ('id="chart-trend"',))
 
 
