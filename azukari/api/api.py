@@ -24,6 +24,7 @@ ROUTERS = [
     "routing",
     "sites",
     "reports",
+    "selfservice",
 ]
 
 api = NinjaAPI(

@@ -20,6 +20,7 @@ class Scope(models.TextChoices):
     INQUIRIES_ANSWER = "inquiries:answer", _("Answer inquiries")
     WEBHOOKS_MANAGE = "webhooks:manage", _("Register webhooks and read their history")
     ROUTING_READ = "routing:read", _("Read which sites take each client's calls")
+    SELFSERVICE_LINKS = "selfservice:links", _("Send customers self-service links")
     SITES_FAILOVER = (
         "sites:failover",
         _("Mark a site down and move its work (center tokens serving every client of the site)"),

@@ -15,6 +15,7 @@ urlpatterns = [
     path("exports/", include("azukari.dataio.urls")),
     path("demo/", include("azukari.demo.urls")),
     path("self/", include("azukari.selfservice.urls")),
+    path("desk/self-service/", include("azukari.selfservice.desk_urls")),
     path("", include("azukari.web.urls")),
 ]
 

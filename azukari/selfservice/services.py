@@ -672,6 +672,8 @@ def callbacks_follow_preferences(*, customer: Customer, actor: User) -> int:
         new = first_callback_time(customer=customer, client=callback.client, team=team)
         if new is not None:
             callback_schedule(callback=callback, actor=actor, at=new)
+            # What we told him follows: his status page says the new time.
+            Callback.objects.filter(pk=callback.pk, promised_for=at).update(promised_for=new)
             Case.objects.filter(pk=callback.case_id, promised_callback_at=at).update(
                 promised_callback_at=new, version=F("version") + 1
             )

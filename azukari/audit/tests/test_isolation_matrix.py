@@ -35,8 +35,9 @@ from azukari.org.permissions import Cap, user_can
 from azukari.testing.factories import UserFactory
 
 # Paths outside the product's own pages: Django's admin (staff-only, its own permission
-# system), the API (covered below from its OpenAPI document) and static files.
-SKIPPED_PREFIXES = ("admin/", "api/", "static/")
+# system), the API (covered below from its OpenAPI document), static files, and the
+# customers' self-service pages (no staff log-in: a link's session, tested in selfservice).
+SKIPPED_PREFIXES = ("admin/", "api/", "static/", "self/")
 # Path parameters that do not name a client's object, with a value that routes.
 PLAIN_PARAMS = {"kind": "callbacks"}
 

@@ -240,3 +240,19 @@ class TestWhatTheCustomerSeesAndDoes:
         subscription.save(update_fields=["terms_snapshot"])
         client.post(reverse("selfservice-request"), {"subscription": subscription.pk})
         assert CancellationRequest.objects.filter(subscription=subscription).exists()
+
+
+class TestTheOperatorsButton:
+    def test_the_pop_sends_the_options_and_an_outsider_cannot(self, client, cast, subscription):
+        customer = subscription.customer
+        client.force_login(cast.operator)
+        pop = client.get(reverse("desk-pop", kwargs={"customer_id": customer.pk}))
+        assert 'id="selfservice-send-sms"' in pop.content.decode()
+        url = reverse("selfservice-send", kwargs={"customer_id": customer.pk})
+        response = client.post(url, {"channel": "sms", "next": "/desk/"})
+        assert response.status_code == 302 and response["Location"] == "/desk/"
+        link = Link.objects.get(customer=customer)
+        assert link.origin == LinkOrigin.OPERATOR and link.issued_by == cast.operator
+        client.force_login(cast.outsider)
+        assert client.post(url, {"channel": "sms"}).status_code == 404
+        assert Link.objects.filter(customer=customer).count() == 1
