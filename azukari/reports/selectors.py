@@ -9,12 +9,12 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from azukari.cases.models import Case, Contact, Direction, Inquiry
+from azukari.cases.models import BacklogTrendDay, Case, Contact, Direction, Inquiry
 from azukari.core.errors import DomainError
 from azukari.core.visibility import Viewer
 from azukari.org.models import Client, Site
 from azukari.reports.kpis import CaseKpis, case_kpis
-from azukari.reports.models import BacklogSnapshot, ContactCoding
+from azukari.reports.models import ContactCoding
 
 # Units of a figure besides "%" and counts: business seconds (shown as business days and
 # hours) and elapsed seconds (shown as hours).
@@ -207,13 +207,37 @@ def monthly_report(
         .annotate(n=Count("pk"))
         .order_by("-n", "reason_code__code")
     ]
-    snapshots = BacklogSnapshot.objects.visible_to(viewer).filter(
-        client=client, day__gte=start, day__lt=end
-    )
-    if site is not None:
-        snapshots = snapshots.filter(site=site)
-    report.backlog = [
-        (row["day"], row["n"])
-        for row in snapshots.values("day").annotate(n=Sum("open_count")).order_by("day")
-    ]
+    # The board's trend and this table read one source, the case history: a client's whole
+    # backlog, whichever site is chosen (the history is kept per client and day).
+    report.backlog = backlog_by_day(viewer=viewer, client=client, start=start, end=end)
     return report
+
+
+def backlog_by_day(
+    *, viewer: Viewer, start: dt.date, end: dt.date, client: Client | None = None
+) -> list[tuple[dt.date, int]]:
+    """Open azukari at the end of each day from `start` to `end` (exclusive), up to today.
+
+    Every state change counts +1 when a case enters an azukari state and -1 when it leaves
+    them; the database keeps the sum per client and day (BacklogTrendDay), so this adds up one
+    row per client and day: all earlier history in the first day, then day by day. The board's
+    trend and the monthly report both read it, so they cannot disagree.
+    """
+    last = min(end - dt.timedelta(days=1), timezone.localdate())
+    if last < start:
+        return []
+    changes = BacklogTrendDay.objects.visible_to(viewer).filter(day__lte=last.isoformat())
+    if client is not None:
+        changes = changes.filter(client_id=client.pk)
+    by_day = dict(
+        changes.values("day").order_by().annotate(delta=Sum("delta")).values_list("day", "delta")
+    )
+    first = start.isoformat()
+    running = sum(delta for day, delta in by_day.items() if day <= first)
+    rows = [(start, max(0, running))]
+    day = start
+    while day < last:
+        day += dt.timedelta(days=1)
+        running += by_day.get(day.isoformat(), 0)
+        rows.append((day, max(0, running)))
+    return rows

@@ -29,7 +29,6 @@ from azukari.cases import overdue, tallies
 from azukari.cases.models import (
     AZUKARI_STATES,
     AzukariReason,
-    BacklogTrendDay,
     Callback,
     Case,
     CaseState,
@@ -41,12 +40,14 @@ from azukari.core.businesstime import (
     TOKYO,
     is_public_holiday,
 )
+from azukari.core.dbrouting import replica_reads
 from azukari.core.spreadsheets import SafeCsvWriter, xlsx_row
 from azukari.core.visibility import Viewer
 from azukari.org.models import Client, Site, Team
 from azukari.org.people import staff_label
 from azukari.org.permissions import Cap, page_for
 from azukari.reports import kpis
+from azukari.reports.selectors import backlog_by_day
 from azukari.subscriptions.selectors import cancellations_overdue
 from azukari.web.pages.backlog_clocks import ClockPricer, HourTable, calendars_for
 
@@ -473,30 +474,16 @@ def overdue_callbacks(*, viewer: Viewer, filters: Filters, now: dt.datetime) -> 
 # ---------------------------------------------------------------- trend
 
 
+@replica_reads()
 def backlog_trend(*, viewer: Viewer, days: int = 30) -> list[dict]:
-    """Open azukari at the end of each of the last `days` days, from the case history.
-
-    Every state change counts +1 when a case enters an azukari state and -1 when it leaves
-    them; the database keeps the sum per client and day (BacklogTrendDay), so this adds up one
-    row per client and day: all earlier history in the first day, then day by day.
-    """
+    """Open azukari at the end of each of the last `days` days: the monthly report's daily
+    table reads the same function (reports.selectors.backlog_by_day)."""
     days = max(1, min(days, 366))
     today = timezone.localdate()
-    dates = [(today - dt.timedelta(days=n)).isoformat() for n in range(days - 1, -1, -1)]
-    changes = (
-        BacklogTrendDay.objects.visible_to(viewer)
-        .filter(day__lte=dates[-1])
-        .values("day")
-        .order_by()
-        .annotate(delta=Sum("delta"))
+    rows = backlog_by_day(
+        viewer=viewer, start=today - dt.timedelta(days=days - 1), end=today + dt.timedelta(days=1)
     )
-    by_day = {row["day"]: row["delta"] for row in changes}
-    running = sum(delta for day, delta in by_day.items() if day <= dates[0])
-    trend = [{"date": dates[0], "open": max(0, running)}]
-    for date in dates[1:]:
-        running += by_day.get(date, 0)
-        trend.append({"date": date, "open": max(0, running)})
-    return trend
+    return [{"date": day.isoformat(), "open": n} for day, n in rows]
 
 
 # ---------------------------------------------------------------- pages
