@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from azukari.core.admin import ClientScopedAdmin
+from azukari.floor import services
 from azukari.floor.models import (
     CallEnding,
     FloorIntervention,
@@ -28,8 +29,37 @@ class RecordAdmin(ClientScopedAdmin):
 
 @admin.register(HarassmentCriterion)
 class HarassmentCriterionAdmin(ClientScopedAdmin):
+    """Through the same services as the criteria pages; a criterion is made inactive, never
+    deleted (calls ended under it point to it)."""
+
     list_display = ["client", "code", "label", "is_active"]
     list_filter = ["client", "is_active"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["client", "code"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        if change:
+            services.criterion_update(
+                actor=request.user,
+                criterion=obj,
+                label=data["label"],
+                description=data.get("description", ""),
+                is_active=data.get("is_active", True),
+            )
+        else:
+            created = services.criterion_create(
+                actor=request.user,
+                client=data["client"],
+                code=data["code"],
+                label=data["label"],
+                description=data.get("description", ""),
+            )
+            obj.pk = created.pk
 
 
 @admin.register(FloorThreshold)

@@ -167,3 +167,61 @@ def contact_take_over(*, actor: User, contact: Contact) -> FloorIntervention:
         at=timezone.now(),
         previous_handler_id=previous,
     )
+
+
+# ---------------------------------------------------------------- harassment criteria
+
+CRITERION_LABEL_MAX = 200
+
+
+def _criterion_fields(label: str, description: str) -> tuple[str, str]:
+    label = (label or "").strip()
+    if not label:
+        raise DomainError(_("This field is required."), field="label")
+    if len(label) > CRITERION_LABEL_MAX:
+        raise DomainError(
+            _("At most %(n)d characters.") % {"n": CRITERION_LABEL_MAX}, field="label"
+        )
+    return label, (description or "").strip()
+
+
+@transaction.atomic
+def criterion_create(
+    *, actor: User, client: Client, code: str, label: str, description: str = ""
+) -> HarassmentCriterion:
+    """Adds one of the client's written criteria under which a call may be ended."""
+    _require_serving(actor, client.pk, Cap.CRITERIA_EDIT)
+    code = (code or "").strip().lower()
+    if not code:
+        raise DomainError(_("This field is required."), field="code")
+    if len(code) > 32 or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in code):
+        raise DomainError(
+            _("Use at most 32 letters, digits, hyphens or underscores."), field="code"
+        )
+    if HarassmentCriterion.objects.filter(client=client, code=code).exists():
+        raise DomainError(_("This client already has a criterion with this code."), field="code")
+    label, description = _criterion_fields(label, description)
+    return HarassmentCriterion.objects.create(
+        client=client, code=code, label=label, description=description
+    )
+
+
+@transaction.atomic
+def criterion_update(
+    *,
+    actor: User,
+    criterion: HarassmentCriterion,
+    label: str,
+    description: str = "",
+    is_active: bool = True,
+) -> HarassmentCriterion:
+    """Rewords a criterion or takes it out of use. Its code stays, and so do the calls already
+    ended under it; a criterion is never deleted, only made inactive."""
+    _require_serving(actor, criterion.client_id, Cap.CRITERIA_EDIT)
+    label, description = _criterion_fields(label, description)
+    criterion = HarassmentCriterion.objects.select_for_update().get(pk=criterion.pk)
+    criterion.label = label
+    criterion.description = description
+    criterion.is_active = bool(is_active)
+    criterion.save(update_fields=["label", "description", "is_active"])
+    return criterion
