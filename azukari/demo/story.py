@@ -9,16 +9,10 @@ from azukari.cases import services as cases
 from azukari.cases.models import CaseEvent, CaseKind, Contact
 from azukari.cases.tasks import case_clocks_recompute
 from azukari.customers.services import customer_create
-from azukari.org.models import (
-    Client,
-    ClientClosedDay,
-    ClientLine,
-    Role,
-    Site,
-    SiteHours,
-    Team,
-    User,
-)
+from azukari.org.checklist import client_go_live
+from azukari.org.models import Client, EmploymentStatus, Role, Site, Team, User
+from azukari.org.setup import client_create, site_create, staff_create, team_create
+from azukari.org.staff import staff_mark_left
 from azukari.reports.models import AfterCallWorkCode, ReasonCode
 from azukari.subscriptions.models import (
     CancellationRequest,
@@ -90,14 +84,15 @@ STAFF = [
 ]
 
 
+DEMO_HOURS = {
+    weekday: (dt.time(10), dt.time(18)) if weekday == 6 else (dt.time(9), dt.time(21))
+    for weekday in range(7)
+}
+
+
 def _site(code: str, name: str) -> Site:
-    site, _ = Site.objects.get_or_create(code=code, defaults={"name": name})
-    for weekday in range(7):
-        opens, closes = (dt.time(10), dt.time(18)) if weekday == 6 else (dt.time(9), dt.time(21))
-        SiteHours.objects.get_or_create(
-            site=site, weekday=weekday, defaults={"opens_at": opens, "closes_at": closes}
-        )
-    return site
+    site = Site.objects.filter(code=code).first()
+    return site or site_create(actor=None, code=code, name=name, hours=DEMO_HOURS)
 
 
 REASON_CODES = [
@@ -125,53 +120,55 @@ def _contact_codes(client: Client) -> None:
             )
 
 
+CLIENTS = {
+    "coffee": {
+        "name": "カフェ・ミル株式会社",
+        "name_kana": "カフェミル",
+        "contract_signed_on": dt.date(2024, 4, 1),
+        "escalation_email": "escalation@cafe-mill.example",
+        "lines": [("+81120111222", "解約・変更窓口")],
+    },
+    "tea": {
+        "name": "みどり茶園株式会社",
+        "name_kana": "ミドリチャエン",
+        "contract_signed_on": dt.date(2025, 1, 6),
+        "escalation_email": "cs-lead@midori-chaen.example",
+        "lines": [("+81120333444", "お客様窓口")],
+    },
+}
+
+
+def _client(code: str) -> Client:
+    """Through the set-up service, as a center would; the year-end days still ahead are the
+    coffee client's closed days."""
+    client = Client.objects.filter(code=code).first()
+    if client is not None:
+        return client
+    today = timezone.localdate()
+    year = today.year
+    closed = []
+    if code == "coffee":
+        days = [dt.date(year, 12, d) for d in (29, 30, 31)]
+        days += [dt.date(year + 1, 1, d) for d in (2, 3)]
+        closed = [(day, "年末年始休業") for day in days if day >= today]
+    return client_create(actor=None, code=code, closed_days=closed, **CLIENTS[code])
+
+
 def reference_data() -> dict[str, object]:
-    coffee, _ = Client.objects.get_or_create(
-        code="coffee",
-        defaults={
-            "name": "カフェ・ミル株式会社",
-            "name_kana": "カフェミル",
-            "contract_signed_on": dt.date(2024, 4, 1),
-            "escalation_email": "escalation@cafe-mill.example",
-        },
-    )
-    tea, _ = Client.objects.get_or_create(
-        code="tea",
-        defaults={
-            "name": "みどり茶園株式会社",
-            "name_kana": "ミドリチャエン",
-            "contract_signed_on": dt.date(2025, 1, 6),
-            "escalation_email": "cs-lead@midori-chaen.example",
-        },
-    )
-    ClientLine.objects.get_or_create(
-        number="+81120111222", defaults={"client": coffee, "label": "解約・変更窓口"}
-    )
-    ClientLine.objects.get_or_create(
-        number="+81120333444", defaults={"client": tea, "label": "お客様窓口"}
-    )
-    year = timezone.localdate().year
-    for day in (
-        dt.date(year, 12, 29),
-        dt.date(year, 12, 30),
-        dt.date(year, 12, 31),
-        dt.date(year + 1, 1, 2),
-        dt.date(year + 1, 1, 3),
-    ):
-        ClientClosedDay.objects.get_or_create(
-            client=coffee, date=day, defaults={"note": "年末年始休業"}
-        )
+    coffee, tea = _client("coffee"), _client("tea")
     for client in (coffee, tea):
         _contact_codes(client)
     sites = {code: _site(code, name) for code, name in SITES}
     teams = {}
     for code, site in sites.items():
-        team, _ = Team.objects.get_or_create(
+        teams[code] = Team.objects.filter(code=f"{code}-desk").first() or team_create(
+            actor=None,
+            site=site,
             code=f"{code}-desk",
-            defaults={"site": site, "name": "預かり管理", "is_azukari_desk": True},
+            name="預かり管理",
+            is_azukari_desk=True,
+            clients=[tea] if code == "fukuoka" else [coffee, tea],
         )
-        team.clients.add(*([tea] if code == "fukuoka" else [coffee, tea]))
-        teams[code] = team
     Plan.objects.get_or_create(
         client=coffee,
         code="beans-monthly",
@@ -226,48 +223,55 @@ def reference_data() -> dict[str, object]:
     leaver = _staff(
         "left_staff", Role.OPERATOR, sites["osaka"], [coffee], "退職", "退職", "済", None
     )
-    User.objects.filter(pk=leaver.pk).update(employment_status="left", left_on=dt.date(2026, 3, 31))
+    if leaver.employment_status != EmploymentStatus.LEFT:
+        staff_mark_left(
+            staff=leaver, left_on=dt.date(2026, 3, 31), by=User.objects.get(username="manager")
+        )
+    for client in (coffee, tea):
+        if client.went_live_on is None:
+            client_go_live(actor=None, client=client)
     return {"clients": clients, "sites": sites, "teams": teams}
 
 
 def _staff(username, role, site, served, display, family, given, agent, team=None) -> User:
-    user, created = User.objects.get_or_create(
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        return user
+    user = staff_create(
+        actor=None,
         username=username,
-        defaults={
-            "role": role,
-            "home_site": site,
-            "display_name": display,
-            "last_name": family,
-            "first_name": given,
-            "agent_id": agent,
-            "agreement_signed_on": dt.date(2024, 4, 1),
-            "agreement_version": "2024-04",
-            "is_staff": role in (Role.ADMIN, Role.MANAGER),
-            "is_superuser": role == Role.ADMIN,
-            "team": team,
-        },
+        role=role,
+        home_site=site,
+        clients=served,
+        display_name=display,
+        family_name=family,
+        given_name=given,
+        agent_id=agent,
+        team=team,
+        agreement_signed_on=dt.date(2024, 4, 1),
+        agreement_version="2024-04",
     )
-    if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save()
-        user.clients.add(*served)
+    user.is_superuser = role == Role.ADMIN  # the demo's administrator may do everything
+    user.set_password(DEMO_PASSWORD)
+    user.save(update_fields=["is_superuser", "password"])
     return user
 
 
 def _approver(username, client, family, given) -> User:
-    user, created = User.objects.get_or_create(
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        return user
+    user = staff_create(
+        actor=None,
         username=username,
-        defaults={
-            "role": Role.CLIENT_APPROVER,
-            "client": client,
-            "last_name": family,
-            "first_name": given,
-            "display_name": family,
-        },
+        role=Role.CLIENT_APPROVER,
+        company=client,
+        family_name=family,
+        given_name=given,
+        display_name=family,
     )
-    if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save()
+    user.set_password(DEMO_PASSWORD)
+    user.save(update_fields=["password"])
     return user
 
 

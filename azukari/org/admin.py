@@ -35,6 +35,14 @@ from azukari.org.models import (
     User,
 )
 from azukari.org.permissions import Cap, user_can
+from azukari.org.setup import (
+    CLIENT_FIELDS,
+    client_create,
+    client_update,
+    client_values_check,
+    site_create,
+    team_create,
+)
 from azukari.org.staff import staff_mark_left
 
 
@@ -69,21 +77,86 @@ class ClientClosedDayInline(admin.TabularInline):
     extra = 0
 
 
+class ClientLineForm(forms.ModelForm):
+    """A dialled number is stored as the screen pop reads it (E.164), whatever was typed."""
+
+    class Meta:
+        model = ClientLine
+        fields = ["number", "label"]
+
+    def clean_number(self):
+        from azukari.core.phones import normalize_phone
+
+        try:
+            number = normalize_phone(self.cleaned_data["number"], field="number")
+        except DomainError as exc:
+            raise ValidationError(exc.message) from exc
+        if not number:
+            raise ValidationError(_("Enter the number customers dial."))
+        taken = ClientLine.objects.filter(number=number).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError(_("This number is already a client's line."))
+        return number
+
+
 class ClientLineInline(admin.TabularInline):
     model = ClientLine
+    form = ClientLineForm
     extra = 0
+
+
+class ClientAdminForm(forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = ["code", *CLIENT_FIELDS]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            client_values_check({f: data[f] for f in CLIENT_FIELDS if f in data})
+        except DomainError as exc:
+            raise _as_validation_error(exc) from exc
+        return data
 
 
 @admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "contract_signed_on", "is_active"]
+    """Clients are created and changed through the set-up services; going live happens on
+    the set-up checklist page, once nothing required is missing."""
+
+    form = ClientAdminForm
+    list_display = ["code", "name", "contract_signed_on", "went_live_on", "is_active"]
     search_fields = ["code", "name", "name_kana"]
+    readonly_fields = ["went_live_on"]
     inlines = [ClientLineInline, ClientClosedDayInline]
 
     def get_queryset(self, request):
         # Superusers set clients up; everyone else edits only the clients they serve.
         clients = super().get_queryset(request)
         return clients if request.user.is_superuser else clients.visible_to(request.user)
+
+    def has_add_permission(self, request):
+        return user_can(request.user, Cap.CLIENTS_SET_UP) and super().has_add_permission(request)
+
+    def save_model(self, request, obj, form, change):
+        values = {f: form.cleaned_data[f] for f in CLIENT_FIELDS if f in form.cleaned_data}
+        if change:
+            changed = {f: v for f, v in values.items() if f in form.changed_data}
+            client_update(actor=request.user, client=obj, **changed)
+            return
+        client = client_create(actor=request.user, code=form.cleaned_data["code"], **values)
+        obj.pk = obj.id = client.pk
+        obj._state.adding = False
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """A new client goes on to its set-up checklist."""
+        from django.shortcuts import redirect
+        from django.urls import reverse
+
+        if "_continue" in request.POST or "_addanother" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        super().response_add(request, obj, post_url_continue)
+        return redirect(reverse("setup-checklist", args=[obj.code]))
 
 
 class SiteHoursForm(forms.ModelForm):
@@ -131,6 +204,16 @@ class SiteAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "status_changed_at"]
     inlines = [SiteHoursInline]
     actions = ["mark_down_drill", "mark_down", "mark_operating"]
+
+    def save_model(self, request, obj, form, change):
+        """A new site through `site_create` (its hours follow in the inline)."""
+        if change:
+            return super().save_model(request, obj, form, change)
+        site = site_create(
+            actor=request.user, code=form.cleaned_data["code"], name=form.cleaned_data["name"]
+        )
+        obj.pk = obj.id = site.pk
+        obj._state.adding = False
 
     def save_formset(self, request, form, formset, change):
         """Site hours are written by the calendar services: new and changed days first, so
@@ -292,6 +375,22 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "site", "is_azukari_desk"]
     list_filter = ["site", "is_azukari_desk"]
     filter_horizontal = ["clients"]
+
+    def save_model(self, request, obj, form, change):
+        """A new team through `team_create`; its clients are set by the form afterwards."""
+        if change:
+            return super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        team = team_create(
+            actor=request.user,
+            site=data["site"],
+            code=data["code"],
+            name=data["name"],
+            is_azukari_desk=data.get("is_azukari_desk", False),
+            clients=list(data.get("clients") or []),
+        )
+        obj.pk = obj.id = team.pk
+        obj._state.adding = False
 
     def get_queryset(self, request):
         """A team serving a client the person does not serve is not theirs to see or edit."""
