@@ -155,3 +155,41 @@ def test_a_manager_walks_an_incident_from_discovery_to_closed(
     page.goto(reverse("incidents"))
     assert "顧客リストの誤送信" in page.inner_text("tbody")
     shots.take(page, "incident", 7, "register-after")
+
+
+def test_a_manager_edits_a_clients_harassment_criteria(browser_page, shots, cast, manager):
+    from azukari.floor.models import HarassmentCriterion
+    from azukari.floor.tests.factories import criterion
+
+    abuse = criterion(cast.coffee)
+    page = browser_page
+    device = TOTPDevice.objects.create(user=manager, name="app", confirmed=True)
+    log_in(page, manager.username)
+    page.wait_for_url(re.compile(r"/account/2fa/"))
+    page.fill("input[name=token]", totp_code(device))
+    submit(page, "main button[type=submit]")
+
+    page.click(f"header nav a[href='{reverse('criteria')}']")
+    page.wait_for_url(re.compile(r"/floor/criteria/$"))
+    shots.take(page, "criteria", 1, "clients")
+    page.click(f"a[href='{reverse('criteria-edit', args=['coffee'])}']")
+    page.wait_for_url(re.compile(r"/floor/criteria/coffee/$"))
+
+    page.click("details summary")
+    page.fill("input[name=new-code]", "threat")
+    page.fill("input[name=new-label]", "危害を加える旨の発言")
+    page.fill("textarea[name=new-description]", "身体や家族への危害をほのめかす発言があった場合。")
+    submit(page, "details form button[type=submit]")
+    assert "基準を追加しました" in page.inner_text(".messages")
+
+    card = page.locator(f"#criterion-{abuse.code}")
+    card.locator(f"input[name=c{abuse.pk}-label]").fill("一度注意した後も続く暴言")
+    card.locator(f"input[name=c{abuse.pk}-is_active]").uncheck()
+    submit(page, f"#criterion-{abuse.code} button[type=submit]")
+    assert "基準を保存しました" in page.inner_text(".messages")
+    shots.take(page, "criteria", 2, "edited")
+
+    abuse.refresh_from_db()
+    assert abuse.label == "一度注意した後も続く暴言" and not abuse.is_active
+    threat = HarassmentCriterion.objects.get(client=cast.coffee, code="threat")
+    assert threat.is_active and threat.label == "危害を加える旨の発言"
