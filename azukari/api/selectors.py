@@ -14,6 +14,7 @@ from azukari.api.models import ApiToken
 from azukari.cases.models import Case
 from azukari.cases.overdue import case_overdue_q
 from azukari.core.compiled import CompiledQuery
+from azukari.core.dbrouting import primary_reads
 from azukari.core.errors import DomainError, NotVisible
 from azukari.core.phones import is_withheld, normalize_phone
 from azukari.core.sqlite_hints import ids_in_index_order
@@ -79,6 +80,7 @@ class ScreenPop:
     matches: list[Customer]
 
 
+@primary_reads()
 def screen_pop(*, viewer: Viewer, dialled_number: str, caller_number: str | None) -> ScreenPop:
     """The dialled number names the client; only that client's customers can match the caller.
 

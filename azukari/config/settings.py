@@ -156,6 +156,15 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+# A streaming replica (PostgreSQL), optional: reads that may lag (reports, exports, the board's
+# trend) go there, everything else stays on the primary (azukari/core/dbrouting.py). With
+# several hosts and `target_session_attrs=prefer-standby` it follows a failover.
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **_parse_database_url(env_str("DATABASE_REPLICA_URL")),
+        "TEST": {"MIRROR": "default"},  # tests read the test database through it
+    }
+DATABASE_ROUTERS = ["azukari.core.dbrouting.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from azukari.audit.throttle import export_quota_take
+from azukari.core.dbrouting import replica_reads
 from azukari.dataio.exports import SPECS, csv_stream, export_header, export_rows, xlsx_file
 from azukari.org.models import Client
 from azukari.org.permissions import Cap, page_for
@@ -15,6 +16,7 @@ from azukari.org.permissions import Cap, page_for
 @require_GET
 @login_required
 @page_for(Cap.RECORDS_EXPORT)
+@replica_reads()
 def export_download(request: HttpRequest, client_code: str) -> HttpResponse:
     """?what=customers|cases|contacts|audit&format=csv|xlsx&encoding=utf-8|cp932&purpose=…
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from azukari.core.dbrouting import replica_reads
 from azukari.core.errors import DomainError
 from azukari.dataio.exports import SPECS, csv_stream, xlsx_file
 from azukari.org.models import Client
@@ -47,6 +48,7 @@ def report_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 @page_for(Cap.REPORTS_MONTHLY)
+@replica_reads()
 def client_monthly(request: HttpRequest, client_code: str) -> HttpResponse:
     """?month=2026-10&site=sapporo&format=csv|xlsx|print"""
     client = Client.objects.visible_to(request.user).filter(code=client_code).first()

@@ -40,6 +40,7 @@ from azukari.cases.services import (
     contact_wrap_up,
 )
 from azukari.core.compiled import CompiledQuery
+from azukari.core.dbrouting import primary_reads
 from azukari.core.errors import DomainError, NotVisible
 from azukari.core.phones import mask_phone
 from azukari.customers.models import Customer
@@ -301,6 +302,7 @@ def desk(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 @page_for(Cap.CENTER_PAGES, refuse_with_404=True)
+@primary_reads()
 def pop(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The screen pop, and the contact log: one transaction logs the call and opens a case,
     adds it to an open case (継続対応), or records the customer's cancellation request."""
