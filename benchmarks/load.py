@@ -627,6 +627,7 @@ def main() -> None:
         "workers_per_server": args.workers,
         "cores": cores(),
         "model": model,
+        "duration_s": args.duration,
         "steps": result_steps,
         "capacity_operators": capacity,
         "steps_met": met,

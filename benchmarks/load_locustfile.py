@@ -43,7 +43,6 @@ MODEL = PLAN["model"]
 CYCLE_S = 3600 / MODEL["calls_per_hour"]  # one call and the wait for the next, on average
 HANDLE_S = MODEL["handle_s"]  # from the screen pop to the log: conversation and typing
 IDLE_S = max(1.0, CYCLE_S - HANDLE_S)
-INCOMING_URL = MODEL["incoming"]["url"]
 INCOMING_S = MODEL["incoming"]["poll_s"]
 FLOOR_S = MODEL["floor_poll_s"]
 BOARD_S = MODEL["board_reload_s"]
@@ -62,6 +61,8 @@ INCOMING_LINK = re.compile(r'id="incoming-pop" href="([^"]+)"')
 LOGIN_MARK = 'name="password"'
 PANEL = re.compile(r'<div id="incoming"[^>]*>')
 PANEL_TAG = re.compile(r'data-etag="([^"]*)"')
+PANEL_URL = re.compile(r'hx-get="([^"]*)"')
+PANEL_HEADERS = re.compile(r"hx-headers='([^']*)'|hx-headers=\"([^\"]*)\"")
 
 
 # ---------------------------------------------------------------- timings
@@ -255,6 +256,7 @@ class Operator(StaffUser):
     def on_start(self) -> None:
         super().on_start()
         self.etag = ""
+        self.panel_url, self.panel_headers = MODEL["incoming"]["url"], {}
         self.next_check = time.monotonic() + random.uniform(0, INCOMING_S)
         self.in_call_at_start = random.random() < HANDLE_S / CYCLE_S
         if not self.in_call_at_start:  # at the desk: the page is open (during the warm-up)
@@ -275,10 +277,10 @@ class Operator(StaffUser):
     def check_incoming(self, name: str, marks: tuple[str, ...] = ()):
         """The desk panel's own request: htmx, conditional when the page or the last answer
         gave a tag."""
-        headers = {"HX-Request": "true"}
+        headers = {"HX-Request": "true", **self.panel_headers}
         if self.etag:
             headers["If-None-Match"] = self.etag
-        with self.client.get(INCOMING_URL, name=name, headers=headers, catch_response=True) as r:
+        with self.client.get(self.panel_url, name=name, headers=headers, catch_response=True) as r:
             if not check(r, (200, 304), marks):
                 return None
             if r.status_code == 200:
@@ -296,9 +298,13 @@ class Operator(StaffUser):
 
     def back_to_desk(self) -> None:
         page = self.html("desk: page", "/desk/", ('id="incoming"',))
-        panel = PANEL.search(page.text) if page is not None else None
-        tag = PANEL_TAG.search(panel.group(0)) if panel else None
+        panel = PANEL.search(page.text).group(0) if page is not None else ""
+        tag, url = PANEL_TAG.search(panel), PANEL_URL.search(panel)
+        extra = PANEL_HEADERS.search(panel)
+        # What the page's panel asks with: its URL, its own headers, the tag it shows.
         self.etag = unescape(tag.group(1)) if tag else ""
+        self.panel_url = unescape(url.group(1)) if url else self.panel_url
+        self.panel_headers = json.loads(unescape(extra.group(1) or extra.group(2))) if extra else {}
         self.next_check = time.monotonic() + INCOMING_S  # the page's timer starts anew
 
     # -- the call

@@ -1,19 +1,21 @@
-"""Every scale benchmark in one command: builds the data, measures, prints one table.
+"""Every benchmark whose figures the README shows, in one command, into results.json.
 
-    .venv/bin/python benchmarks/run.py
+    .venv/bin/python benchmarks/run.py                                   # SQLite
     DATABASE_URL=postgres://user@host/db .venv/bin/python benchmarks/run.py   # and PostgreSQL
 
 Builds 1,000,000 customers, about 5,000,000 contacts and 1,000,000 cases with
-`azukari generate` (timed) in a SQLite file under the work folder and, when DATABASE_URL is
-set, in that PostgreSQL database (which must be one the benchmark may empty: it is flushed
-first unless --reuse finds data there). Then, on each database, `scale.py` (screen pop and
-its hand-written SQL ceiling, backlog board, case list, open-and-park, name search); on
-SQLite, the realistic load with locust against gunicorn (`load.py`) and the side-by-side run
-against django-helpdesk (`peer_helpdesk.py`). Prints the table and writes it as JSON to
-<work>/results.json. Not part of the test suite: figures, not pass/fail.
+`azukari generate --defer-indexes` (timed) in a SQLite file under the work folder and, when
+DATABASE_URL is set, in that PostgreSQL database (one the benchmark may empty: it is flushed
+first unless --reuse finds data there). Then, on each database: `scale.py`, `case_pages.py`,
+`open_park.py` and `idle_desk.py` (those present), and the floor's capacity curve
+(`load.py`: one app server on SQLite, two on PostgreSQL); on SQLite, the side-by-side run
+against django-helpdesk (`peer_helpdesk.py`).
 
-Options: --customers N, --contacts-per-customer X, --cases-per-customer X, --work DIR,
---reuse (keep data built by an earlier run), --runs N, --skip-load, --skip-peer.
+Each benchmark's figures go into `benchmarks/results.json` with the command that made them,
+the 1-minute load average before and after, the date, the commit and the data's scale;
+entries a run did not make are kept from earlier runs (each with its own date), so one part
+can be measured again alone (--only, --skip-*). Then the README's tables are written anew
+from results.json (`readme_tables.py`). Not part of the test suite: figures, not pass/fail.
 """
 
 import argparse
@@ -27,9 +29,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
+RESULTS = BENCH / "results.json"
 sys.path.insert(0, str(BENCH))
 
-from common import machine, print_row  # noqa: E402
+from common import machine  # noqa: E402
 
 PYTHON = sys.executable
 
@@ -51,16 +54,47 @@ def customer_count(database_url: str) -> int:
         return 0
 
 
-def build(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Fresh data unless --reuse finds some; the generate time is one of the figures."""
-    row: dict[str, Any] = {"name": "0. azukari generate (full data set)"}
-    record = args.work / f"build-{vendor_of(database_url)}.json"
+def vendor_of(database_url: str) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+def shown(text: str) -> str:
+    """A command as the README may show it: paths from the checkout, no database address."""
+    text = text.replace(str(ROOT) + "/", "")
+    if "postgres" in os.environ.get("DATABASE_URL", ""):
+        text = text.replace(os.environ["DATABASE_URL"], "$DATABASE_URL")
+    return text
+
+
+def commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    return done.stdout.strip() + ("+uncommitted" if dirty else "")
+
+
+def stamp(figures: Any, command: str, load_before: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "figures": figures,
+        "command": shown(command),
+        "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "commit": commit(),
+        "cores": machine()["cores"],
+        **extra,
+    }
+
+
+def build(database_url: str, args: argparse.Namespace) -> dict[str, Any] | None:
+    """Fresh data unless --reuse finds some; the generate time is one of the figures. With
+    --reuse, None: the entry of the run that built the data stays in results.json."""
     if args.reuse and customer_count(database_url) >= args.customers:
-        if record.exists():  # the build's own figures, from the run that made the data
-            return {**json.loads(record.read_text()), "reused": True}
-        row.update(figure="reused", target="< 10 min (SQLite)")
-        return row
-    load_before = os.getloadavg()[0]
+        azukari(database_url, "migrate", "-v0")  # data built before the newest migrations
+        return None
     if database_url.startswith("sqlite:///"):
         path = Path(database_url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
@@ -68,39 +102,79 @@ def build(database_url: str, args: argparse.Namespace) -> dict[str, Any]:
     azukari(database_url, "migrate", "-v0")
     if not database_url.startswith("sqlite"):
         azukari(database_url, "flush", "--no-input")
-    started = time.perf_counter()
-    done = azukari(
-        database_url, "generate", "-v1", "--defer-indexes",
+    command = [
+        "generate", "-v1", "--defer-indexes",
         "--customers", str(args.customers),
-        "--contacts-per-customer", str(args.contacts_per_customer),
-        "--cases-per-customer", str(args.cases_per_customer),
-    )  # fmt: skip
+        "--contacts-per-customer", f"{args.contacts_per_customer:g}",
+        "--cases-per-customer", f"{args.cases_per_customer:g}",
+    ]  # fmt: skip
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    done = azukari(database_url, *command)
     seconds = time.perf_counter() - started
-    print(done.stdout.strip().splitlines()[-1])
-    row.update(
-        seconds=round(seconds, 1),
-        figure=f"{seconds / 60:.1f} min",
-        target="< 10 min (SQLite)",
-        met=seconds < 600 if database_url.startswith("sqlite") else None,
-        customers=args.customers,
-        command=f"azukari generate --defer-indexes --customers {args.customers}"
-        f" --contacts-per-customer {args.contacts_per_customer:g}"
-        f" --cases-per-customer {args.cases_per_customer:g}",
-        load_1min=[round(load_before, 2), round(os.getloadavg()[0], 2)],
-        date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    said = done.stdout.strip().splitlines()[-1]
+    print(said)
+    figures = {"seconds": round(seconds, 1), "said": said, "customers": args.customers}
+    return stamp(figures, "azukari " + " ".join(command), load_before, scale=scale_of(args))
+
+
+def scale_of(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "customers": args.customers,
+        "contacts_per_customer": args.contacts_per_customer,
+        "cases_per_customer": args.cases_per_customer,
+    }
+
+
+def run_script(
+    script: str, options: list[str], database_url: str | None, out: Path | None = None
+) -> Any:
+    """Runs a benchmark, its output shown as it comes; returns the JSON it wrote to `out`, or
+    else the last line of its output that is a JSON object with a "benchmark" key."""
+    env = {**os.environ}
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    command = [PYTHON, f"benchmarks/{script}", *options]
+    if out is not None:
+        out.unlink(missing_ok=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    record.write_text(json.dumps(row, indent=2) + "\n")
-    return row
+    last = None
+    for line in process.stdout:
+        print(line, end="", flush=True)
+        if line.startswith("{") and '"benchmark"' in line:
+            last = line
+    if process.wait() != 0:
+        print(f"!! {script} failed (exit code {process.returncode}); its entry is not updated")
+        return None
+    if out is not None and out.exists():
+        return json.loads(out.read_text())
+    return json.loads(last)["figures"] if last else None
 
 
-def vendor_of(database_url: str) -> str:
-    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+def measure(
+    results: dict, key: str, script: str, options: list[str], database_url: str | None,
+    scale: dict[str, Any], out: Path | None = None,
+) -> None:  # fmt: skip
+    if not (BENCH / script).exists():
+        print(f"({script} is not there: skipped)")
+        return
+    print(f"\n== {key} ==", flush=True)
+    prefix = f"DATABASE_URL={database_url} " if database_url else ""
+    command = prefix + f".venv/bin/python benchmarks/{script} " + " ".join(options)
+    load_before = os.getloadavg()[0]
+    figures = run_script(script, options, database_url, out)
+    if figures is not None:
+        results["benchmarks"][key] = stamp(figures, command.strip(), load_before, scale=scale)
+        save(results)
 
 
-def run_json(command: list[str], out: Path, env: dict[str, str] | None = None) -> dict:
-    out.unlink(missing_ok=True)
-    subprocess.run([PYTHON, *command], cwd=ROOT, env={**os.environ, **(env or {})}, check=True)
-    return json.loads(out.read_text())
+def save(results: dict) -> None:
+    results["_path"].write_text(
+        json.dumps({k: v for k, v in results.items() if k != "_path"}, ensure_ascii=False, indent=1)
+        + "\n"
+    )
 
 
 def main() -> None:
@@ -109,14 +183,19 @@ def main() -> None:
     parser.add_argument("--contacts-per-customer", type=float, default=5.0)
     parser.add_argument("--cases-per-customer", type=float, default=1.0)
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench")
-    parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="keep data built earlier")
     parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--load-steps", default="250,500,1000,1500,2000,2500")
+    parser.add_argument("--load-duration", type=int, default=60, help="measured s per step")
+    parser.add_argument("--skip-scale", action="store_true", help="scale, case pages, idle, park")
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--build-only", action="store_true", help="build the data and stop")
     parser.add_argument(
         "--only", choices=("sqlite", "postgresql"), help="one database instead of each"
     )
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the figures go")
+    parser.add_argument("--readme", type=Path, default=BENCH / "README.md")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -127,63 +206,43 @@ def main() -> None:
         databases["postgresql"] = os.environ["DATABASE_URL"]
     if args.only:
         databases = {args.only: databases[args.only]}
-    results: dict[str, Any] = {"machine": machine(), "databases": {}}
+    results = json.loads(args.results.read_text()) if args.results.exists() else {}
+    results.setdefault("benchmarks", {})
+    results["_path"] = args.results
+    scale = scale_of(args)
     for vendor, url in databases.items():
-        print(f"\n== {vendor}: building {args.customers:,} customers ==")
-        generated = build(url, args)
+        print(f"\n== {vendor}: {args.customers:,} customers ==", flush=True)
+        built = build(url, args)
+        if built is not None:
+            results["benchmarks"][f"generate-{vendor}"] = built
+            save(results)
         if args.build_only:
             continue
-        print(f"\n== {vendor}: scale ==")
-        out = work / f"scale-{vendor}.json"
-        scale = run_json(
-            ["benchmarks/scale.py", "--runs", str(args.runs), "--json", str(out)],
-            out,
-            {"DATABASE_URL": url},
-        )
-        scale["rows"].insert(0, generated)
-        results["databases"][vendor] = scale
-    if args.build_only:
-        return
-    sqlite_url = databases["sqlite"]
-    if not args.skip_load:
-        print("\n== realistic load (locust, gunicorn, SQLite) ==")
-        out = work / "load.json"
-        results["load"] = run_json(
-            ["benchmarks/load.py", "--database-url", sqlite_url, "--json", str(out)], out
-        )
-    if not args.skip_peer:
-        print("\n== side by side with django-helpdesk (SQLite) ==")
+        if not args.skip_scale:
+            for key, script, options in (
+                ("scale", "scale.py", ["--runs", str(args.runs)]),
+                ("case_pages", "case_pages.py", ["--runs", str(args.runs)]),
+                ("open_park", "open_park.py", []),
+                ("idle_desk", "idle_desk.py", []),
+            ):
+                out = work / f"{key}-{vendor}.json" if key in ("scale", "case_pages") else None
+                json_option = ["--json", str(out)] if out else []
+                measure(results, f"{key}-{vendor}", script, options + json_option, url, scale, out)
+        if not args.skip_load:
+            out = work / f"load-{vendor}.json"
+            options = ["--database-url", url, "--steps", args.load_steps]
+            options += ["--duration", str(args.load_duration), "--json", str(out)]
+            measure(results, f"load-{vendor}", "load.py", options, None, scale, out)
+    if not args.skip_peer and not args.build_only and "sqlite" in databases:
         out = work / "peer.json"
-        results["peer"] = run_json(
-            ["benchmarks/peer_helpdesk.py", "--work", str(work / "peer"), "--json", str(out)]
-            + (["--reuse"] if args.reuse else []),
-            out,
-        )
-    results["machine"]["load_1min_end"] = machine()["load_1min"]
-    (work / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
-    report(results)
-    print(f"\nJSON: {work / 'results.json'}")
-
-
-def report(results: dict[str, Any]) -> None:
-    print(f"\n== results ({results['machine']['cores']} cores) ==")
-    for vendor, scale in results["databases"].items():
-        counts = ", ".join(f"{v:,} {k}" for k, v in scale.get("counts", {}).items())
-        print(f"\n{vendor}: {counts}")
-        for row in scale["rows"]:
-            print_row(row)
-    load = results.get("load")
-    if load:
-        print(f"\nload: {load.get('users', '?')} users, {load.get('duration_s', '?')} s")
-        for row in load["rows"]:
-            print_row({**row, "target": "p95 < 100 ms", "met": row["p95_ms"] < 100})
-        print(f"errors: {load.get('errors', '?')}")
-    peer = results.get("peer")
-    if peer:
-        print("\npeer (p95, django-helpdesk / Azukari):")
-        for pair in peer.get("pairs", []):
-            met = "yes" if pair.get("met") else "NO"
-            print(f"  {pair['name']:<60} {pair.get('ratio_p95', 0):7.1f}x   >= 3x  {met}")
+        options = ["--work", str(work / "peer"), "--json", str(out)]
+        options += ["--reuse"] if args.reuse else []
+        peer_scale = {"tickets": 100_000, "cases": 100_000}
+        measure(results, "peer_helpdesk", "peer_helpdesk.py", options, None, peer_scale, out)
+    if not args.build_only:
+        tables = [PYTHON, str(BENCH / "readme_tables.py"), "--results", str(args.results)]
+        subprocess.run([*tables, "--readme", str(args.readme)], cwd=ROOT, check=True)
+    print(f"\nresults: {args.results}")
 
 
 if __name__ == "__main__":
