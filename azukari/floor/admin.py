@@ -12,6 +12,7 @@ from azukari.floor.models import (
     Notice,
     NoticeRead,
 )
+from azukari.org.permissions import Cap, user_can
 
 
 class RecordAdmin(ClientScopedAdmin):
@@ -37,6 +38,14 @@ class HarassmentCriterionAdmin(ClientScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["client", "code"] if obj is not None else []
+
+    def has_add_permission(self, request) -> bool:
+        return user_can(request.user, Cap.CRITERIA_EDIT) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return user_can(request.user, Cap.CRITERIA_EDIT) and super().has_change_permission(
+            request, obj
+        )
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

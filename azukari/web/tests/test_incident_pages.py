@@ -189,3 +189,59 @@ def test_a_manager_edits_the_criteria_of_a_client(client, cast, manager):
     assert HarassmentCriterion.objects.filter(client=cast.coffee).count() == 2
     overview = client.get(reverse("criteria")).content.decode()
     assert reverse("criteria-edit", args=["coffee"]) in overview
+
+
+def test_the_admin_adds_criteria_through_the_same_service_and_never_deletes(client, cast):
+    from django.contrib.auth.models import Permission
+
+    admin = UserFactory(
+        username="adm_coffee",
+        role=Role.ADMIN,
+        home_site=cast.sapporo,
+        clients=[cast.coffee],
+        is_staff=True,
+    )
+    admin.user_permissions.set(Permission.objects.filter(codename__endswith="criterion"))
+    login_verified(client, admin)
+    added = client.post(
+        reverse("admin:floor_harassmentcriterion_add"),
+        {"client": cast.coffee.pk, "code": "Threat", "label": "Threats", "is_active": "on"},
+    )
+    assert added.status_code == 302
+    threat = HarassmentCriterion.objects.get(client=cast.coffee)
+    assert threat.code == "threat"  # the service's rule: codes are kept in lower case
+    delete = reverse("admin:floor_harassmentcriterion_delete", args=[threat.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert HarassmentCriterion.objects.filter(pk=threat.pk).exists()
+    # A supervisor with every Django permission still may not edit them.
+    cast.sv.is_staff = True
+    cast.sv.save(update_fields=["is_staff"])
+    cast.sv.user_permissions.set(Permission.objects.filter(codename__endswith="criterion"))
+    login_verified(client, cast.sv)
+    add = reverse("admin:floor_harassmentcriterion_add")
+    assert client.get(add).status_code == 403
+
+
+def test_the_register_costs_the_same_queries_for_more_incidents(client, cast, manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def record(n: int) -> None:
+        for i in range(n):
+            incident_record(
+                by=manager,
+                client=cast.coffee,
+                title=f"Incident {i}",
+                kind=IncidentKind.LOSS,
+                discovered_at=timezone.now() - dt.timedelta(days=i),
+            )
+
+    login_verified(client, manager)
+    record(2)
+    client.get(reverse("incidents"))  # the session and the permission caches warm up
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("incidents"))
+    record(6)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(reverse("incidents")).content.decode().count("Incident ") >= 8
+    assert len(many) == len(few)
