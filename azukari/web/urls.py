@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from azukari.web import views
-from azukari.web.pages import backlog, callbacks, desk, floor, notices, portal, workspace
+from azukari.web.pages import backlog, callbacks, desk, floor, notices, portal, setup, workspace
 from azukari.web.pages import criteria, incidents
 
 urlpatterns = [
@@ -44,6 +44,16 @@ urlpatterns = [
     path("desk/cases/<int:case_id>/", workspace.case_page, name="desk-case"),
     path("callbacks/", callbacks.callback_list, name="callbacks"),
     path("callbacks/<int:callback_id>/", callbacks.callback_brief, name="callback-brief"),
+    path("setup/", setup.clients, name="setup-clients"),
+    path("setup/staff/", setup.staff_file, name="setup-staff-import"),
+    path("setup/<slug:client_code>/", setup.checklist, name="setup-checklist"),
+    path("setup/<slug:client_code>/go-live/", setup.go_live, name="setup-go-live"),
+    path("setup/<slug:client_code>/policy/", setup.policy, name="setup-policy"),
+    path(
+        "setup/<slug:client_code>/policy/confirm/",
+        setup.policy_confirm,
+        name="setup-policy-confirm",
+    ),
     # The cancellation desk the operator desk links to (terms, options, decisions).
     path("", include("azukari.subscriptions.urls")),
 ]

@@ -1,0 +1,264 @@
+"""Setting up a client, for managers: the set-up checklist with a link to fix each missing
+item, going live, staff from a file, and a policy file previewed before it is put in force."""
+
+import json
+import tempfile
+from pathlib import Path
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from azukari.core.errors import DomainError
+from azukari.org.checklist import checklist_missing, client_checklist, client_go_live
+from azukari.org.models import Client, User
+from azukari.org.permissions import Cap, page_for
+from azukari.org.staff_import import StaffImportRefused, staff_import
+from azukari.subscriptions.models import Plan, Subscription
+from azukari.subscriptions.policy_preview import policy_preview, policy_put_in_force
+from azukari.subscriptions.services import PolicyInvalid, policy_file_read
+from azukari.web.forms import PageForm
+
+POLICY_SALT = "azukari.setup.policy"
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+def _client(user: User, code: str) -> Client:
+    client = Client.objects.visible_to(user).filter(code=code).first()
+    if client is None:
+        raise Http404
+    return client
+
+
+def _uploaded(upload, suffix_default: str = ".csv") -> Path:
+    """The upload in a temporary file, named with its own suffix (the readers go by it)."""
+    suffix = Path(upload.name).suffix.lower() or suffix_default
+    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return Path(out.name)
+
+
+def _fix_links(client: Client) -> dict[str, str]:
+    """Where each missing item is put right: a page of ours, or the admin's page for it."""
+    change = reverse("admin:org_client_change", args=[client.pk])
+    staff_page = reverse("setup-staff-import")
+    return {
+        "lines": change,
+        "plans": reverse("admin:subscriptions_plan_add") + f"?client={client.pk}",
+        "policy": reverse("setup-policy", args=[client.code]),
+        "calendar": change,
+        "approver": (
+            reverse("admin:org_client_change", args=[client.pk])
+            if client.contract_signed_on is None
+            else staff_page
+        ),
+        "escalation": change,
+        "reasons": reverse("admin:reports_reasoncode_add") + f"?client={client.pk}",
+        "operators": staff_page,
+    }
+
+
+@require_http_methods(["GET"])
+@login_required
+@page_for(Cap.CLIENTS_SET_UP)
+def clients(request: HttpRequest) -> HttpResponse:
+    """Every client the manager serves, live or still being set up."""
+    rows = []
+    for client in Client.objects.visible_to(request.user).order_by("went_live_on", "code"):
+        missing = checklist_missing(client_checklist(client=client))
+        rows.append({"client": client, "missing": len(missing)})
+    return render(request, "web/setup/clients.html", {"rows": rows})
+
+
+@require_http_methods(["GET"])
+@login_required
+@page_for(Cap.CLIENTS_SET_UP)
+def checklist(request: HttpRequest, client_code: str) -> HttpResponse:
+    client = _client(request.user, client_code)
+    items = client_checklist(client=client)
+    links = _fix_links(client)
+    return render(
+        request,
+        "web/setup/checklist.html",
+        {
+            "client": client,
+            "items": [{"item": item, "fix": links.get(item.code, "")} for item in items],
+            "missing": checklist_missing(items),
+            "upload_url": reverse("admin:dataio_upload") + f"?client={client.pk}",
+        },
+    )
+
+
+@require_POST
+@login_required
+@page_for(Cap.CLIENTS_SET_UP)
+def go_live(request: HttpRequest, client_code: str) -> HttpResponse:
+    client = _client(request.user, client_code)
+    try:
+        client = client_go_live(actor=request.user, client=client)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _t("%(client)s is live: its calls are taken from today.") % {"client": client.name},
+        )
+    return redirect("setup-checklist", client.code)
+
+
+# ---------------------------------------------------------------- staff from a file
+
+
+class StaffFileForm(PageForm):
+    file = forms.FileField(label=_("Staff file (CSV in UTF-8 or CP932, or .xlsx)"))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@page_for(Cap.STAFF_MANAGE)
+def staff_file(request: HttpRequest) -> HttpResponse:
+    """The page of `azukari staff import`: the same service, all rows or none."""
+    form = StaffFileForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD:
+            form.add_error("file", _("At most 5 MB."))
+        else:
+            path = _uploaded(upload)
+            try:
+                result = staff_import(actor=request.user, path=path)
+            except StaffImportRefused as exc:
+                errors = exc.errors
+                form.add_error(None, str(exc))
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    _t(
+                        "%(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
+                        "%(left)d marked as left."
+                    )
+                    % {
+                        "created": len(result.created),
+                        "updated": len(result.updated),
+                        "unchanged": len(result.unchanged),
+                        "left": len(result.left),
+                    },
+                )
+                return redirect("setup-staff-import")
+            finally:
+                path.unlink(missing_ok=True)
+    return render(request, "web/setup/staff_import.html", {"form": form, "errors": errors})
+
+
+# ---------------------------------------------------------------- policies
+
+
+class PolicyFileForm(PageForm):
+    file = forms.FileField(label=_("Policy file (TOML)"))
+    plan = forms.ModelChoiceField(
+        label=_("Sample plan"), queryset=Plan.objects.none(), required=False
+    )
+    deliveries_made = forms.IntegerField(
+        label=_("Deliveries received by the sample customer"), min_value=0, max_value=60, initial=2
+    )
+    subscription = forms.CharField(
+        label=_("Or a real subscription (client's subscription id)"), required=False
+    )
+
+    def __init__(self, *args, client: Client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = Plan.objects.filter(client=client).order_by("code")
+        self.fields["plan"].empty_label = _("The policy's plan, or the first plan")
+
+
+def _policy_problems(exc: DomainError) -> list[str]:
+    if isinstance(exc, PolicyInvalid):
+        return [f"{field}: {message}" for field, message in exc.problems]
+    return [str(exc)]
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@page_for(Cap.CLIENTS_SET_UP)
+def policy(request: HttpRequest, client_code: str) -> HttpResponse:
+    """Upload → preview (the options for a sample) → put in force; nothing is kept before."""
+    client = _client(request.user, client_code)
+    form = PolicyFileForm(request.POST or None, request.FILES or None, client=client)
+    context = {"client": client, "form": form, "problems": [], "preview": None}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        path = _uploaded(upload, ".toml")
+        try:
+            data = json.loads(json.dumps(policy_file_read(path), cls=DjangoJSONEncoder))
+            sample = None
+            if form.cleaned_data["subscription"]:
+                sample = Subscription.objects.filter(
+                    client=client, external_id=form.cleaned_data["subscription"].strip()
+                ).first()
+                if sample is None:
+                    raise DomainError(_("No subscription has this id."), field="subscription")
+            context["preview"] = policy_preview(
+                actor=request.user,
+                client=client,
+                data=data,
+                language=get_language() or "ja",
+                plan=form.cleaned_data["plan"],
+                deliveries_made=form.cleaned_data["deliveries_made"],
+                subscription=sample,
+            )
+            context["payload"] = signing.dumps(
+                {"client": client.pk, "data": data}, salt=POLICY_SALT, compress=True
+            )
+            context["filename"] = Path(upload.name).name
+        except DomainError as exc:
+            context["problems"] = _policy_problems(exc)
+        finally:
+            path.unlink(missing_ok=True)
+    return render(request, "web/setup/policy.html", context)
+
+
+@require_POST
+@login_required
+@page_for(Cap.CLIENTS_SET_UP)
+def policy_confirm(request: HttpRequest, client_code: str) -> HttpResponse:
+    client = _client(request.user, client_code)
+    try:
+        payload = signing.loads(request.POST.get("payload", ""), salt=POLICY_SALT, max_age=3600)
+    except signing.BadSignature:
+        messages.error(request, _t("The preview has expired; upload the file again."))
+        return redirect("setup-policy", client.code)
+    if payload.get("client") != client.pk:
+        raise Http404
+    try:
+        result = policy_put_in_force(actor=request.user, client=client, data=payload["data"])
+    except DomainError as exc:
+        for problem in _policy_problems(exc):
+            messages.error(request, problem)
+        return redirect("setup-policy", client.code)
+    messages.success(
+        request,
+        _t(
+            "Policy “%(policy)s” is in force: %(added)d versions added, %(corrected)d "
+            "corrected, %(unchanged)d unchanged."
+        )
+        % {
+            "policy": result.policy.name,
+            "added": len(result.created),
+            "corrected": len(result.replaced),
+            "unchanged": len(result.unchanged),
+        },
+    )
+    return redirect("setup-checklist", client.code)
