@@ -504,12 +504,20 @@ class Drill:
             "?target_session_attrs=read-write&connect_timeout=2"
         )
 
+    def replica_url(self) -> str:
+        """Every node, the standby preferred: reads that may lag (reports, exports, the board's
+        trend) go to a replica while there is one, else to the primary."""
+        return self.database_url().replace(
+            "target_session_attrs=read-write", "target_session_attrs=prefer-standby"
+        )
+
     def app_env(self) -> dict[str, str]:
         # false in the drill's own environment shows what the checks spare in a failover
         health_checks = os.environ.get("AZUKARI_DB_CONN_HEALTH_CHECKS", "true")
         return {
             **os.environ,
             "DATABASE_URL": self.database_url(),
+            "DATABASE_REPLICA_URL": self.replica_url(),
             "DJANGO_SETTINGS_MODULE": "azukari.config.settings",
             "AZUKARI_DATA_DIR": str(self.folder / "var"),
             "AZUKARI_DB_CONN_MAX_AGE": "60",
@@ -538,9 +546,10 @@ class Drill:
         token, phones, agent = self.integration()
         self.start_app()
         latency = None if self.args.short else self.measure_sync_cost(token, phones, agent)
+        replica = None if self.args.short else self.measure_replica_reads()
         self.start_worker()
         self.failovers(token, phones, agent)
-        return self.verify(latency)
+        return self.verify(latency, replica)
 
     def describe(self) -> str:
         return ", ".join(
@@ -692,6 +701,74 @@ class Drill:
                 f"{figures[mode]['commit_p95']:.2f} ms; contact event over HTTP p50 "
                 f"{figures[mode]['api_p50']:.1f} ms p95 {figures[mode]['api_p95']:.1f} ms"
             )
+        return figures
+
+    def measure_replica_reads(self, rounds: int = 10) -> dict:
+        """The monthly report and a customer export, read from the primary and through
+        `replica_reads()` from the standby, in alternating rounds; and how long a commit on the
+        primary takes to be visible on the standby."""
+        import datetime as dt
+
+        import psycopg
+        from django.db import connections
+        from django.utils import timezone
+
+        from azukari.core.dbrouting import REPLICA, replica_reads
+        from azukari.dataio.exports import export_rows
+        from azukari.org.models import Client as Company
+        from azukari.org.models import User
+        from azukari.reports.selectors import monthly_report
+
+        manager = User.objects.get(username="manager")
+        coffee = Company.objects.get(code="coffee")
+        start = timezone.localdate().replace(day=1)
+        end = (start + dt.timedelta(days=32)).replace(day=1)
+        with connections[REPLICA].cursor() as cursor:
+            cursor.execute("SELECT pg_is_in_recovery(), inet_server_port()")
+            in_recovery, port = cursor.fetchone()
+        log(f"replica reads: the replica alias is on port {port}, standby: {in_recovery}")
+
+        def report() -> None:
+            monthly_report(viewer=manager, client=coffee, start=start, end=end).rows()
+
+        def export() -> None:
+            list(export_rows(viewer=manager, client=coffee, what="customers", purpose="drill"))
+
+        samples: dict[str, list[float]] = {}
+        for _round in range(rounds):
+            for where in ("primary", "replica"):
+                for name, read in (("report", report), ("export", export)):
+                    with replica_reads() if where == "replica" else contextlib.nullcontext():
+                        t = time.perf_counter()
+                        read()
+                        elapsed = (time.perf_counter() - t) * 1000
+                    if _round:  # the first round warms the connections and caches
+                        samples.setdefault(f"{name} {where}", []).append(elapsed)
+        figures = {k: (statistics.median(v), _p95(v)) for k, v in samples.items()}
+        for key, (p50, p95) in figures.items():
+            log(f"{key}: p50 {p50:.1f} ms p95 {p95:.1f} ms")
+
+        leader = self.cluster.leader()
+        standby = next(n for n in self.cluster.nodes if n.pg_port == port)
+        visible = []
+        with (
+            psycopg.connect(self.cluster.dsn(leader), autocommit=True) as primary,
+            psycopg.connect(self.cluster.dsn(standby), autocommit=True) as replica,
+        ):
+            primary.execute("CREATE TABLE IF NOT EXISTS drill_lag (n int)")
+            time.sleep(1)
+            for n in range(50):
+                primary.execute("INSERT INTO drill_lag VALUES (%s)", (n,))
+                t = time.perf_counter()
+                while not replica.execute("SELECT 1 FROM drill_lag WHERE n = %s", (n,)).fetchone():
+                    time.sleep(0.0005)
+                visible.append((time.perf_counter() - t) * 1000)
+        figures["lag"] = p50, p95, worst = statistics.median(visible), _p95(visible), max(visible)
+        log(
+            f"a commit on the primary was visible on the standby after p50 {p50:.1f} ms, "
+            f"p95 {p95:.1f} ms, max {worst:.1f} ms"
+        )
+        figures["standby"] = (bool(in_recovery),)
         return figures
 
     def set_synchronous(self, on: bool) -> None:
@@ -847,7 +924,7 @@ class Drill:
 
     # -- verdict
 
-    def verify(self, latency: dict | None) -> int:
+    def verify(self, latency: dict | None, replica: dict | None = None) -> int:
         from django.db import connections
 
         from azukari.cases.models import Case, CaseEvent, Contact
@@ -926,6 +1003,19 @@ class Drill:
                 f"write latency {mode:>5}: commit p50 {f['commit_p50']:.2f} ms p95 "
                 f"{f['commit_p95']:.2f} ms; contact event over HTTP p50 {f['api_p50']:.1f} ms "
                 f"p95 {f['api_p95']:.1f} ms"
+            )
+        if replica:
+            print(
+                f"replica reads (standby: {replica['standby'][0]}): "
+                + "; ".join(
+                    f"{key} p50 {p50:.1f} ms p95 {p95:.1f} ms"
+                    for key, (p50, p95, *_rest) in replica.items()
+                    if key not in ("lag", "standby")
+                )
+            )
+            print(
+                f"a commit visible on the standby after p50 {replica['lag'][0]:.1f} ms, "
+                f"p95 {replica['lag'][1]:.1f} ms, max {replica['lag'][2]:.1f} ms"
             )
         writes = len(self.ledger.contacts) + len(self.ledger.cases) + len(self.ledger.events)
         print(
