@@ -5,6 +5,7 @@ from azukari.selfservice import views
 urlpatterns = [
     path("", views.home, name="selfservice-home"),
     path("l/<str:token>/", views.open_link, name="selfservice-open"),
+    path("open/", views.exchange, name="selfservice-exchange"),
     path("check/", views.identity, name="selfservice-identity"),
     path("request/", views.record_request, name="selfservice-request"),
     path("withdraw/", views.withdraw, name="selfservice-withdraw"),

@@ -105,17 +105,22 @@ def _refusal(request: HttpRequest, exc: DomainError) -> None:
 # ---------------------------------------------------------------- getting in
 
 
-@require_http_methods(["GET", "POST"])
+@require_GET
 @cache_control(no_store=True)
 def open_link(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows a button only (a mail scanner following the link must not spend it); the
-    POST exchanges the link for the session and leaves the token behind."""
-    if request.method == "GET":
-        return render(request, "selfservice/open.html", {"token": token})
+    """A button only: a mail scanner following the link must not spend it. The button posts
+    the token in the form, so no log line of a refused POST ever carries it."""
+    return render(request, "selfservice/open.html", {"token": token[:128]})
+
+
+@require_POST
+@cache_control(no_store=True)
+def exchange(request: HttpRequest) -> HttpResponse:
+    """Exchanges the one-time link for the session; the token stays behind."""
     if _limited(request, "exchange", EXCHANGE_LIMIT):
         return render(request, "selfservice/ended.html", {"limited": True}, status=429)
     try:
-        _link, secret = services.link_open(token=token)
+        _link, secret = services.link_open(token=request.POST.get("token", "")[:128])
     except services.LinkInvalid:
         return render(request, "selfservice/ended.html", {"invalid": True}, status=404)
     response = redirect("selfservice-identity")

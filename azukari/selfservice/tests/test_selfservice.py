@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _open(client, link: Link):
-    return client.post(reverse("selfservice-open", kwargs={"token": token_of(link)}))
+    return client.post(reverse("selfservice-exchange"), {"token": token_of(link)})
 
 
 def _signed_in(client, link: Link, answer: str = "5678"):
