@@ -230,7 +230,60 @@ def reference_data() -> dict[str, object]:
     for client in (coffee, tea):
         if client.went_live_on is None:
             client_go_live(actor=None, client=client)
+    _criteria_and_incident(coffee, tea)
     return {"clients": clients, "sites": sites, "teams": teams}
+
+
+# Each client's written grounds for ending a call (カスハラ): code, label, what it covers.
+CRITERIA = [
+    ("abuse", "注意後も続く暴言", "一度注意した後も、人格を否定する発言や怒鳴り声が続く場合。"),
+    (
+        "threat",
+        "危害をほのめかす発言",
+        "本人や家族、センターへの危害をほのめかす発言があった場合。",
+    ),
+    (
+        "length",
+        "要求の繰り返しによる長時間拘束",
+        "同じ要求を30分以上繰り返し、新しい話がない場合。",
+    ),
+]
+
+
+def _criteria_and_incident(*clients: Client) -> None:
+    """The manager's registers: each client's criteria, and one incident under way."""
+    from azukari.audit.models import Incident, IncidentKind, NotifyMethod
+    from azukari.audit.services import incident_notify_client, incident_record
+    from azukari.floor.models import HarassmentCriterion
+    from azukari.floor.services import criterion_create
+
+    manager = User.objects.get(username="manager")
+    for client in clients:
+        for code, label, description in CRITERIA:
+            if not HarassmentCriterion.objects.filter(client=client, code=code).exists():
+                criterion_create(
+                    actor=manager, client=client, code=code, label=label, description=description
+                )
+    coffee = clients[0]
+    if Incident.objects.filter(client=coffee).exists():
+        return
+    discovered = timezone.now() - dt.timedelta(days=3)
+    incident = incident_record(
+        by=manager,
+        client=coffee,
+        title="お届け予定のお知らせメールの誤送信",
+        kind=IncidentKind.LEAK,
+        discovered_at=discovered,
+        affected_count=38,
+        description="配送予定の案内メールが、宛先を1行ずらした一覧で送信された。",
+    )
+    incident_notify_client(
+        by=manager,
+        incident=incident,
+        notified_at=discovered + dt.timedelta(hours=2),
+        whom="珈琲定期便 お客様相談室長",
+        how=NotifyMethod.PHONE,
+    )
 
 
 def _staff(username, role, site, served, display, family, given, agent, team=None) -> User:

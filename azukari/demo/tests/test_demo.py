@@ -63,6 +63,9 @@ def test_demo_creates_the_database_with_the_story_and_every_state(demo_dir):
     assert story == [("waiting_client",)]
     sites = {row[0] for row in db.execute("select code from org_site")}
     assert sites == {"sapporo", "osaka", "fukuoka"}
+    # The manager's registers: each client's call-ending criteria, one incident under way.
+    assert db.execute("select count(*) from floor_harassmentcriterion").fetchone()[0] == 6
+    assert db.execute("select status from audit_incident").fetchall() == [("notified",)]
     assert db.execute("select count(*) from customers_customer").fetchone()[0] >= 300
     assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
 
