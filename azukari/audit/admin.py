@@ -16,6 +16,7 @@ from azukari.audit.models import (
     RetentionRun,
     UserSession,
 )
+from azukari.audit.retention import retention_policy_set
 from azukari.core.admin import ClientFieldScopedAdmin, ClientScopedAdmin, UserAdministrationOnly
 
 
@@ -55,7 +56,15 @@ class NamedStaffRequestAdmin(ClientScopedAdmin, ReadOnlyAdmin):
 
 @admin.register(RetentionRun)
 class RetentionRunAdmin(ClientFieldScopedAdmin, ReadOnlyAdmin):
-    list_display = ["ran_at", "client", "audit_events_erased", "customers_anonymised", "ran_by"]
+    list_display = [
+        "ran_at",
+        "client",
+        "audit_events_erased",
+        "customers_anonymised",
+        "texts_scrubbed",
+        "ran_by",
+        "source",
+    ]
 
 
 @admin.register(LoginAttempt)
@@ -72,7 +81,19 @@ class UserSessionAdmin(UserAdministrationOnly, ReadOnlyAdmin):
 
 @admin.register(RetentionPolicy)
 class RetentionPolicyAdmin(ClientFieldScopedAdmin):
-    list_display = ["client", "customer_inactive_days", "audit_days"]
+    list_display = ["client", "customer_inactive_days", "audit_days", "run_every", "run_at"]
+
+    def save_model(self, request, obj: RetentionPolicy, form, change) -> None:
+        """Through the service: it also sets the worker's schedule for this client."""
+        saved = retention_policy_set(
+            by=request.user,
+            client=obj.client,
+            customer_inactive_days=obj.customer_inactive_days,
+            audit_days=obj.audit_days,
+            run_every=obj.run_every,
+            run_at=obj.run_at,
+        )
+        obj.pk = saved.pk
 
 
 class IncidentEntryInline(admin.TabularInline):

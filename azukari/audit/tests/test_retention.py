@@ -9,6 +9,8 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_q.models import Schedule
 
 from azukari.audit.models import (
@@ -223,3 +225,28 @@ def test_each_client_policy_schedules_its_own_run(cast, manager):
     assert RetentionRun.objects.get(pk=run_id).source == RetentionSource.SCHEDULE
     retention_policy_set(by=manager, client=cast.tea, customer_inactive_days=365, audit_days=None)
     assert not Schedule.objects.filter(name=schedule_name(cast.tea)).exists()
+
+
+def test_a_policy_saved_in_the_admin_schedules_its_client(cast, client):
+    admin_user = UserFactory(
+        username="root", role=Role.ADMIN, home_site=cast.sapporo, is_staff=True, is_superuser=True
+    )
+    client.force_login(admin_user)
+    device = TOTPDevice.objects.create(user=admin_user, name="app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    response = client.post(
+        "/admin/audit/retentionpolicy/add/",
+        {
+            "client": cast.tea.pk,
+            "customer_inactive_days": "365",
+            "audit_days": "",
+            "run_every": "monthly",
+            "run_at": "04:15",
+        },
+    )
+    assert response.status_code == 302 and "/change/" not in response["Location"]
+    schedule = Schedule.objects.get(name=schedule_name(cast.tea))
+    assert schedule.schedule_type == "M"
+    assert timezone.localtime(schedule.next_run).time() == dt.time(4, 15)
