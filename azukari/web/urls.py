@@ -35,6 +35,7 @@ urlpatterns = [
     path("portal/inquiries/", portal.portal_inquiries, name="portal-inquiries"),
     path("portal/inquiries/<int:inquiry_id>/", portal.portal_inquiry, name="portal-inquiry"),
     path("desk/", desk.desk, name="desk"),
+    path("desk/incoming/", desk.desk_incoming, name="desk-incoming"),
     path("desk/customers/<int:customer_id>/", desk.pop, name="desk-pop"),
     path(
         "desk/customers/<int:customer_id>/named-staff/",

@@ -5,7 +5,6 @@ Thin views over the services: the rules (who may log, which transitions are lega
 callback may be promised) live in azukari.cases.services and are only called here.
 """
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    condition,
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 
 from azukari.audit.masking import mask_address, mask_postcode
 from azukari.audit.models import AccessAction
@@ -55,10 +59,15 @@ from azukari.subscriptions.models import Subscription
 from azukari.subscriptions.selectors import DeskOption, subscription_options
 from azukari.subscriptions.services import cancellation_request_record
 from azukari.web.forms import NamedStaffForm, PageForm
+from azukari.web.incoming import (
+    POLL_SECONDS,
+    full_check_every,
+    incoming_call,
+    incoming_tag,
+    ticket_for,
+)
 
 SEARCH_LIMIT = 20
-# A PBX contact older than this that never ended is a lost event, not a call in progress.
-INCOMING_WINDOW = dt.timedelta(hours=2)
 POP_FIELDS = (
     "name",
     "name_kana",
@@ -191,19 +200,6 @@ class ContactForm(PageForm):
 # ---------------------------------------------------------------- reads
 
 
-def incoming_contact(user) -> Contact | None:
-    """The operator's newest call still ringing or in progress, as the PBX reported it, and
-    not yet recorded (a recorded call has its summary: `contact_wrap_up`'s own test)."""
-    since = timezone.now() - INCOMING_WINDOW
-    return (
-        Contact.objects.visible_to(user)
-        .filter(handler=user, ended_at__isnull=True, started_at__gte=since, summary="")
-        .exclude(pbx_call_id=None)
-        .order_by("-started_at", "-id")
-        .first()
-    )
-
-
 def _visible_contact(user, contact_id: Any) -> Contact | None:
     try:
         pk = int(contact_id)
@@ -258,11 +254,11 @@ def _card(customer: Customer, viewer) -> dict[str, Any]:
 @login_required
 @page_for(Cap.CENTER_PAGES)
 def desk(request: HttpRequest) -> HttpResponse:
-    """Search, and the incoming call (polled by htmx: `?part=incoming` gives the partial)."""
+    """Search, and the incoming call (the panel asks `desk_incoming`; `?part=incoming` still
+    answers a desk page loaded before it did)."""
+    incoming = incoming_call(request.user)
     if request.GET.get("part") == "incoming":
-        return render(
-            request, "web/desk/_incoming.html", {"incoming": incoming_contact(request.user)}
-        )
+        return render(request, "web/desk/_incoming.html", {"incoming": incoming})
     form = SearchForm(request.GET or None)
     results: list[Customer] = []
     query = ""
@@ -294,9 +290,29 @@ def desk(request: HttpRequest) -> HttpResponse:
             "results": results,
             "searched": bool(query),
             "from_call": from_call,
-            "incoming": incoming_contact(request.user),
+            "incoming": incoming,
+            "incoming_tag": incoming_tag(incoming, get_language()),
+            "incoming_ticket": ticket_for(request.user),
+            "incoming_poll_s": POLL_SECONDS,
+            "incoming_full_every": full_check_every(),
         },
     )
+
+
+def _incoming_tag(request: HttpRequest) -> str:
+    request.incoming = incoming_call(request.user)
+    return incoming_tag(request.incoming, get_language())
+
+
+@require_GET
+@login_required
+@page_for(Cap.CENTER_PAGES)
+@condition(etag_func=_incoming_tag)
+def desk_incoming(request: HttpRequest) -> HttpResponse:
+    """The incoming-call panel. The idle desk asks every few seconds with the tag of the panel
+    it shows (`If-None-Match`); while nothing changed the answer is a 304 without a body,
+    most often from `azukari.web.incoming.IncomingCheck` before the request gets here."""
+    return render(request, "web/desk/_incoming.html", {"incoming": request.incoming})
 
 
 @require_http_methods(["GET", "POST"])

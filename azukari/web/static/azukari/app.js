@@ -28,3 +28,37 @@ document.addEventListener("click", function (event) {
     window.print();
   }
 });
+
+// A panel marked data-etag is polled conditionally (the desk's incoming call): each check
+// sends the tag of what the panel shows and the panel's ticket, and a 304 (nothing changed)
+// leaves the panel alone. One check in data-full-every goes without the ticket, through the
+// whole page, which keeps the session's idle clock as any page does.
+document.addEventListener("htmx:configRequest", function (event) {
+  var el = event.detail.elt;
+  var etag = el && el.getAttribute("data-etag");
+  if (!etag) {
+    return;
+  }
+  event.detail.headers["If-None-Match"] = etag;
+  var checks = (Number(el.getAttribute("data-checks")) || 0) + 1;
+  el.setAttribute("data-checks", String(checks));
+  var fullEvery = Number(el.getAttribute("data-full-every")) || 1;
+  if (checks % fullEvery !== 0 && el.getAttribute("data-ticket")) {
+    event.detail.headers["X-Desk-Ticket"] = el.getAttribute("data-ticket");
+  }
+});
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var el = event.detail.elt;
+  if (!el || !el.hasAttribute("data-etag")) {
+    return;
+  }
+  var xhr = event.detail.xhr;
+  if (xhr.status === 304) {
+    event.detail.shouldSwap = false;
+    return;
+  }
+  var etag = xhr.getResponseHeader("ETag");
+  if (etag) {
+    el.setAttribute("data-etag", etag);
+  }
+});
