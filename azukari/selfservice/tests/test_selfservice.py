@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from azukari.audit.models import AccessEvent
 from azukari.cases.models import Callback, Case, CaseKind, Contact, Direction
@@ -256,3 +257,71 @@ class TestTheOperatorsButton:
         client.force_login(cast.outsider)
         assert client.post(url, {"channel": "sms"}).status_code == 404
         assert Link.objects.filter(customer=customer).count() == 1
+
+
+class TestTheOtherActs:
+    @pytest.fixture
+    def signed_in(self, client, subscription, asked, settings):
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        link = link_issue(
+            customer=subscription.customer, channel=LinkChannel.SMS, origin=LinkOrigin.API
+        )
+        _signed_in(client, link)
+        client.get(reverse("selfservice-home"))
+        return client
+
+    def test_an_exception_goes_to_the_client_and_the_status_says_so(
+        self, signed_in, cast, subscription
+    ):
+        response = signed_in.post(
+            reverse("selfservice-exception"),
+            {"subscription": subscription.pk, "ground": "hardship", "reason": "収入が減りました"},
+        )
+        assert response.status_code == 302
+        from azukari.cases.models import Inquiry
+        from azukari.subscriptions.models import ExceptionRequest
+
+        exception = ExceptionRequest.objects.get(request__subscription=subscription)
+        assert exception.ground_code == "hardship" and exception.reason == "収入が減りました"
+        inquiry = Inquiry.objects.get(case=exception.request.case)
+        page = signed_in.get(reverse("selfservice-home")).content.decode()
+        due = timezone.localtime(inquiry.due_at)
+        assert f"{cast.coffee.name}の回答待ちです（回答期限 {due.month}/{due.day}" in page
+
+    def test_a_standard_option_needs_the_final_confirmation(self, signed_in, subscription):
+        url = reverse(
+            "selfservice-choose",
+            kwargs={"subscription_id": subscription.pk, "code": "cancel_now_with_fee"},
+        )
+        confirmation = signed_in.get(url).content.decode()
+        assert "4,940円" in confirmation and "3,240円" in confirmation
+        assert subscription.terms_snapshot["text"] in confirmation
+        assert not CancellationRequest.objects.exists()  # nothing recorded by reading
+        assert PageView.objects.filter(page="confirmation").exists()
+        assert signed_in.post(url).status_code == 302
+        request = CancellationRequest.objects.get(subscription=subscription)
+        assert request.decision.option_code == "cancel_now_with_fee"
+
+    def test_withdrawing_and_asking_a_question(self, signed_in, subscription):
+        signed_in.post(reverse("selfservice-request"), {"subscription": subscription.pk})
+        signed_in.post(reverse("selfservice-withdraw"), {"subscription": subscription.pk})
+        request = CancellationRequest.objects.get(subscription=subscription)
+        assert request.status == "withdrawn"
+        signed_in.post(reverse("selfservice-question"), {"text": "次回の配送日はいつですか"})
+        case = Case.objects.get(kind=CaseKind.INFORMATION)
+        assert Contact.objects.get(case=case).summary == "次回の配送日はいつですか"
+        assert case.owner_team is not None  # with the azukari desk
+
+    def test_the_clients_answer_sends_a_fresh_link(self, signed_in, cast, subscription):
+        from azukari.cases.models import Inquiry
+        from azukari.cases.services import inquiry_answer
+
+        signed_in.post(
+            reverse("selfservice-exception"),
+            {"subscription": subscription.pk, "ground": "hardship", "reason": "収入が減りました"},
+        )
+        run_queued()
+        inquiry = Inquiry.objects.get()
+        inquiry_answer(inquiry=inquiry, actor=cast.approver, option="grant", note="")
+        run_queued()
+        assert Link.objects.filter(origin=LinkOrigin.UPDATE).count() == 1
