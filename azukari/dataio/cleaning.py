@@ -101,3 +101,16 @@ def integer(value: str) -> int | None:
         return int(folded)
     except ValueError as exc:
         raise DomainError(_("A whole number.")) from exc
+
+
+NAME_SEPARATOR = re.compile("[ \u3000]")
+
+
+def split_name(value: str) -> tuple[str, str] | None:
+    """A full name split at its first space, full- or half-width: "髙橋 一郎" → ("髙橋", "一郎").
+    None when there is no space, so the caller keeps the whole name and warns."""
+    value = value.strip()
+    parts = NAME_SEPARATOR.split(value, maxsplit=1)
+    if len(parts) < 2:
+        return None
+    return parts[0].strip(), parts[1].strip()

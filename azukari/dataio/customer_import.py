@@ -61,6 +61,44 @@ def _max(name: str) -> int:
     return Customer._meta.get_field(name).max_length
 
 
+SPLIT = {
+    "full_name": ("family_name", "given_name"),
+    "full_name_kana": ("family_name_kana", "given_name_kana"),
+}
+
+
+def split_cells(cells: dict[str, str]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """A full-name column becomes the family and given name, split at the first space; a
+    name without one stays whole in the family name, with a warning as (field, message)."""
+    warnings: list[tuple[str, str]] = []
+    if not any(whole in cells for whole in SPLIT):
+        return cells, warnings
+    cells = dict(cells)
+    for whole, (family, given) in SPLIT.items():
+        if whole not in cells:
+            continue
+        raw = cells.pop(whole)
+        parts = cleaning.split_name(raw)
+        if parts is None:
+            cells[family], cells[given] = raw.strip(), ""
+            if raw.strip():
+                warnings.append(
+                    (
+                        whole,
+                        str(
+                            _(
+                                "No space between family and given name: all of “%(name)s” "
+                                "was kept as the family name."
+                            )
+                            % {"name": raw.strip()}
+                        ),
+                    )
+                )
+        else:
+            cells[family], cells[given] = parts
+    return cells, warnings
+
+
 def clean_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """One row's values by field, and its errors as (field, message); rules of the customer
     services apply (required fields, phones, preferences)."""

@@ -7,6 +7,7 @@ whole when any row is refused.
 """
 
 import datetime as dt
+import hashlib
 import time
 import unicodedata
 from collections.abc import Callable
@@ -90,6 +91,70 @@ DEFAULT_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "chargeable": ("請求対象",),
     },
 }
+# A column holding two of our fields, split at its first space (full- or half-width).
+SPLIT_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
+    ImportKind.CUSTOMERS: {
+        "full_name": ("family_name", "given_name"),
+        "full_name_kana": ("family_name_kana", "given_name_kana"),
+    },
+}
+SPLIT_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    ImportKind.CUSTOMERS: {
+        "full_name": ("氏名", "お名前", "名前"),
+        "full_name_kana": ("フリガナ", "氏名カナ", "氏名（カナ）", "カナ"),
+    },
+}
+FIELD_LABELS: dict[str, str] = {
+    "customer_number": _("customer number"),
+    "family_name": _("family name"),
+    "given_name": _("given name"),
+    "full_name": _("full name (split into family and given name)"),
+    "family_name_kana": _("family name (kana)"),
+    "given_name_kana": _("given name (kana)"),
+    "full_name_kana": _("full name in kana (split into family and given)"),
+    "postcode": _("postcode"),
+    "address": _("address"),
+    "email": _("e-mail"),
+    "phone": _("phone"),
+    "phone2": _("second phone"),
+    "phone3": _("third phone"),
+    "quiet_from": _("no calls from"),
+    "quiet_until": _("no calls until"),
+    "holidays_ok": _("calls on public holidays allowed"),
+    "external_id": _("client's id"),
+    "plan_code": _("plan code"),
+    "started_on": _("started on"),
+    "status": _("status"),
+    "cancelled_on": _("cancelled on"),
+    "terms_version": _("terms version"),
+    "subscription_external_id": _("client's subscription id"),
+    "sequence": _("delivery number"),
+    "scheduled_on": _("scheduled on"),
+    "shipped_on": _("shipped on"),
+    "chargeable": _("chargeable"),
+}
+
+
+def field_label(kind: str, field: str) -> str:
+    return str(FIELD_LABELS.get(field, field))
+
+
+def import_fields(kind: str) -> list[tuple[str, str]]:
+    """Every field a column of this kind of file can be mapped to, as (code, label)."""
+    fields = list(DEFAULT_HEADERS[kind])
+    for whole, (family, _given) in SPLIT_FIELDS.get(kind, {}).items():
+        fields.insert(fields.index(family), whole)
+    return [(f, field_label(kind, f)) for f in fields]
+
+
+def _required_present(kind: str, mapped: set[str]) -> list[str]:
+    """The required fields no column gives (a full-name column gives the family name)."""
+    for whole, (family, given) in SPLIT_FIELDS.get(kind, {}).items():
+        if whole in mapped:
+            mapped = mapped | {family, given}
+    return [f for f in REQUIRED_COLUMNS[kind] if f not in mapped]
+
+
 REQUIRED_COLUMNS = {
     ImportKind.CUSTOMERS: ("customer_number", "family_name"),
     ImportKind.SUBSCRIPTIONS: ("external_id", "customer_number", "plan_code", "started_on"),
@@ -110,35 +175,86 @@ def _check_actor(actor: User | None, client: Client) -> None:
     require(actor, Cap.RECORDS_IMPORT)
 
 
+def header_layout(header: list[str]) -> str:
+    """The fingerprint of a file's header row: files with the same columns, in the same
+    order, share a layout and so a saved mapping."""
+    folded = "\x1f".join(_fold(name) for name in header)
+    return hashlib.sha256(folded.encode()).hexdigest()
+
+
 @transaction.atomic
 def column_mapping_save(
-    *, actor: User | None, client: Client, kind: str, columns: dict[str, str]
+    *,
+    actor: User | None,
+    client: Client,
+    kind: str,
+    columns: dict[str, str],
+    header: list[str] | None = None,
 ) -> ColumnMapping:
-    """Saves how this client's files name our fields, for every later import of this kind."""
+    """Saves how this client's files name our fields: for files with this `header` (the
+    layout) when given, else for every later import of this kind."""
     _check_actor(actor, client)
     if kind not in ImportKind.values:
         raise DomainError(_("Unknown kind of import."), field="kind")
-    known = set(DEFAULT_HEADERS[kind])
-    for header, field in columns.items():
+    known = set(DEFAULT_HEADERS[kind]) | set(SPLIT_FIELDS.get(kind, {}))
+    chosen: dict[str, str] = {}
+    for header_name, field in columns.items():
         if field not in known:
             raise DomainError(
                 _("“%(field)s” is not a field of this import.") % {"field": field},
-                field=f"columns.{header}",
+                field=f"columns.{header_name}",
             )
+        if field in chosen:
+            raise DomainError(
+                _("Two columns are mapped to “%(field)s”: “%(a)s” and “%(b)s”.")
+                % {"field": field_label(kind, field), "a": chosen[field], "b": header_name},
+                field=f"columns.{header_name}",
+            )
+        chosen[field] = header_name
+    for whole, (family, given) in SPLIT_FIELDS.get(kind, {}).items():
+        if whole in chosen and (family in chosen or given in chosen):
+            raise DomainError(
+                _("Map either the full name or its two parts, not both (“%(column)s”).")
+                % {"column": chosen[whole]},
+                field=f"columns.{chosen[whole]}",
+            )
+    layout = header_layout(header) if header is not None else ""
     mapping, _created = ColumnMapping.objects.update_or_create(
-        client=client, kind=kind, defaults={"columns": {k.strip(): v for k, v in columns.items()}}
+        client=client,
+        kind=kind,
+        layout=layout,
+        defaults={"columns": {k.strip(): v for k, v in columns.items()}},
     )
     return mapping
 
 
 def columns_for(*, client_id: int, kind: str, header: list[str]) -> dict[int, str]:
-    """Which column holds which field: the client's saved mapping first, then the defaults."""
-    saved = ColumnMapping.objects.filter(client_id=client_id, kind=kind).first()
-    by_header = {_fold(k): v for k, v in (saved.columns if saved else {}).items()}
+    """Which column holds which field: the client's mapping for this file layout first, then
+    its mapping for every file of the kind, then the usual names."""
+    saved = {
+        m.layout: m.columns
+        for m in ColumnMapping.objects.filter(
+            client_id=client_id, kind=kind, layout__in=[header_layout(header), ""]
+        )
+    }
+    layout_columns = saved.get(header_layout(header))
+    if layout_columns is not None:
+        # Chosen for exactly these columns: what was left unmapped stays unmapped.
+        by_name = {_fold(k): v for k, v in layout_columns.items()}
+        found: dict[int, str] = {}
+        for index, name in enumerate(header):
+            field = by_name.get(_fold(name))
+            if field and field not in found.values():
+                found[index] = field
+        return found
+    by_header = {_fold(k): v for k, v in saved.get("", {}).items()}
     for field, aliases in DEFAULT_HEADERS[kind].items():
         for alias in (field, *aliases):
             by_header.setdefault(_fold(alias), field)
-    found: dict[int, str] = {}
+    for field, aliases in SPLIT_ALIASES.get(kind, {}).items():
+        for alias in (field, *aliases):
+            by_header.setdefault(_fold(alias), field)
+    found = {}
     for index, name in enumerate(header):
         field = by_header.get(_fold(name))
         if field and field not in found.values():
@@ -242,11 +358,29 @@ class _Errors:
     def __init__(self, batch: ImportBatch, header: list[str], columns: dict[int, str]) -> None:
         self.batch = batch
         self.header_of = {field: header[i] for i, field in columns.items()}
+        for whole, parts in SPLIT_FIELDS.get(batch.kind, {}).items():
+            for part in parts:
+                if whole in self.header_of:
+                    self.header_of.setdefault(part, self.header_of[whole])
 
     def add(self, row: int, field: str, value: str, en: str, ja: str) -> None:
         self.batch.error_count += 1
         if len(self.batch.errors) < ERROR_LIMIT:
             self.batch.errors.append(
+                {
+                    "row": row,
+                    "column": self.header_of.get(field, field),
+                    "field": field,
+                    "value": value[:100],
+                    "message": {"en": en, "ja": ja},
+                }
+            )
+
+    def warn(self, row: int, field: str, value: str, en: str, ja: str) -> None:
+        """Written all the same, but worth a look: kept beside the errors."""
+        self.batch.warning_count += 1
+        if len(self.batch.warnings) < ERROR_LIMIT:
+            self.batch.warnings.append(
                 {
                     "row": row,
                     "column": self.header_of.get(field, field),
@@ -321,10 +455,9 @@ def _open(batch: ImportBatch):
         ImportBatch.objects.filter(pk=batch.pk).update(encoding=sheet.encoding)
     columns = columns_for(client_id=batch.client_id, kind=batch.kind, header=sheet.header)
     errors = _Errors(batch, sheet.header, columns)
-    for field in REQUIRED_COLUMNS[batch.kind]:
-        if field not in columns.values():
-            en, ja = _both(lambda f=field: _("This column is missing (%(field)s).") % {"field": f})
-            errors.add(1, field, "", en, ja)
+    for field in _required_present(batch.kind, set(columns.values())):
+        en, ja = _both(lambda f=field: _("This column is missing (%(field)s).") % {"field": f})
+        errors.add(1, field, "", en, ja)
     return sheet, columns, errors
 
 
@@ -340,7 +473,13 @@ def _run_customers(batch: ImportBatch, progress) -> None:
     with translation.override("en"):
         for number, record in sheet.rows:
             rows += 1
-            cells = _cells(record, columns)
+            given = _cells(record, columns)
+            cells, warnings = customer_import.split_cells(given)
+            if warnings:
+                with translation.override("ja"):
+                    _c, warnings_ja = customer_import.split_cells(given)
+                for (field, message), (_f, message_ja) in zip(warnings, warnings_ja, strict=True):
+                    errors.warn(number, field, given.get(field, ""), message, message_ja)
             values, problems = customer_import.clean_row(cells)
             if problems:
                 with translation.override("ja"):
