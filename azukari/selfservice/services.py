@@ -52,6 +52,7 @@ from azukari.selfservice.models import (
     Link,
     LinkChannel,
     LinkOrigin,
+    OfferShown,
     PageView,
     SelfServiceSettings,
 )
@@ -609,6 +610,44 @@ def selfservice_question(*, link: Link, text: str) -> Done:
     case = _park_with_callback(case, actor, text)
     _notify_receipt(link, "question", text=text)
     return Done(case, str(_("Your question is sent; we will call you back.")), {})
+
+
+def open_offer(link: Link, subscription: Subscription) -> OfferShown | None:
+    """The retention offer he was shown, while he may still accept it: once shown, never
+    accepted, and no cancellation request recorded since."""
+    shown = OfferShown.objects.filter(subscription=subscription, accepted_at__isnull=True).first()
+    if shown is None or _open_request(subscription) is not None:
+        return None
+    return shown
+
+
+@transaction.atomic
+def selfservice_offer_accept(*, link: Link, subscription_id: int) -> Done:
+    """He takes the retention offer (after its final confirmation): a case for the azukari
+    desk, who applies it and calls him in his windows."""
+    _ss, actor = _settings_and_actor(link)
+    subscription = _subscription(link, subscription_id)
+    shown = open_offer(link, subscription)
+    if shown is None:
+        raise DomainError(_("This offer is no longer open."), field="offer")
+    summary = str(_("The customer accepted the offer online: %(offer)s") % {"offer": shown.offer})
+    contact = _online_contact(actor, link, summary, str(_("Offer")))
+    case = case_open(
+        contact=contact,
+        actor=actor,
+        kind=CaseKind.DELIVERY,
+        subject=str(_("Offer accepted online")),
+        subscription=subscription,
+        note=summary,
+    )
+    case = _park_with_callback(case, actor, summary)
+    OfferShown.objects.filter(pk=shown.pk).update(accepted_at=timezone.now())
+    _notify_receipt(link, "offer", offer=shown.offer)
+    return Done(
+        case,
+        str(_("Thank you: the offer is accepted; we will confirm it with you.")),
+        _receipt(link, "offer", offer=shown.offer),
+    )
 
 
 @transaction.atomic

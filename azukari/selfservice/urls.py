@@ -12,6 +12,7 @@ urlpatterns = [
     path("exception/", views.ask_exception, name="selfservice-exception"),
     path("question/", views.question, name="selfservice-question"),
     path("choose/<int:subscription_id>/<str:code>/", views.choose, name="selfservice-choose"),
+    path("offer/<int:subscription_id>/", views.offer, name="selfservice-offer"),
     path("preferences/", views.preferences, name="selfservice-preferences"),
     path("end/", views.end, name="selfservice-end"),
     path("c/<slug:client_code>/", views.public_ask, name="selfservice-ask"),

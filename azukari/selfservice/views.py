@@ -412,3 +412,44 @@ def preferences(request: HttpRequest, link: Link, ss: SelfServiceSettings) -> Ht
         {"form": form, **_brand(link.client, ss)},
         status=400 if form.errors else 200,
     )
+
+
+@require_http_methods(["GET", "POST"])
+@_session
+def offer(
+    request: HttpRequest, link: Link, ss: SelfServiceSettings, subscription_id: int
+) -> HttpResponse:
+    """The final confirmation of the retention offer: what continues, at what price, from
+    when, and the cancellation terms that still apply."""
+    language = get_language() or "ja"
+    views = selectors.customer_subscriptions(link=link, settings=ss, language=language)
+    view = next((v for v in views if v.subscription.pk == subscription_id), None)
+    shown = services.open_offer(link, view.subscription) if view else None
+    if view is None or shown is None:
+        raise Http404
+    if request.method == "POST":
+        return _act(
+            request,
+            lambda: services.selfservice_offer_accept(link=link, subscription_id=subscription_id),
+        )
+    next_delivery = next(
+        (d for d in view.subscription.deliveries.all() if d.status == "scheduled"), None
+    )
+    _audit(request, link, ss, "offer confirmation")
+    services.page_view_record(
+        link=link,
+        page="offer_confirmation",
+        language=language,
+        shown={
+            "subscription": view.subscription.pk,
+            "offer": shown.offer,
+            "price_yen": view.subscription.plan.price_yen,
+            "next_delivery_on": next_delivery.scheduled_on if next_delivery else None,
+            "terms_text": view.terms_text,
+        },
+    )
+    return render(
+        request,
+        "selfservice/offer.html",
+        {"view": view, "offer": shown, "next_delivery": next_delivery, **_brand(link.client, ss)},
+    )

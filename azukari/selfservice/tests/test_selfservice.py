@@ -325,3 +325,39 @@ class TestTheOtherActs:
         inquiry_answer(inquiry=inquiry, actor=cast.approver, option="grant", note="")
         run_queued()
         assert Link.objects.filter(origin=LinkOrigin.UPDATE).count() == 1
+
+
+class TestTheRetentionOffer:
+    OFFER = "次回のお届けを無料でスキップ"
+
+    @pytest.fixture
+    def offering(self, cast, subscription, asked, settings):
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        ss = selfservice_settings_ensure(client=cast.coffee)
+        ss.retention_offer = self.OFFER
+        ss.save()
+        return subscription
+
+    def test_shown_once_beside_cancel_and_accepted_only_after_confirmation(self, client, offering):
+        link = link_issue(customer=offering.customer, channel=LinkChannel.SMS, origin="api")
+        _signed_in(client, link)
+        first = client.get(reverse("selfservice-home")).content.decode()
+        assert self.OFFER in first
+        assert reverse("selfservice-request") in first  # cancel on the same screen
+        assert self.OFFER not in client.get(reverse("selfservice-home")).content.decode()
+        url = reverse("selfservice-offer", kwargs={"subscription_id": offering.pk})
+        confirmation = client.get(url).content.decode()
+        assert "3,240円" in confirmation and offering.terms_snapshot["text"] in confirmation
+        assert not Case.objects.exists()
+        client.post(url)
+        case = Case.objects.get(kind=CaseKind.DELIVERY)
+        assert self.OFFER in Contact.objects.get(case=case).summary
+        assert client.get(url).status_code == 404  # taken once
+
+    def test_never_after_the_request(self, client, offering):
+        link = link_issue(customer=offering.customer, channel=LinkChannel.SMS, origin="api")
+        _signed_in(client, link)
+        client.post(reverse("selfservice-request"), {"subscription": offering.pk})
+        assert self.OFFER not in client.get(reverse("selfservice-home")).content.decode()
+        url = reverse("selfservice-offer", kwargs={"subscription_id": offering.pk})
+        assert client.get(url).status_code == 404
