@@ -147,3 +147,24 @@ def write_csv(path: Path, rows: list[list[str]], *, encoding: str = "utf-8-sig")
     """Small helper for tests and samples."""
     with Path(path).open("w", encoding=encoding, newline="") as f:
         csv.writer(f).writerows(rows)
+
+
+@dataclass(frozen=True)
+class Preview:
+    header: list[str]
+    rows: list[list[str]]  # the first rows, each as long as the header
+    encoding: str
+
+
+def sheet_preview(path: Path, *, encoding: str | None = None, rows: int = 5) -> Preview:
+    """The header and first rows of a file, read as the import will read it."""
+    sheet = open_sheet(path, encoding=encoding)
+    first: list[list[str]] = []
+    try:
+        for _number, record in sheet.rows:
+            first.append((record + [""] * len(sheet.header))[: len(sheet.header)])
+            if len(first) >= rows:
+                break
+    finally:
+        sheet.rows.close()
+    return Preview(header=sheet.header, rows=first, encoding=sheet.encoding)

@@ -147,7 +147,7 @@ def import_fields(kind: str) -> list[tuple[str, str]]:
     return [(f, field_label(kind, f)) for f in fields]
 
 
-def _required_present(kind: str, mapped: set[str]) -> list[str]:
+def missing_required(kind: str, mapped: set[str]) -> list[str]:
     """The required fields no column gives (a full-name column gives the family name)."""
     for whole, (family, given) in SPLIT_FIELDS.get(kind, {}).items():
         if whole in mapped:
@@ -455,7 +455,7 @@ def _open(batch: ImportBatch):
         ImportBatch.objects.filter(pk=batch.pk).update(encoding=sheet.encoding)
     columns = columns_for(client_id=batch.client_id, kind=batch.kind, header=sheet.header)
     errors = _Errors(batch, sheet.header, columns)
-    for field in _required_present(batch.kind, set(columns.values())):
+    for field in missing_required(batch.kind, set(columns.values())):
         en, ja = _both(lambda f=field: _("This column is missing (%(field)s).") % {"field": f})
         errors.add(1, field, "", en, ja)
     return sheet, columns, errors
