@@ -1,8 +1,19 @@
 from django.urls import include, path
 
 from azukari.web import views
-from azukari.web.pages import backlog, callbacks, desk, floor, notices, portal, setup, workspace
-from azukari.web.pages import criteria, incidents
+from azukari.web.pages import (
+    backlog,
+    callbacks,
+    criteria,
+    desk,
+    floor,
+    incidents,
+    notices,
+    portal,
+    retention,
+    setup,
+    workspace,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,6 +41,12 @@ urlpatterns = [
     path("incidents/", incidents.incident_register, name="incidents"),
     path("incidents/new/", incidents.incident_new, name="incident-new"),
     path("incidents/<int:incident_id>/", incidents.incident_page, name="incident"),
+    path("retention/", retention.retention_clients, name="retention"),
+    path(
+        "retention/<slug:client_code>/",
+        retention.retention_review_page,
+        name="retention-review",
+    ),
     path("floor/criteria/", criteria.criteria_clients, name="criteria"),
     path("floor/criteria/<slug:client_code>/", criteria.criteria_edit, name="criteria-edit"),
     path("portal/inquiries/", portal.portal_inquiries, name="portal-inquiries"),

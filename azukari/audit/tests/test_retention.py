@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -250,3 +251,39 @@ def test_a_policy_saved_in_the_admin_schedules_its_client(cast, client):
     schedule = Schedule.objects.get(name=schedule_name(cast.tea))
     assert schedule.schedule_type == "M"
     assert timezone.localtime(schedule.next_run).time() == dt.time(4, 15)
+
+
+def _verified(client, user):
+    client.force_login(user)
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def test_a_manager_reviews_and_redacts_on_the_page(cast, manager, old_customer, client):
+    retention_policy_set(
+        by=manager, client=cast.coffee, customer_inactive_days=730, audit_days=None
+    )
+    case = Contact.objects.get(customer=old_customer).case
+    CaseEvent.objects.filter(case=case, kind="note").update(note="ご主人の佐藤様へも連絡済み")
+    retention_apply(client=cast.coffee, dry_run=False, by=manager)
+    manager.language = "en"
+    manager.save(update_fields=["language"])
+    browser = _verified(client, manager)
+    url = reverse("retention-review", args=["coffee"])
+    page = browser.get(url).content.decode()
+    assert "ご主人の佐藤様へも連絡済み" in page and "Case event" in page and "a name" in page
+    [item] = retention_review(viewer=manager, client=cast.coffee)
+    answer = browser.post(
+        url, {"item": item.key, "action": "redact", "item0-text": "ご主人へも連絡済み"}, follow=True
+    )
+    assert "The redacted text is saved." in answer.content.decode()
+    assert CaseEvent.objects.get(pk=item.object_id).note == "ご主人へも連絡済み"
+    assert "Nothing to review" in browser.get(url).content.decode()
+    # Another client's review and the operator are turned away.
+    assert browser.get(reverse("retention-review", args=["tea"])).status_code == 404
+    client.force_login(cast.operator)
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("retention")).status_code == 403
