@@ -13,8 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _t
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -111,7 +110,8 @@ def go_live(request: HttpRequest, client_code: str) -> HttpResponse:
     else:
         messages.success(
             request,
-            _t("%(client)s is live: its calls are taken from today.") % {"client": client.name},
+            gettext("%(client)s is live: its calls are taken from today.")
+            % {"client": client.name},
         )
     return redirect("setup-checklist", client.code)
 
@@ -146,7 +146,7 @@ def staff_file(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _t(
+                    gettext(
                         "%(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
                         "%(left)d marked as left."
                     )
@@ -238,7 +238,7 @@ def policy_confirm(request: HttpRequest, client_code: str) -> HttpResponse:
     try:
         payload = signing.loads(request.POST.get("payload", ""), salt=POLICY_SALT, max_age=3600)
     except signing.BadSignature:
-        messages.error(request, _t("The preview has expired; upload the file again."))
+        messages.error(request, gettext("The preview has expired; upload the file again."))
         return redirect("setup-policy", client.code)
     if payload.get("client") != client.pk:
         raise Http404
@@ -250,7 +250,7 @@ def policy_confirm(request: HttpRequest, client_code: str) -> HttpResponse:
         return redirect("setup-policy", client.code)
     messages.success(
         request,
-        _t(
+        gettext(
             "Policy “%(policy)s” is in force: %(added)d versions added, %(corrected)d "
             "corrected, %(unchanged)d unchanged."
         )
