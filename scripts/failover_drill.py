@@ -1008,8 +1008,8 @@ class Drill:
             print(
                 f"replica reads (standby: {replica['standby'][0]}): "
                 + "; ".join(
-                    f"{key} p50 {p50:.1f} ms p95 {p95:.1f} ms"
-                    for key, (p50, p95, *_rest) in replica.items()
+                    f"{key} p50 {figures[0]:.1f} ms p95 {figures[1]:.1f} ms"
+                    for key, figures in replica.items()
                     if key not in ("lag", "standby")
                 )
             )
