@@ -163,6 +163,8 @@ def monthly_report(
         ),
     )
     offered, answered = calls["offered"], calls["answered"]
+    # What customers did on the self-service pages: counted apart, never as calls.
+    online = contacts.filter(direction=Direction.ONLINE).count()
     kpis = client_kpis(viewer=viewer, client=client, start=start, end=end, site=site, now=now)
     report.kpis = kpis
     ages, close, response = kpis.ages, kpis.time_to_close, kpis.client_response
@@ -171,6 +173,7 @@ def monthly_report(
         (_("Calls answered"), answered, ""),
         (_("Calls abandoned"), offered - answered, ""),
         (_("Answer rate"), _ratio(answered, offered), "%"),
+        (_("Self-service requests and questions (not calls)"), online, ""),
         (_("Average handle time"), _seconds(calls["handle"]), _("s")),
         (_("Cases opened"), kpis.opened, ""),
         (_("First-contact resolution"), kpis.first_contact.percent, "%"),

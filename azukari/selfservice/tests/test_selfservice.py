@@ -361,3 +361,20 @@ class TestTheRetentionOffer:
         assert self.OFFER not in client.get(reverse("selfservice-home")).content.decode()
         url = reverse("selfservice-offer", kwargs={"subscription_id": offering.pk})
         assert client.get(url).status_code == 404
+
+
+def test_the_monthly_report_counts_self_service_apart_from_calls(client, cast, subscription, asked):
+    from django.utils import translation
+
+    from azukari.reports.selectors import monthly_report
+
+    link = link_issue(customer=subscription.customer, channel=LinkChannel.SMS, origin="api")
+    _signed_in(client, link)
+    client.post(reverse("selfservice-request"), {"subscription": subscription.pk})
+    report = monthly_report(
+        viewer=cast.sv, client=cast.coffee, start=dt.date(2026, 10, 1), end=dt.date(2026, 11, 1)
+    )
+    with translation.override("en"):
+        figures = {str(label): value for label, value, _unit in report.figures}
+    assert figures["Calls offered"] == 0
+    assert figures["Self-service requests and questions (not calls)"] == 1
