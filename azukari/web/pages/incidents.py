@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -286,12 +286,12 @@ def _entry_lines(entry: IncidentEntry) -> list[str]:
     """What an entry says, in the reader's language."""
     d = entry.details or {}
     if entry.step == IncidentStep.RECORDED:
+        count = d.get("affected_count", 0)
         return [
-            gettext("%(kind)s, %(count)s people affected")
-            % {
-                "kind": _value_text("kind", d.get("kind")),
-                "count": _value_text("n", d.get("affected_count", 0)),
-            }
+            ngettext(
+                "%(kind)s, %(count)s person affected", "%(kind)s, %(count)s people affected", count
+            )
+            % {"kind": _value_text("kind", d.get("kind")), "count": _value_text("n", count)}
         ]
     if entry.step == IncidentStep.CLIENT_NOTIFIED:
         return [
@@ -319,9 +319,14 @@ def _entry_lines(entry: IncidentEntry) -> list[str]:
         else gettext("final report")
     )
     if entry.step == IncidentStep.REMINDER_SENT:
+        n = d.get("recipients", 0)
         return [
-            gettext("Reminder of the %(stage)s sent to %(n)s people.")
-            % {"stage": stage, "n": d.get("recipients", 0)}
+            ngettext(
+                "Reminder of the %(stage)s sent to %(n)s person.",
+                "Reminder of the %(stage)s sent to %(n)s people.",
+                n,
+            )
+            % {"stage": stage, "n": n}
         ]
     if entry.step == IncidentStep.REMINDER_FAILED:
         error = d.get("error", ReminderError.NO_RECIPIENT)
