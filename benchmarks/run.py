@@ -19,10 +19,12 @@ from results.json (`readme_tables.py`). Not part of the test suite: figures, not
 """
 
 import argparse
+import fcntl
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -154,7 +156,7 @@ def run_script(
 
 
 def measure(
-    results: dict, key: str, script: str, options: list[str], database_url: str | None,
+    results: Path, key: str, script: str, options: list[str], database_url: str | None,
     scale: dict[str, Any], out: Path | None = None,
 ) -> None:  # fmt: skip
     if not (BENCH / script).exists():
@@ -166,15 +168,17 @@ def measure(
     load_before = os.getloadavg()[0]
     figures = run_script(script, options, database_url, out)
     if figures is not None:
-        results["benchmarks"][key] = stamp(figures, command.strip(), load_before, scale=scale)
-        save(results)
+        save(results, key, stamp(figures, command.strip(), load_before, scale=scale))
 
 
-def save(results: dict) -> None:
-    results["_path"].write_text(
-        json.dumps({k: v for k, v in results.items() if k != "_path"}, ensure_ascii=False, indent=1)
-        + "\n"
-    )
+def save(path: Path, key: str, entry: dict[str, Any]) -> None:
+    """Adds one entry to the file as it is now: another run may have written others since."""
+    with open(Path(tempfile.gettempdir()) / "azukari-bench-results.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results = json.loads(path.read_text()) if path.exists() else {}
+        results.setdefault("benchmarks", {})[key] = entry
+        results["benchmarks"] = dict(sorted(results["benchmarks"].items()))
+        path.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n")
 
 
 def main() -> None:
@@ -190,7 +194,9 @@ def main() -> None:
     parser.add_argument("--skip-scale", action="store_true", help="scale, case pages, idle, park")
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--peer-budget", type=int, default=120, help="timed seconds per pair")
     parser.add_argument("--build-only", action="store_true", help="build the data and stop")
+    parser.add_argument("--skip-build", action="store_true", help="use the data as it is")
     parser.add_argument(
         "--only", choices=("sqlite", "postgresql"), help="one database instead of each"
     )
@@ -206,16 +212,13 @@ def main() -> None:
         databases["postgresql"] = os.environ["DATABASE_URL"]
     if args.only:
         databases = {args.only: databases[args.only]}
-    results = json.loads(args.results.read_text()) if args.results.exists() else {}
-    results.setdefault("benchmarks", {})
-    results["_path"] = args.results
+    results = args.results
     scale = scale_of(args)
     for vendor, url in databases.items():
         print(f"\n== {vendor}: {args.customers:,} customers ==", flush=True)
-        built = build(url, args)
+        built = None if args.skip_build else build(url, args)
         if built is not None:
-            results["benchmarks"][f"generate-{vendor}"] = built
-            save(results)
+            save(results, f"generate-{vendor}", built)
         if args.build_only:
             continue
         if not args.skip_scale:
@@ -237,6 +240,7 @@ def main() -> None:
         out = work / "peer.json"
         options = ["--work", str(work / "peer"), "--json", str(out)]
         options += ["--reuse"] if args.reuse else []
+        options += ["--budget", str(args.peer_budget)]
         peer_scale = {"tickets": 100_000, "cases": 100_000}
         measure(results, "peer_helpdesk", "peer_helpdesk.py", options, None, peer_scale, out)
     if not args.build_only:
