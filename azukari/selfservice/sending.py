@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from azukari.core.phones import mask_phone
 from azukari.selfservice.models import Link, LinkChannel
 
 log = logging.getLogger("azukari.selfservice")
@@ -33,7 +34,8 @@ class ConsoleSmsBackend:
     """Writes the message to standard output (development and the demo)."""
 
     def send(self, *, to: str, text: str) -> None:
-        print(f"SMS to {to}:\n{text}\n", flush=True)
+        # The number masked: a console is a log too.
+        print(f"SMS to {mask_phone(to)}:\n{text}\n", flush=True)
 
 
 class HttpSmsBackend:

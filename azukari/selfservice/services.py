@@ -227,14 +227,6 @@ def _resolve(link: Link) -> str:
     raise DomainError(_("This link is no longer valid."), field="link")
 
 
-@transaction.atomic
-def links_revoke(*, customer: Customer) -> int:
-    """Ends every link and session of the customer (his number or address changed hands)."""
-    return Link.objects.filter(customer=customer, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-
-
 def link_request_public(*, client: Client, customer_number: str, phone: str) -> None:
     """The public form: a link by SMS if the number and phone belong together, else
     nothing. The caller answers the same either way; nothing here says which it was."""

@@ -74,7 +74,6 @@ def _session(view: Callable) -> Callable:
         if link.identity_confirmed_at is None:
             return redirect("selfservice-identity")
         ss = services.selfservice_settings_ensure(client=link.client)
-        request.selfservice = (link, ss)
         return view(request, link, ss, *args, **kwargs)
 
     return wrapper
