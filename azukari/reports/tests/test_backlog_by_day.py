@@ -52,3 +52,23 @@ def test_the_report_table_and_the_board_trend_give_the_same_days(cast, client):
         client.force_login(cast.sv)
         page = client.get("/reports/coffee/monthly/", {"month": "2026-11"}).content.decode()
         assert re.search(r"2026-11-03</th><td class=\"num\">2<", page), "the daily table is shown"
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_counts_are_grouped_in_both_languages(cast, language):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from azukari.reports.selectors import MonthlyReport
+
+    report = MonthlyReport(
+        client=cast.coffee,
+        site=None,
+        start=dt.date(2026, 11, 1),
+        end=dt.date(2026, 12, 1),
+        by_reason=[("billing", "請求", 4940)],
+        backlog=[(dt.date(2026, 11, 1), 12345)],
+    )
+    with translation.override(language):
+        html = render_to_string("reports/_figures.html", {"report": report})
+    assert "4,940" in html and "12,345" in html and "4940" not in html
