@@ -191,7 +191,7 @@ def test_a_new_client_from_nothing_to_its_first_call(
     page.fill("#id_deliveries_made", "1")
     submit(page, "#policy-form button[type=submit]")
     preview = page.inner_text("#policy-preview")
-    assert "食パンの定期便" in preview and "6000" in preview  # 9,000 yen × 2/3 unrecovered
+    assert "食パンの定期便" in preview and "6,000" in preview  # 9,000 yen × 2/3 unrecovered
     assert not PolicyVersion.objects.filter(client=bread).exists()
     shots.take(page, walk, 3, "policy-preview")
     submit(page, "#policy-confirm button")

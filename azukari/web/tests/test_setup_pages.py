@@ -127,7 +127,7 @@ def test_a_policy_is_previewed_for_a_sample_then_put_in_force(cast, bread, brows
     assert "食パン便" in html
     assert not PolicyVersion.objects.filter(client=bread).exists()  # a preview keeps nothing
     # The unrecovered subsidy after 1 of 3 deliveries: 9,000 yen × 2/3.
-    assert "6000" in html
+    assert "6,000" in html
     payload = html.split('name="payload" value="')[1].split('"')[0]
     tampered = browser.post(
         reverse("setup-policy-confirm", args=["bread"]), {"payload": payload[:-3] + "abc"}
