@@ -9,6 +9,7 @@ from azukari.floor.models import (
     FloorIntervention,
     FloorThreshold,
     HarassmentCriterion,
+    HarassmentCriterionVersion,
     Notice,
     NoticeRead,
 )
@@ -28,6 +29,20 @@ class RecordAdmin(ClientScopedAdmin):
         return False
 
 
+class HarassmentCriterionVersionInline(admin.TabularInline):
+    model = HarassmentCriterionVersion
+    fields = ["at", "by", "label", "description", "is_active"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(HarassmentCriterion)
 class HarassmentCriterionAdmin(ClientScopedAdmin):
     """Through the same services as the criteria pages; a criterion is made inactive, never
@@ -35,6 +50,7 @@ class HarassmentCriterionAdmin(ClientScopedAdmin):
 
     list_display = ["client", "code", "label", "is_active"]
     list_filter = ["client", "is_active"]
+    inlines = [HarassmentCriterionVersionInline]
 
     def get_readonly_fields(self, request, obj=None):
         return ["client", "code"] if obj is not None else []
@@ -52,6 +68,8 @@ class HarassmentCriterionAdmin(ClientScopedAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         data = form.cleaned_data
+        if change and not form.has_changed():
+            return
         if change:
             services.criterion_update(
                 actor=request.user,

@@ -86,6 +86,39 @@ class HarassmentCriterion(ClientOwned):
         return self.label
 
 
+class HarassmentCriterionVersion(ClientOwned):
+    """One wording of a criterion, appended each time it is added or changed: what the floor
+    was told at any moment, and who changed it (a call ended under it keeps its meaning)."""
+
+    criterion = models.ForeignKey(
+        HarassmentCriterion,
+        on_delete=models.PROTECT,
+        related_name="versions",
+        verbose_name=_("criterion"),
+    )
+    label = models.CharField(_("criterion"), max_length=200)
+    description = models.TextField(_("what it covers"), blank=True)
+    is_active = models.BooleanField(_("active"))
+    at = models.DateTimeField(_("changed at"))
+    # Empty for the wording a criterion had when its history began.
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+
+    class Meta:
+        ordering = ["criterion", "-at", "-id"]
+        verbose_name = _("criterion wording")
+        verbose_name_plural = _("criterion wordings")
+
+    def __str__(self) -> str:
+        return f"{self.criterion_id} {self.at:%Y-%m-%d %H:%M}"
+
+
 class CallEnding(ClientOwned):
     """A call ended by the center under one of the client's criteria: who, when, and why."""
 

@@ -13,6 +13,7 @@ from azukari.floor.models import (
     CallEnding,
     FloorIntervention,
     HarassmentCriterion,
+    HarassmentCriterionVersion,
     InterventionKind,
     Notice,
     NoticeRead,
@@ -201,8 +202,22 @@ def criterion_create(
     if HarassmentCriterion.objects.filter(client=client, code=code).exists():
         raise DomainError(_("This client already has a criterion with this code."), field="code")
     label, description = _criterion_fields(label, description)
-    return HarassmentCriterion.objects.create(
+    criterion = HarassmentCriterion.objects.create(
         client=client, code=code, label=label, description=description
+    )
+    _criterion_version(criterion, actor)
+    return criterion
+
+
+def _criterion_version(criterion: HarassmentCriterion, actor: User) -> None:
+    HarassmentCriterionVersion.objects.create(
+        client_id=criterion.client_id,
+        criterion=criterion,
+        label=criterion.label,
+        description=criterion.description,
+        is_active=criterion.is_active,
+        at=timezone.now(),
+        by=actor,
     )
 
 
@@ -216,12 +231,14 @@ def criterion_update(
     is_active: bool = True,
 ) -> HarassmentCriterion:
     """Rewords a criterion or takes it out of use. Its code stays, and so do the calls already
-    ended under it; a criterion is never deleted, only made inactive."""
+    ended under it; a criterion is never deleted, only made inactive. Each wording is kept."""
     _require_serving(actor, criterion.client_id, Cap.CRITERIA_EDIT)
     label, description = _criterion_fields(label, description)
     criterion = HarassmentCriterion.objects.select_for_update().get(pk=criterion.pk)
-    criterion.label = label
-    criterion.description = description
-    criterion.is_active = bool(is_active)
+    wording = (label, description, bool(is_active))
+    if wording == (criterion.label, criterion.description, criterion.is_active):
+        raise DomainError(_("Nothing was changed."), field="label")
+    criterion.label, criterion.description, criterion.is_active = wording
     criterion.save(update_fields=["label", "description", "is_active"])
+    _criterion_version(criterion, actor)
     return criterion

@@ -1,11 +1,11 @@
 """Each client's written criteria under which a call may be ended (カスハラ), kept by managers:
-the clients they serve, and per client its criteria to add, reword or take out of use. The
-floor's end-call form offers the active ones."""
+the clients they serve, and per client its criteria to add, reword or take out of use, with
+each one's earlier wordings. The floor's end-call form offers the active ones."""
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from azukari.core.errors import DomainError
 from azukari.core.visibility import get_visible
 from azukari.floor import services
-from azukari.floor.models import HarassmentCriterion
+from azukari.floor.models import HarassmentCriterion, HarassmentCriterionVersion
 from azukari.org.models import Client
 from azukari.org.permissions import Cap, page_for
 from azukari.web.forms import PageForm
@@ -65,7 +65,18 @@ def criteria_clients(request: HttpRequest) -> HttpResponse:
 @page_for(Cap.CRITERIA_EDIT, refuse_with_404=True)
 def criteria_edit(request: HttpRequest, client_code: str) -> HttpResponse:
     client = get_visible(Client.objects.all(), request.user, code=client_code)
-    criteria = list(HarassmentCriterion.objects.visible_to(request.user).filter(client=client))
+    criteria = list(
+        HarassmentCriterion.objects.visible_to(request.user)
+        .filter(client=client)
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=HarassmentCriterionVersion.objects.select_related("by").order_by(
+                    "-at", "-id"
+                ),
+            )
+        )
+    )
     posted = request.POST.get("criterion") if request.method == "POST" else None
     new_form = NewCriterionForm(request.POST if posted == "new" else None, prefix="new")
     for c in criteria:

@@ -187,6 +187,18 @@ def test_a_manager_edits_the_criteria_of_a_client(client, cast, manager):
     abuse.refresh_from_db()
     assert abuse.label == "Abusive language, after a warning" and not abuse.is_active
     assert HarassmentCriterion.objects.filter(client=cast.coffee).count() == 2
+    # Each wording is kept, with who changed it; saving the same wording again is refused.
+    threat = HarassmentCriterion.objects.get(client=cast.coffee, code="threat")
+    assert [(v.label, v.is_active, v.by) for v in abuse.versions.all()] == [
+        ("Abusive language, after a warning", False, manager)
+    ]
+    assert threat.versions.get().label == "Threats of violence"
+    same = client.post(
+        url,
+        {"criterion": abuse.pk, f"c{abuse.pk}-label": "Abusive language, after a warning"},
+    )
+    assert same.status_code == 400 and "Nothing was changed." in same.content.decode()
+    assert "Wordings" in same.content.decode()
     overview = client.get(reverse("criteria")).content.decode()
     assert reverse("criteria-edit", args=["coffee"]) in overview
 

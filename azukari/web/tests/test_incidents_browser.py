@@ -175,11 +175,11 @@ def test_a_manager_edits_a_clients_harassment_criteria(browser_page, shots, cast
     page.click(f"a[href='{reverse('criteria-edit', args=['coffee'])}']")
     page.wait_for_url(re.compile(r"/floor/criteria/coffee/$"))
 
-    page.click("details summary")
+    page.click("#add-criterion summary")
     page.fill("input[name=new-code]", "threat")
     page.fill("input[name=new-label]", "危害を加える旨の発言")
     page.fill("textarea[name=new-description]", "身体や家族への危害をほのめかす発言があった場合。")
-    submit(page, "details form button[type=submit]")
+    submit(page, "#add-criterion form button[type=submit]")
     assert "基準を追加しました" in page.inner_text(".messages")
 
     card = page.locator(f"#criterion-{abuse.code}")
@@ -187,6 +187,8 @@ def test_a_manager_edits_a_clients_harassment_criteria(browser_page, shots, cast
     card.locator(f"input[name=c{abuse.pk}-is_active]").uncheck()
     submit(page, f"#criterion-{abuse.code} button[type=submit]")
     assert "基準を保存しました" in page.inner_text(".messages")
+    page.click(f"#criterion-{abuse.code} details summary")
+    assert "一度注意した後も続く暴言" in page.inner_text(f"#criterion-{abuse.code} details")
     shots.take(page, "criteria", 2, "edited")
 
     abuse.refresh_from_db()
