@@ -389,3 +389,67 @@ def test_leavers_in_the_file_go_through_the_leaver_service(cast, manager, tmp_pa
     call_command("staff", "import", str(path), "--by", "mgr")  # again: nothing changes
     with pytest.raises(CommandError):
         call_command("staff", "import", str(path), "--by", "op_tea")  # not a manager
+
+
+# ---------------------------------------------------------------- the admin
+
+
+def _admin_form(prefix: str, total: int = 0) -> dict[str, str]:
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def test_a_client_added_in_the_admin_goes_through_the_service(cast, manager):
+    from django.contrib.auth.models import Permission
+    from django.test import Client as Browser
+    from django.urls import reverse
+
+    from azukari.org.tests.test_calendars import login_verified
+
+    manager.is_staff = True
+    manager.save(update_fields=["is_staff"])
+    manager.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="org",
+            codename__in=["add_client", "change_client", "view_client", "add_clientline"],
+        )
+    )
+    browser = Browser()
+    login_verified(browser, User.objects.get(pk=manager.pk))
+    data = {
+        "code": "bread",
+        "name": "パン工房株式会社",
+        "name_kana": "",
+        "escalation_email": "cs@bread.example",
+        "contract_signed_on": "2026-01-05",
+        "reopen_window_days": "14",
+        "inquiry_due_hours": "16",
+        "callback_max_attempts": "3",
+        "callback_retry_minutes": "120",
+        "unreachable_next_step": "desk_review",
+        "inquiry_remind_hours": "4",
+        "is_active": "on",
+        **_admin_form("lines", 1),
+        "lines-0-number": "0120-555-666",
+        "lines-0-label": "窓口",
+        **_admin_form("closed_days"),
+    }
+    added = browser.post(reverse("admin:org_client_add"), data)
+    assert added.status_code == 302, added.content.decode()[:3000]
+    assert added["Location"] == reverse("setup-checklist", args=["bread"])
+    client = Client.objects.get(code="bread")
+    assert client.lines.get().number == "+81120555666"  # stored as the pop reads it
+    assert client.went_live_on is None
+    assert client.pk in User.objects.get(pk=manager.pk).visible_client_ids()
+    # A line another client has is refused on the form; nothing is created.
+    again = browser.post(
+        reverse("admin:org_client_add"), {**data, "code": "bread2", "lines-0-number": "0120555666"}
+    )
+    assert again.status_code == 200
+    assert not Client.objects.filter(code="bread2").exists()
+    # The refused form created nothing beside the first client.
+    assert Client.objects.count() == 3
