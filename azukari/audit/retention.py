@@ -83,6 +83,8 @@ TEXTS: tuple[FreeText, ...] = (
     FreeText("subscriptions.CancellationDisclosure", ("request__case__customer_id",), ("text",)),
     FreeText("floor.CallEnding", ("contact__customer_id", "contact__case__customer_id"), ("note",)),
     FreeText("audit.NamedStaffRequest", ("case__customer_id", "contact__customer_id"), ("note",)),
+    # What was queued for the client's systems about the subscription.
+    FreeText("subscriptions.ClientEvent", ("subscription__customer_id",), (), ("payload",)),
 )
 
 

@@ -312,6 +312,17 @@ _TEAM_SERVES = CompiledQuery[int](
 )
 
 
+# Asked by every case opened about a subscription: compiled once.
+_OPEN_CASE_ABOUT = CompiledQuery[int](
+    lambda customer_id, subscription_id, kind: (
+        Case.objects.filter(customer_id=customer_id, subscription_id=subscription_id, kind=kind)
+        .exclude(state__in=(CaseState.RESOLVED, CaseState.CLOSED))
+        .order_by("-opened_at")
+        .values_list("pk", flat=True)[:1]
+    )
+)
+
+
 def _reload(case: Case) -> Case:
     """`refresh_from_db()`: every column read again and the cached relations let go."""
     fresh = _CASE_ROW(case.pk)[0]
@@ -364,14 +375,7 @@ def case_open(
         raise DomainError(_("The handler has no site."), field="site")
     if subscription is not None:
         # Matched by customer, subscription and kind, never by the subject's words.
-        already = (
-            Case.objects.filter(
-                customer_id=contact.customer_id, subscription=subscription, kind=kind
-            )
-            .exclude(state__in=(CaseState.RESOLVED, CaseState.CLOSED))
-            .values_list("pk", flat=True)
-            .first()
-        )
+        already = _OPEN_CASE_ABOUT.first(contact.customer_id, subscription.pk, str(kind))
         if already is not None:
             raise DomainError(
                 _(
@@ -479,13 +483,14 @@ def case_park(
         raise DomainError(
             _("Say when the callback was promised for."), field="promised_callback_at"
         )
-    _promise_check(
-        case,
-        at=promised,
-        site=team.site,
-        customer_requested=customer_requested,
-        field="promised_callback_at",
-    )
+    if promised is not None:  # the team's site is read only for a promise
+        _promise_check(
+            case,
+            at=promised,
+            site=team.site,
+            customer_requested=customer_requested,
+            field="promised_callback_at",
+        )
     due = _future(due_at, "due_at", now)
     case = _transition(
         case=case,
@@ -1059,7 +1064,9 @@ def case_resolve(*, case: Case, version: int, actor: User, outcome: str, note: s
 
 
 @transaction.atomic
-def case_close(*, case: Case, version: int, actor: User | None, note: str = "") -> Case:
+def case_close(
+    *, case: Case, version: int, actor: User | None, note: str | SystemText = ""
+) -> Case:
     """Closes a resolved case once its reopen window has passed."""
     if actor is not None:
         require_center_staff(actor, case.client_id)

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from azukari.cases.clocks import case_calendar, clocks_from_events
 from azukari.cases.models import Case, CaseState
+from azukari.cases.texts import SystemText
 from azukari.org.calendars import business_calendar
 from azukari.org.models import Site
 
@@ -59,7 +60,12 @@ def cases_close_expired(limit: int = 1000) -> int:
     )
     for case in candidates:
         try:
-            case_close(case=case, version=case.version, actor=None, note="reopen window passed")
+            case_close(
+                case=case,
+                version=case.version,
+                actor=None,
+                note=SystemText("reopen_window_passed"),
+            )
         except DomainError:
             continue
         closed += 1

@@ -76,6 +76,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
         gettext_lazy("Escalated to the client's escalation contact (%(n)d e-mails).")
     ),
     "moved_back": _site,
+    "reopen_window_passed": _sentence(gettext_lazy("Closed: the reopen window passed.")),
     "exception_question": _exception_question,
 }
 

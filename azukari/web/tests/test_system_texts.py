@@ -84,3 +84,22 @@ def test_rows_written_before_codes_keep_their_text(cast, client):
     client.force_login(cast.sv)
     page = client.get(reverse("case-detail", args=[exception.request.case_id])).content.decode()
     assert ASKED_JA in page
+
+
+def test_the_worker_s_closing_note_reads_in_each_reader_s_language(cast):
+    from azukari.cases.services import case_open, case_resolve, contact_log
+    from azukari.cases.tasks import cases_close_expired
+    from azukari.testing.factories import CustomerFactory
+
+    contact = contact_log(
+        actor=cast.operator, client=cast.coffee, customer=CustomerFactory(client=cast.coffee)
+    )
+    case = case_open(contact=contact, actor=cast.operator, kind="billing", subject="請求確認")
+    case_resolve(case=case, version=case.version, actor=cast.operator, outcome="説明済み")
+    with time_machine.travel(timezone.now() + dt.timedelta(days=20), tick=False):
+        assert cases_close_expired() == 1
+    event = CaseEvent.objects.get(case=case, kind="closed")
+    with translation.override("en"):
+        assert event.note_text == "Closed: the reopen window passed."
+    with translation.override("ja"):
+        assert event.note_text == "再オープン可能期間が過ぎたため完了しました。"
