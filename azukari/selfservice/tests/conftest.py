@@ -17,6 +17,14 @@ ASKED = dt.datetime(2026, 10, 20, 10, 0, tzinfo=TOKYO)
 STARTED_ON = dt.date(2026, 9, 1)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The limits count per address in the cache: every test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def asked():
     with time_machine.travel(ASKED, tick=False) as traveller:
