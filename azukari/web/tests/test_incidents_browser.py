@@ -80,7 +80,7 @@ def test_a_manager_walks_an_incident_from_discovery_to_closed(
     page.wait_for_url(re.compile(r"/incidents/$"))
     row = page.locator("tbody tr", has_text="配送ラベルの誤送付")
     assert row.locator(".flag").count() >= 2
-    assert "メールアドレス" in row.inner_text()
+    assert "未送信（宛先なし）" in row.inner_text()
     shots.take(page, "incident", 1, "register-before")
 
     # Discovery.
