@@ -33,7 +33,7 @@ from azukari.audit.scrub import PersonalData, review_flags, scrub, scrub_json, s
 from azukari.audit.services import access_events_signed, audit_seal
 from azukari.audit.verify import ERASED_BLANK
 from azukari.cases.models import AZUKARI_STATES, CaseState, Contact
-from azukari.core.errors import DomainError
+from azukari.core.errors import DomainError, NotVisible
 from azukari.customers.models import Customer, CustomerPhone
 from azukari.org.models import Client, User
 from azukari.org.permissions import Cap, require
@@ -92,6 +92,13 @@ def _model(text: FreeText) -> type[models.Model]:
     return apps.get_model(text.model)
 
 
+def _require(person: User, client: Client) -> None:
+    """Retention is applied and reviewed by managers, for the clients they serve."""
+    require(person, Cap.RETENTION_APPLY)
+    if not person.is_superuser and client.pk not in person.visible_client_ids():
+        raise NotVisible(_("No client with code “%(code)s”.") % {"code": client.code})
+
+
 def _customers_due(client: Client, cutoff: dt.datetime):
     """Customers with nothing open and no activity since the cutoff."""
     live_cases = Q(cases__state__in=[*AZUKARI_STATES, CaseState.OPEN])
@@ -123,7 +130,7 @@ def retention_apply(
     A run acts for `by`, who must be allowed to apply retention; only a scheduled run has no
     one, and its `source` says so."""
     if by is not None:
-        require(by, Cap.RETENTION_APPLY)
+        _require(by, client)
     elif not dry_run and source != RetentionSource.SCHEDULE:
         raise DomainError(_("Say whom the retention run acts for."), field="by")
     now = now or timezone.now()
@@ -290,7 +297,7 @@ def _text_hash(text: str) -> str:
 def retention_review(*, viewer: User, client: Client, limit: int = 200) -> list[ReviewItem]:
     """Texts of `client`'s erased customers that still hold digits like a phone number, an at
     sign or a name with an honorific, leaving out those a person marked clean as they are."""
-    require(viewer, Cap.RETENTION_APPLY)
+    _require(viewer, client)
     erased = Customer.all_rows.filter(client=client, family_name=ERASED_NAME).values("pk")
     marks = {
         (m.object_type, m.object_id, m.field): m.text_hash
@@ -356,7 +363,7 @@ def retention_text_redact(
     *, by: User, client: Client, object_type: str, object_id: int, field: str, text: str
 ) -> None:
     """Replaces a reviewed text with the person's redacted version; audited."""
-    require(by, Cap.RETENTION_APPLY)
+    _require(by, client)
     model, row = _review_target(client, object_type, object_id, field)
     model._base_manager.filter(pk=row.pk).update(**{field: text})
     RetentionReviewMark.objects.update_or_create(
@@ -374,7 +381,7 @@ def retention_text_mark_clean(
     *, by: User, client: Client, object_type: str, object_id: int, field: str
 ) -> None:
     """A person read the text and found nothing personal: it leaves the list until it changes."""
-    require(by, Cap.RETENTION_APPLY)
+    _require(by, client)
     row = _review_target(client, object_type, object_id, field)[1]
     RetentionReviewMark.objects.update_or_create(
         client=client,
@@ -438,7 +445,7 @@ def retention_policy_set(
     run_at: dt.time = dt.time(3, 0),
 ) -> RetentionPolicy:
     """Sets a client's retention periods and when the worker applies them."""
-    require(by, Cap.RETENTION_APPLY)
+    _require(by, client)
     if run_every not in RetentionFrequency.values:
         raise DomainError(_("Choose how often retention is applied."), field="run_every")
     policy, _created = RetentionPolicy.objects.update_or_create(

@@ -31,7 +31,7 @@ from azukari.audit.services import audit_seal_all
 from azukari.audit.verify import audit_verify
 from azukari.cases import services as cases
 from azukari.cases.models import CaseEvent, CaseKind, Contact, Inquiry
-from azukari.core.errors import PermissionRefused
+from azukari.core.errors import NotVisible, PermissionRefused
 from azukari.customers.models import Customer
 from azukari.org.models import Role
 from azukari.testing.factories import CustomerFactory, UserFactory
@@ -210,8 +210,15 @@ def test_each_client_policy_schedules_its_own_run(cast, manager):
         run_every=RetentionFrequency.WEEKLY,
         run_at=dt.time(2, 30),
     )
+    with pytest.raises(NotVisible):  # a manager acts for the clients they serve only
+        retention_policy_set(
+            by=manager, client=cast.tea, customer_inactive_days=365, audit_days=None
+        )
+    tea_manager = UserFactory(
+        username="mgr_tea", role=Role.MANAGER, home_site=cast.osaka, clients=[cast.tea]
+    )
     retention_policy_set(
-        by=manager,
+        by=tea_manager,
         client=cast.tea,
         customer_inactive_days=365,
         audit_days=None,
@@ -224,7 +231,9 @@ def test_each_client_policy_schedules_its_own_run(cast, manager):
     # The worker runs the scheduled function with the client's id: it applies, as the schedule.
     run_id = import_string(coffee.func)(ast.literal_eval(coffee.args))
     assert RetentionRun.objects.get(pk=run_id).source == RetentionSource.SCHEDULE
-    retention_policy_set(by=manager, client=cast.tea, customer_inactive_days=365, audit_days=None)
+    retention_policy_set(
+        by=tea_manager, client=cast.tea, customer_inactive_days=365, audit_days=None
+    )
     assert not Schedule.objects.filter(name=schedule_name(cast.tea)).exists()
 
 
