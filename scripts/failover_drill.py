@@ -1,16 +1,16 @@
 """Failover drill: the app and its worker on a Patroni cluster whose primary is killed mid-run.
 
-    .venv/bin/python scripts/failover_drill.py              # 3 kills and 3 switchovers (~9 min)
+    .venv/bin/python scripts/failover_drill.py              # 3 kills and 3 switchovers (~10 min)
     .venv/bin/python scripts/failover_drill.py --kills 1    # one of each (~6 min)
-    .venv/bin/python scripts/failover_drill.py --short      # CI's version (~2 min)
+    .venv/bin/python scripts/failover_drill.py --short      # CI's version (~3 min)
 
 Options: --nodes 2|3 (PostgreSQL nodes, default 2), --clients N (HTTP clients, default 4),
 --drain-timeout S (how long to wait for queued tasks at the end), --max-seconds S (bound on
 the load), --no-install, --keep (leave the folder and its logs). Most of the --kills 1 run's
 time is the wait for tasks that failed in the outage: they run again after Q_CLUSTER["retry"].
---short is one kill and one switchover with a smaller load and world, Patroni's loop every
-second, the worker's task timeout 10 s and retry 15 s, and no measurement of synchronous
-replication's cost.
+--short is one kill and one switchover with two HTTP clients at a slower pace, fewer tasks
+and a smaller world, Patroni's loop every second, the worker's task timeout 20 s and retry
+30 s, and no measurement of synchronous replication's cost or of replica reads.
 
 Run as root on Debian (it installs `patroni`, `etcd-server` and the PostgreSQL server with apt
 when missing, and runs PostgreSQL as the `postgres` user) or as a user who has them. Everything
@@ -524,9 +524,9 @@ class Drill:
             "AZUKARI_DB_CONN_HEALTH_CHECKS": health_checks,
             "AZUKARI_API_REQUESTS_PER_MINUTE": "0",
             "AZUKARI_LOG_LEVEL": "ERROR",
-            # --short: a task that failed in the outage runs again 15 s later, not 180 s
+            # --short: a task that failed in the outage runs again 30 s later, not 180 s
             **(
-                {"AZUKARI_TASK_TIMEOUT": "10", "AZUKARI_TASK_RETRY": "15"}
+                {"AZUKARI_TASK_TIMEOUT": "20", "AZUKARI_TASK_RETRY": "30"}
                 if self.args.short
                 else {}
             ),
@@ -798,10 +798,11 @@ class Drill:
         while not self.stop_load.is_set() and time.monotonic() < deadline and n < first + 100_000:
             client.call(n, phones[n % len(phones)], agent)
             n += self.args.clients
-            time.sleep(0.05)
+            time.sleep(0.2 if self.args.short else 0.05)
 
     def queue_tasks(self) -> None:
-        """Queues 5 worker tasks every half second, each batch in one transaction."""
+        """Queues 5 worker tasks every half second (--short: 1.5 s), each batch in one
+        transaction."""
         from django.db import connection, transaction
 
         from azukari.cases.background import probe_enqueue
@@ -818,7 +819,7 @@ class Drill:
             except Exception:  # any failure: the commit's outcome is unknown
                 self.probes_in_doubt.append(run)
                 connection.close()
-            time.sleep(0.5)
+            time.sleep(1.5 if self.args.short else 0.5)
         connection.close()
 
     def failovers(self, token: str, phones: list[str], agent: str) -> None:
