@@ -228,6 +228,7 @@ def _personal_data(customer_ids: list[int]) -> dict[int, PersonalData]:
             email=c.email,
             address=c.address,
             postcode=c.postcode,
+            customer_number=c.customer_number,
         )
         for c in Customer.all_rows.filter(pk__in=customer_ids)
     }

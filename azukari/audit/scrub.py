@@ -74,6 +74,7 @@ class PersonalData:
     email: str
     address: str
     postcode: str
+    customer_number: str = ""
 
 
 def scrubber(data: PersonalData) -> re.Pattern[str]:
@@ -92,6 +93,10 @@ def scrubber(data: PersonalData) -> re.Pattern[str]:
     alternatives += [p for p in map(_phone_pattern, data.phones) if p]
     if data.email:
         alternatives.append(re.escape(_fold_piece(data.email)))
+    if len(data.customer_number.strip()) >= 4:
+        alternatives.append(
+            rf"(?<![\w-]){re.escape(_fold_piece(data.customer_number.strip()))}(?![\w-])"
+        )
     alternatives += [_EMAIL, _ANY_PHONE]
     if data.postcode:
         alternatives.append(_POSTCODE)

@@ -79,6 +79,7 @@ def old_customer(cast):
             customer=customer,
             caller_number="+819012345678",
             summary=(
+                f"顧客番号 {customer.customer_number}、"
                 "山田花子様（ﾔﾏﾀﾞ ﾊﾅｺ）より。折り返しは "
                 + " / ".join(PHONE_WRITINGS)
                 + "、メール HANAKO.YAMADA@example.jp、住所 札幌市中央区北１条西２丁目３－４"
@@ -139,6 +140,7 @@ def test_retention_scrubs_names_phones_email_and_address_from_every_text(
     ]:
         assert gone not in after, gone
     assert "(erased)様の解約相談" in after
+    assert old_customer.customer_number not in after
     assert Customer.objects.get(pk=old_customer.pk).family_name == "(erased)"
     # The run and the erasure in the audit both name who ran it; the chain still verifies.
     run = RetentionRun.objects.get(pk=result.run_id)
