@@ -1,6 +1,7 @@
 """Customer self-service: what each client offers, one-time links, and what each page showed."""
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +48,7 @@ class SelfServiceSettings(ClientOwned):
         _("brand colour"),
         max_length=7,
         blank=True,
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Write the colour as #RRGGBB."))],
         help_text=_("A dark colour as #RRGGBB; white text is written on it."),
     )
     # The actor of what customers do online: contacts, cases and audit events name it.

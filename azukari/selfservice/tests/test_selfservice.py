@@ -378,3 +378,15 @@ def test_the_monthly_report_counts_self_service_apart_from_calls(client, cast, s
         figures = {str(label): value for label, value, _unit in report.figures}
     assert figures["Calls offered"] == 0
     assert figures["Self-service requests and questions (not calls)"] == 1
+
+
+def test_the_pages_wear_the_clients_colour(client, cast, subscription):
+    ss = selfservice_settings_ensure(client=cast.coffee)
+    ss.brand_colour = "#5a2d0c"
+    ss.save()
+    css = client.get(reverse("selfservice-brand", kwargs={"client_code": "coffee"}))
+    assert css["Content-Type"].startswith("text/css")
+    assert css.content.decode() == ":root{--brand:#5a2d0c}\n"
+    page = client.get(reverse("selfservice-ask", kwargs={"client_code": "coffee"}))
+    assert "/self/c/coffee/brand.css" in page.content.decode()
+    assert cast.coffee.name in page.content.decode()
