@@ -27,6 +27,7 @@ from azukari.cases.models import AZUKARI_STATES, Callback, CallbackStatus, Case,
 from azukari.cases.statemachine import CLOCK_OF_STATE
 from azukari.cases.texts import SystemText, stored
 from azukari.core.businesstime import BusinessCalendar, business_seconds
+from azukari.core.compiled import CompiledQuery
 from azukari.core.errors import DomainError, IllegalTransition, NotVisible, StaleVersion
 from azukari.org.models import Client, Site, SiteStatus, Team, User, business_calendar
 
@@ -189,6 +190,12 @@ def case_move(
     return case
 
 
+# Read by every park and move: compiled once (see core.compiled).
+_SITES_DOWN = CompiledQuery[int](
+    lambda ids: Site.objects.filter(pk__in=ids, status=SiteStatus.DOWN).values_list("id", flat=True)
+)
+
+
 def sites_down_locked(site_ids: Iterable[int]) -> frozenset[int]:
     """Which of these sites are down, read under a lock that `site_down` waits for.
 
@@ -202,9 +209,7 @@ def sites_down_locked(site_ids: Iterable[int]) -> frozenset[int]:
     if not ids:
         return frozenset()
     if connection.vendor != "postgresql":
-        return frozenset(
-            Site.objects.filter(pk__in=ids, status=SiteStatus.DOWN).values_list("id", flat=True)
-        )
+        return frozenset(_SITES_DOWN(ids))
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, status FROM {connection.ops.quote_name(Site._meta.db_table)} "

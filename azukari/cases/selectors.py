@@ -1,6 +1,7 @@
 """Reads of cases shared by pages and the API, always through the visibility door."""
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -113,10 +114,11 @@ def teams_for(case: Case) -> QuerySet[Team]:
     )
 
 
-def desk_team_for(case: Case, actor: Viewer) -> Team | None:
+def desk_team_for(case: Case, actor: Viewer, *, teams: Iterable[Team] | None = None) -> Team | None:
     """The azukari desk a parked case goes to unless someone chooses: the desk of the
-    actor's home site, else of the case's site, else any desk serving the client."""
-    desks = [t for t in teams_for(case) if t.is_azukari_desk]
+    actor's home site, else of the case's site, else any desk serving the client. `teams`:
+    `teams_for(case)` when the caller has read it already."""
+    desks = [t for t in (teams_for(case) if teams is None else teams) if t.is_azukari_desk]
     for site_id in (getattr(actor, "home_site_id", None), case.site_id):
         for team in desks:
             if team.site_id == site_id:

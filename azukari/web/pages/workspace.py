@@ -30,18 +30,22 @@ from azukari.cases.clocks import case_calendar, live_clocks
 from azukari.cases.models import (
     AZUKARI_STATES,
     AzukariReason,
+    Callback,
     CallbackStatus,
     Case,
     CaseEvent,
     CaseKind,
     CaseState,
+    Contact,
+    Inquiry,
     InquiryStatus,
 )
 from azukari.cases.overdue import case_is_overdue, inquiry_is_overdue
 from azukari.cases.statemachine import CLOCK_OF_STATE
 from azukari.core.businesstime import business_seconds
-from azukari.core.errors import DomainError, StaleVersion
-from azukari.org.models import User
+from azukari.core.compiled import CompiledQuery
+from azukari.core.errors import DomainError, NotVisible, StaleVersion
+from azukari.org.models import Team, User
 from azukari.org.people import staff_label
 from azukari.org.permissions import Cap, page_for, user_can
 from azukari.subscriptions.models import CancellationRequest, CancellationStatus
@@ -74,6 +78,54 @@ def _note(label: Promise, *, required: bool = False, rows: int = 2) -> forms.Cha
 # ---------------------------------------------------------------- forms
 
 
+class _ListedChoiceIterator(forms.models.ModelChoiceIterator):
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.field.listed:
+            yield self.choice(obj)
+
+    def __len__(self) -> int:
+        return len(self.field.listed) + (self.field.empty_label is not None)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(self.field.listed)
+
+
+class TeamChoiceField(forms.ModelChoiceField):
+    """A team among those the case may go to, read once for all the page's forms: showing
+    and checking the choice read nothing more."""
+
+    iterator = _ListedChoiceIterator
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(queryset=Team.objects.none(), **kwargs)
+        self.listed: list[Team] = []
+
+    def offer(self, teams: list[Team]) -> None:
+        self.listed = teams
+        self.widget.choices = self.choices
+
+    def to_python(self, value: Any) -> Team | None:
+        if value in self.empty_values:
+            return None
+        found = next((t for t in self.listed if str(t.pk) == str(value)), None)
+        if found is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return found
+
+
+def case_teams(case: Case) -> list[Team]:
+    """`teams_for(case)`, read once per case object."""
+    if not hasattr(case, "_page_teams"):
+        case._page_teams = list(case_selectors.teams_for(case))
+    return case._page_teams
+
+
 class CaseForm(PageForm):
     """A form about one case: the teams and people it may go to come from the case."""
 
@@ -81,11 +133,13 @@ class CaseForm(PageForm):
         super().__init__(*args, **kwargs)
         self.case = case
         if "team" in self.fields:
-            self.fields["team"].queryset = case_selectors.teams_for(case)
-            # The team that holds the case, else the desk it would go to.
-            team = case.owner_team or case_selectors.desk_team_for(case, actor)
-            if team is not None and not self.is_bound:
-                self.initial.setdefault("team", team.pk)
+            teams = case_teams(case)
+            self.fields["team"].offer(teams)
+            if not self.is_bound:
+                # The team that holds the case, else the desk it would go to.
+                team = case.owner_team or case_selectors.desk_team_for(case, actor, teams=teams)
+                if team is not None:
+                    self.initial.setdefault("team", team.pk)
         if "assignee" in self.fields:
             self.fields["assignee"].queryset = case_selectors.assignees_for(case)
             # Names within the actor's site; other sites' staff by site and role.
@@ -110,7 +164,7 @@ class ResolveForm(VersionedForm):
 class ParkForm(VersionedForm):
     prefix = "park"
     reason = forms.ChoiceField(label=_("Azukari reason"), choices=AzukariReason.choices)
-    team = forms.ModelChoiceField(label=_("Owning team"), queryset=None)
+    team = TeamChoiceField(label=_("Owning team"))
     promised_callback_at = _when(_("Callback promised for"))
     customer_requested = forms.BooleanField(
         label=_("The customer asked for this exact time"), required=False
@@ -121,7 +175,7 @@ class ParkForm(VersionedForm):
 
 class AssignForm(VersionedForm):
     prefix = "assign"
-    team = forms.ModelChoiceField(label=_("Team"), queryset=None)
+    team = TeamChoiceField(label=_("Team"))
     assignee = forms.ModelChoiceField(label=_("Person"), queryset=None, required=False)
     note = forms.CharField(label=_("Why"), required=False, max_length=1000)
 
@@ -162,7 +216,7 @@ class InquiryForm(VersionedForm):
         max_length=2000,
     )
     due_at = _when(_("Answer due by (empty: the client's agreed time)"))
-    team = forms.ModelChoiceField(label=_("Owning team"), queryset=None)
+    team = TeamChoiceField(label=_("Owning team"))
 
     def __init__(self, *args: Any, case: Case, actor: User, **kwargs: Any):
         super().__init__(*args, case=case, actor=actor, **kwargs)
@@ -202,7 +256,7 @@ class CloseForm(VersionedForm):
 class ReopenForm(VersionedForm):
     prefix = "reopen"
     note = forms.CharField(label=_("Why the case is reopened"), max_length=1000)
-    team = forms.ModelChoiceField(label=_("Owning team"), queryset=None)
+    team = TeamChoiceField(label=_("Owning team"))
 
 
 # ---------------------------------------------------------------- actions
@@ -382,24 +436,31 @@ ACTIONS: dict[str, Action] = {
 
 def offered(case: Case, user: User) -> list[str]:
     """The actions this person may take on this case now, in the page's order."""
-    return [
-        name
-        for name, action in ACTIONS.items()
-        if case.state in action.states
+    return [name for name in ACTIONS if may_take(case, user, name)]
+
+
+def may_take(case: Case, user: User, name: str | None) -> bool:
+    action = ACTIONS.get(name or "")
+    return (
+        action is not None
+        and case.state in action.states
         and user_can(user, action.capability)
         and action.applies(case)
-    ]
+    )
 
 
 def pending_cancellation(case: Case) -> CancellationRequest | None:
-    """The case's cancellation request that may still ask for an exception."""
+    """The case's cancellation request that may still ask for an exception (read once per
+    case object: the actions, the form and the page all ask)."""
     if case.kind != CaseKind.CANCELLATION:
         return None
-    return (
-        case.cancellation_requests.select_related("policy_version")
-        .filter(status=CancellationStatus.PENDING)
-        .first()
-    )
+    if not hasattr(case, "_pending_cancellation"):
+        case._pending_cancellation = (
+            case.cancellation_requests.select_related("policy_version")
+            .filter(status=CancellationStatus.PENDING)
+            .first()
+        )
+    return case._pending_cancellation
 
 
 # ---------------------------------------------------------------- reads
@@ -462,51 +523,117 @@ def _cancellation(request: HttpRequest, case: Case):
 # ---------------------------------------------------------------- the page
 
 
+# The page's reads, compiled once (CONTRIBUTING: "Reads an operator waits for"): the case
+# through the door, then its history, calls, inquiries and callbacks by the case's id.
+_PAGE_CASE = CompiledQuery[Case](
+    lambda viewer, pk: Case.objects.visible_to(viewer)
+    .filter(pk=pk)
+    .select_related(
+        "client", "customer", "site", "owner_team__site", "assignee", "subscription__plan",
+        "opened_by",
+    )
+)  # fmt: skip
+_ACTING_CASE = CompiledQuery[Case](
+    lambda viewer, pk: (
+        Case.objects.visible_to(viewer)
+        .filter(pk=pk)
+        .select_related("client", "customer", "site", "owner_team")
+    )
+)
+_EVENTS = CompiledQuery[CaseEvent](
+    lambda case_id: (
+        CaseEvent.objects.filter(case_id=case_id).select_related("actor").order_by("at", "id")
+    )
+)
+_CONTACTS = CompiledQuery[Contact](
+    lambda case_id: Contact.objects.filter(case_id=case_id).select_related("handler")
+)
+_INQUIRIES = CompiledQuery[Inquiry](lambda case_id: Inquiry.objects.filter(case_id=case_id))
+_CALLBACKS = CompiledQuery[Callback](lambda case_id: Callback.objects.filter(case_id=case_id))
+
+
+def _prefetched(case: Case, name: str, rows: list) -> None:
+    """What `prefetch_related(name)` leaves: `case.<name>.all()` answers from `rows`."""
+    queryset = getattr(Case, name).rel.related_model.objects.all()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    case._prefetched_objects_cache[name] = queryset
+
+
+def page_case(viewer: User, case_id: int) -> Case:
+    """The case with all the page shows: `case_selectors.case_detail` in compiled reads."""
+    case = _PAGE_CASE.first(viewer, case_id)
+    if case is None:
+        raise NotVisible()
+    case._prefetched_objects_cache = {}
+    _prefetched(case, "events", _EVENTS(case.pk))
+    _prefetched(case, "contacts", _CONTACTS(case.pk))
+    _prefetched(case, "inquiries", _INQUIRIES(case.pk))
+    _prefetched(case, "callbacks", _CALLBACKS(case.pk))
+    return case
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 @page_for(Cap.CENTER_PAGES, refuse_with_404=True)
 def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
     """The workspace; a POST names its action, runs it and comes back here saying so."""
-    case = case_selectors.case_detail(viewer=request.user, case_id=case_id)
+    if request.method == "POST":
+        return _act(request, case_id)
+    case = page_case(request.user, case_id)
     events = list(case.events.all())
-    actions = offered(case, request.user)
-    posted = request.POST.get("action") if request.method == "POST" else None
-    forms_by_name: dict[str, CaseForm] = {}
-    changes: list[CaseEvent] = []
-    failed = None
-    if posted is not None and posted not in actions:
-        messages.error(request, _("This action is not open to you for this case now."))
-        return redirect("desk-case", case_id=case.pk)
-    if posted is not None:
-        action = ACTIONS[posted]
-        form = action.form(request.POST, case=case, actor=request.user)
-        if form.is_valid():
-            try:
-                action.run(case, request.user, form.cleaned_data)
-            except StaleVersion as exc:
-                seen = form.cleaned_data.get("seen_event") or 0
-                case = case_selectors.case_detail(viewer=request.user, case_id=case_id)
-                events = list(case.events.all())
-                changes = [e for e in events if e.pk > seen]
-                form = action.form(
-                    _rebased(request.POST, case, form.prefix, events), case=case, actor=request.user
-                )
-                form.is_valid()
-                form.add_error(None, str(exc.message))
-            except DomainError as exc:
-                field = exc.field if exc.field in form.fields else None
-                form.add_error(field, str(exc.message))
-            else:
-                messages.success(request, action.done)
-                return redirect("desk-case", case_id=case.pk)
-        forms_by_name[posted] = form
-        failed = posted
+    return _render(request, case, events, _blank_forms(request, case, events), [], None)
+
+
+def _blank_forms(
+    request: HttpRequest, case: Case, events: list[CaseEvent], forms_by_name=None
+) -> dict[str, CaseForm]:
+    forms_by_name = dict(forms_by_name or {})
     stamp = _stamp(case, events)
     for name in offered(case, request.user):
         forms_by_name.setdefault(
             name, ACTIONS[name].form(initial=stamp, case=case, actor=request.user)
         )
-    return _render(request, case, events, forms_by_name, changes, failed)
+    return forms_by_name
+
+
+def _act(request: HttpRequest, case_id: int) -> HttpResponse:
+    """One action: the case row and what the action reads, no more, then back to the page.
+    The whole page is read only when the form comes back with what went wrong."""
+    case = _ACTING_CASE.first(request.user, case_id)
+    if case is None:
+        raise NotVisible()
+    posted = request.POST.get("action")
+    if not may_take(case, request.user, posted):
+        messages.error(request, _("This action is not open to you for this case now."))
+        return redirect("desk-case", case_id=case.pk)
+    action = ACTIONS[posted]
+    form = action.form(request.POST, case=case, actor=request.user)
+    changes: list[CaseEvent] = []
+    if form.is_valid():
+        try:
+            action.run(case, request.user, form.cleaned_data)
+        except StaleVersion as exc:
+            seen = form.cleaned_data.get("seen_event") or 0
+            case = page_case(request.user, case_id)
+            events = list(case.events.all())
+            changes = [e for e in events if e.pk > seen]
+            form = action.form(
+                _rebased(request.POST, case, form.prefix, events), case=case, actor=request.user
+            )
+            form.is_valid()
+            form.add_error(None, str(exc.message))
+        except DomainError as exc:
+            field = exc.field if exc.field in form.fields else None
+            form.add_error(field, str(exc.message))
+        else:
+            messages.success(request, action.done)
+            return redirect("desk-case", case_id=case.pk)
+    if not changes:
+        case = page_case(request.user, case_id)
+        events = list(case.events.all())
+    forms_by_name = _blank_forms(request, case, events, {posted: form})
+    return _render(request, case, events, forms_by_name, changes, posted)
 
 
 def _render(
