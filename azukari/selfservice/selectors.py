@@ -10,6 +10,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from azukari.cases.models import Callback, CallbackStatus, Case, CaseState, Inquiry, InquiryStatus
+from azukari.cases.scheduling import preferences_of
 from azukari.core.errors import DomainError
 from azukari.selfservice.models import Link, OfferShown, SelfServiceSettings
 from azukari.selfservice.services import signed_up_online
@@ -107,6 +108,15 @@ def _hm(value: dt.datetime) -> str:
     return timezone.localtime(value).strftime("%H:%M")
 
 
+def _window_end(link: Link, at: dt.datetime) -> dt.datetime:
+    """The end of the customer's own window the call falls in, else an hour after it."""
+    local = timezone.localtime(at)
+    for window in preferences_of(link.customer).windows:
+        if window.covers(local, local + dt.timedelta(minutes=15)):
+            return local.replace(hour=window.end.hour, minute=window.end.minute)
+    return local + dt.timedelta(hours=1)
+
+
 @dataclass
 class CaseStatus:
     case: Case
@@ -152,7 +162,7 @@ def case_statuses(*, link: Link) -> list[CaseStatus]:
             if at is None:
                 status.lines.append(_("We will call you back; we are choosing a time."))
                 continue
-            end = at + dt.timedelta(hours=2)
+            end = _window_end(link, at)
             status.lines.append(
                 _("We will call you on %(day)s between %(start)s and %(end)s.")
                 % {"day": _day(at), "start": _hm(at), "end": _hm(end)}

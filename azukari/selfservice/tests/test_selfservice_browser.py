@@ -204,6 +204,8 @@ def test_the_customer_acts_online_and_the_desk_sees_it(
     at = timezone.localtime(callback.scheduled_for or callback.promised_for)
     assert at.weekday() != 6
     assert dt.time(10) <= at.time() and (at + dt.timedelta(minutes=15)).time() <= dt.time(12)
+    # His page said so in plain words, inside his own window.
+    assert f"{at.month}/{at.day} の {at:%H:%M}〜12:00 にお電話します" in status
     desk.goto(reverse("desk-case", kwargs={"case_id": case.pk}))
     workspace = desk.inner_text("main")
     assert timezone.localdate().strftime("%Y-%m-%d") in workspace
