@@ -433,8 +433,12 @@ def start_gunicorn(env: dict[str, str], workers: int, log: Path) -> tuple[subpro
         time.sleep(0.2)  # waiting for the server to listen
 
 
-def run_locust(*, plan_path: Path, results: Path, users: int, hosts: list[str], args) -> str:
-    """One step; returns what locust said beyond the summary (its CPU warnings above all)."""
+def run_locust(
+    *, plan_path: Path, results: Path, users: int, hosts: list[str], servers: list[int], args
+) -> tuple[str, dict]:
+    """One step; returns what locust said beyond the summary (its CPU warnings above all) and
+    the CPU time the app servers, the database's server processes for this database and
+    locust spent in the measured window."""
     env = {
         **os.environ,
         "AZUKARI_LOAD_PLAN": str(plan_path),
@@ -449,14 +453,72 @@ def run_locust(*, plan_path: Path, results: Path, users: int, hosts: list[str], 
     log = results.with_suffix(".locust.log")
     bound = args.warmup + args.duration + 120
     with log.open("w") as out:
+        locust = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        time.sleep(args.warmup)  # the window locust measures starts with its test
+        before = cpu_by_part(servers, locust.pid, args.database_url)
+        time.sleep(args.duration)
+        after = cpu_by_part(servers, locust.pid, args.database_url)
         try:
-            subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=bound)
+            locust.wait(timeout=bound)
         except subprocess.TimeoutExpired:
+            locust.kill()
             sys.exit(f"locust ran past {bound} s; see {log}")
     if not results.exists():
         sys.exit(f"locust wrote no results; see {log}")
     said = log.read_text()
-    return "; ".join(sorted({m for m in re.findall(r"CPU usage[^\n]*", said)}))[:300]
+    cpu = {part: round(after[part] - before.get(part, 0.0), 2) for part in after}
+    return "; ".join(sorted({m for m in re.findall(r"CPU usage[^\n]*", said)}))[:300], cpu
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (fields 14 and 15 of /proc/PID/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(c) for c in children] + [d for c in children for d in descendants(int(c))]
+
+
+def cpu_by_part(servers: list[int], locust: int, database_url: str) -> dict[str, float]:
+    """CPU seconds so far of the app servers' workers, of the PostgreSQL backends serving
+    this database (by their process title), and of locust. SQLite runs inside the workers."""
+    parts = {
+        "app": sum(cpu_seconds(p) for master in servers for p in [master, *descendants(master)]),
+        "locust": cpu_seconds(locust) + sum(cpu_seconds(p) for p in descendants(locust)),
+    }
+    if not database_url.startswith("sqlite"):
+        name = " " + database_url.rsplit("/", 1)[-1].split("?")[0] + " "
+        total = 0.0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if title.startswith("postgres:") and name in title:
+                total += cpu_seconds(int(entry.name))
+        parts["database"] = total
+    return parts
+
+
+def offered_per_operator(model: dict) -> float:
+    """Requests per second one operator brings in this model, with the SVs and desk members
+    that come with them: what a capacity estimate from CPU time is multiplied by."""
+    per_call = 7 + 3 * model["case_share"]  # see the locustfile: a call's requests
+    busy = min(3600.0, model["calls_per_hour"] * model["handle_s"])
+    per_hour = model["calls_per_hour"] * per_call + (3600 - busy) / model["incoming_poll_s"]
+    per_hour += SVS_PER_1000 / 1000 * 3600 / model["floor_poll_s"]
+    per_hour += DESK_PER_1000 / 1000 * 3600 / model["board_reload_s"]
+    return per_hour / 3600
 
 
 # ---------------------------------------------------------------- report
@@ -516,7 +578,9 @@ def print_step(step: dict) -> None:
     print(
         f"{step['operators']} operators, {step['svs']} SVs, {step['desk']} desk: "
         f"{step['requests']} requests, {step['served_rps']} served/s, {step['errors']} errors;"
-        f" load average {step['load_1min'][0]} → {step['load_1min'][1]}"
+        f" load average {step['load_1min'][0]} → {step['load_1min'][1]};"
+        f" CPU s in the window {step['cpu_s']}, server CPU {step['server_cpu_ms_per_request']} ms"
+        f" a request, two free cores ≈ {step['estimated_operators_2_cores']} operators"
         + (f"; locust: {step['locust_said']}" if step["locust_said"] else "")
     )
     for message, n in step["messages"].items():
@@ -555,7 +619,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=cores(), help="gunicorn workers each")
     parser.add_argument("--spawn-rate", type=float, default=500, help="users started per second")
     parser.add_argument(
-        "--give-up-ms", type=float, default=3000, help="stop the curve past this worst p95"
+        "--give-up-ms", type=float, default=10000, help="stop the curve past this worst p95"
     )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -601,7 +665,7 @@ def main() -> None:
         print(f"the desk's incoming-call panel: {model['incoming']}")
         result_steps = []
         for operators in steps:
-            step = run_step(plan, operators, model, hosts, out, args)
+            step = run_step(plan, operators, model, hosts, [p.pid for p in processes], out, args)
             print_step(step)
             result_steps.append(step)
             if step["worst_p95_ms"] > args.give_up_ms:
@@ -627,6 +691,7 @@ def main() -> None:
         "workers_per_server": args.workers,
         "cores": cores(),
         "model": model,
+        "offered_rps_per_operator": round(offered_per_operator(model), 4),
         "duration_s": args.duration,
         "steps": result_steps,
         "capacity_operators": capacity,
@@ -642,11 +707,15 @@ def main() -> None:
         "capacity_operators": capacity,
         "curve": {s["operators"]: [s["served_rps"], s["worst_p95_ms"], s["errors"]] for s in
                   result_steps},
+        "estimated_operators_2_cores": [s["estimated_operators_2_cores"] for s in result_steps],
     }  # fmt: skip
     print(json.dumps({"benchmark": result["benchmark"], "figures": figures, "json": str(out)}))
 
 
-def run_step(plan: dict, operators: int, model: dict, hosts: list[str], out: Path, args) -> dict:
+def run_step(
+    plan: dict, operators: int, model: dict, hosts: list[str], servers: list[int], out: Path,
+    args,
+) -> dict:  # fmt: skip
     """One point of the curve: the first `operators` operators and their SVs and desk."""
     from django.db import connections
 
@@ -671,13 +740,27 @@ def run_step(plan: dict, operators: int, model: dict, hosts: list[str], out: Pat
     users = operators + svs + desk
     print(f"\n== {operators} operators, {svs} SVs, {desk} desk ({len(hosts)} servers) ==")
     load_before = os.getloadavg()[0]
-    said = run_locust(plan_path=plan_path, results=raw_path, users=users, hosts=hosts, args=args)
+    said, cpu = run_locust(
+        plan_path=plan_path, results=raw_path, users=users, hosts=hosts, servers=servers,
+        args=args,
+    )  # fmt: skip
     raw = json.loads(raw_path.read_text())
+    figures = step_figures(raw, duration=args.duration)
+    served = figures["requests"] - figures["errors"]
+    server_cpu = cpu["app"] + cpu.get("database", 0.0)
+    per_request_ms = 1000 * server_cpu / served if served else None
     step = {
         "operators": operators,
         "svs": svs,
         "desk": desk,
-        **step_figures(raw, duration=args.duration),
+        **figures,
+        "cpu_s": cpu,
+        "server_cpu_ms_per_request": round(per_request_ms, 2) if per_request_ms else None,
+        # Operators two free cores could serve at this CPU cost per request: an estimate from
+        # CPU time, for a machine busy with other work; the curve is the measurement.
+        "estimated_operators_2_cores": (
+            round(2000 / (per_request_ms * offered_per_operator(model))) if per_request_ms else None
+        ),
         "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "locust_said": said,

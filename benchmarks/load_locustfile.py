@@ -8,7 +8,8 @@ interval of the desk page's own htmx trigger, read by load.py from the template)
 `If-None-Match` when the server gave an ETag. A call: the PBX's "answered" event and the CTI's
 screen pop (API), the desk's next check shows the call, the operator opens the screen pop
 page, talks, logs the contact; for `case_share` of the calls the log opens a case, which the
-operator then parks as azukari from the case page; the PBX's "ended" event; back to the desk.
+operator then parks as azukari from the case page (or, when the pop shows the customer's open
+case, logs the call on that case, as the page asks); the PBX's "ended" event; back to the desk.
 
 Operators start where a floor in full swing would find them: most idle at the desk, some in
 the middle of a call (the call's first requests are made during the warm-up, its end falls
@@ -58,6 +59,7 @@ SUBJECTS = {
 CASE_LOCATION = re.compile(r"/desk/cases/(\d+)/$")
 POP_LINK = re.compile(r'href="(/desk/customers/\d+/\?contact=\d+)"')
 INCOMING_LINK = re.compile(r'id="incoming-pop" href="([^"]+)"')
+ON_CASE = re.compile(r'name="on_case" value="(\d+)"')
 LOGIN_MARK = 'name="password"'
 PANEL = re.compile(r'<div id="incoming"[^>]*>')
 PANEL_TAG = re.compile(r'data-etag="([^"]*)"')
@@ -390,7 +392,8 @@ class Operator(StaffUser):
         screen = self.html("desk: screen pop page", link, form="contact-form")
         if screen is None:
             return
-        _page, form = screen
+        page, form = screen
+        open_cases = ON_CASE.findall(page.text or "")
         # The conversation and the identity check.
         if handle_until is None:
             pause(0.8 * HANDLE_S, 1.2 * HANDLE_S)
@@ -412,10 +415,16 @@ class Operator(StaffUser):
             "reason_code": first_real(form["options"].get("reason_code", [])),
             "acw_code": random.choice(form["options"].get("acw_code", [""])[1:] or [""]),
         }
-        name = "desk: log contact, open case (POST)" if opens_case else "desk: log contact (POST)"
-        logged = self.post(name, form["action"], data)
-        if logged is not None and opens_case:
-            self.park(logged.headers.get("Location", ""))
+        if opens_case and open_cases:  # the pop shows the case this call is about: log on it
+            data.update(kind="", subject="", on_case=open_cases[0])
+            self.post("desk: log contact on its open case (POST)", form["action"], data)
+        else:
+            name = (
+                "desk: log contact, open case (POST)" if opens_case else "desk: log contact (POST)"
+            )
+            logged = self.post(name, form["action"], data)
+            if logged is not None and opens_case:
+                self.park(logged.headers.get("Location", ""))
         self.pbx_event("ended", call)
 
     def park(self, location: str) -> None:

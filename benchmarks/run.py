@@ -215,12 +215,14 @@ def main() -> None:
     results = args.results
     scale = scale_of(args)
     for vendor, url in databases.items():
-        print(f"\n== {vendor}: {args.customers:,} customers ==", flush=True)
+        print(f"\n== {vendor} ==", flush=True)
         built = None if args.skip_build else build(url, args)
         if built is not None:
             save(results, f"generate-{vendor}", built)
         if args.build_only:
             continue
+        # The data as it is: an earlier build may have been of another size.
+        scale = {**scale_of(args), "customers": customer_count(url)}
         if not args.skip_scale:
             for key, script, options in (
                 ("scale", "scale.py", ["--runs", str(args.runs)]),
