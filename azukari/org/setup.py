@@ -360,13 +360,22 @@ def _staff_values(values: dict[str, Any], staff: User | None) -> dict[str, Any]:
 
 
 def _staff_write(staff: User, values: dict[str, Any]) -> User:
+    creating = staff.pk is None
     clients = values.pop("clients", None)
+    changed = {"display_name"}
     for field, value in values.items():
         setattr(staff, _USER_FIELD.get(field, field), value)
+        changed.add(_USER_FIELD.get(field, field))
     if "display_name" not in values and not staff.display_name:
         staff.display_name = staff.last_name[:50]
-    staff.is_staff = staff.role in (Role.MANAGER, Role.ADMIN)
-    staff.save()
+    if creating or "role" in values:
+        # Managers and administrators work in the admin too; a change of role decides it.
+        staff.is_staff = staff.role in (Role.MANAGER, Role.ADMIN)
+        changed.add("is_staff")
+    if creating:
+        staff.save()
+    else:
+        staff.save(update_fields=sorted(changed))
     if clients is not None:
         staff.clients.set(clients)
     return staff
