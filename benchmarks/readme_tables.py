@@ -161,20 +161,30 @@ def load(results: dict, vendor: str) -> str:
         f" the backlog board reloaded every {model['board_reload_s']:g} s.",
         "",
         "| operators (+ SVs, desk) | served req/s | errors | worst p95 ms | slowest request type"
-        " | load avg | p95 < 100 ms, no errors |",
-        "|---|---|---|---|---|---|---|",
+        " | load avg | p95 < 100 ms, no errors | CPU s: app / database / locust"
+        " | server CPU ms a request | two free cores ≈ operators |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for step in f["steps"]:
         slowest = max(step["rows"], key=lambda r: r["p95_ms"]) if step["rows"] else None
+        cpu = step.get("cpu_s", {})
         lines.append(
             f"| {step['operators']:,} (+ {step['svs']}, {step['desk']}) | {step['served_rps']}"
             f" | {step['errors']} | {ms(step['worst_p95_ms'])}"
             f" | {slowest['name'] if slowest else '—'} | {step['load_1min'][0]} → "
-            f"{step['load_1min'][1]} | {met(step['met'])} |"
+            f"{step['load_1min'][1]} | {met(step['met'])}"
+            f" | {cpu.get('app', '—')} / {cpu.get('database', '—')} / {cpu.get('locust', '—')}"
+            f" | {step.get('server_cpu_ms_per_request') or '—'}"
+            f" | {step.get('estimated_operators_2_cores') or '—'} |"
         )
     lines += [
         "",
-        f"**Highest operator count meeting the target: {f['capacity_operators']:,}.**",
+        f"**Highest operator count meeting the target: {f['capacity_operators']:,}.** The model"
+        f" offers {f.get('offered_rps_per_operator', 0):.3f} requests per second per operator"
+        " (SVs and desk included); the last column divides two cores' worth of CPU time by"
+        " the server CPU time (app servers and database) each served request took in that step"
+        " and by that rate: an estimate for a machine with nothing else running, not a"
+        " measurement.",
     ]
     shown = [s for s in f["steps"] if s["operators"] == f["capacity_operators"]]
     failing = next((s for s in f["steps"] if not s["met"]), None)
