@@ -106,8 +106,9 @@ def newest_call(handler_id: int, *, now: dt.datetime | None = None) -> Ringing |
     params[read.handler_at] = handler_id
     since = (now or timezone.now()) - WINDOW
     params[read.since_at] = connection.ops.adapt_datetimefield_value(since)
-    connection.ensure_connection()
-    row = connection.connection.execute(read.sql, params).fetchone()
+    with connection.wrap_database_errors:  # the driver's errors as Django's
+        connection.ensure_connection()
+        row = connection.connection.execute(read.sql, params).fetchone()
     if row is None:
         return None
     row = list(row)
