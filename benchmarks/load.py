@@ -466,7 +466,7 @@ def run_locust(
     if not results.exists():
         sys.exit(f"locust wrote no results; see {log}")
     said = log.read_text()
-    cpu = {part: round(after[part] - before.get(part, 0.0), 2) for part in after}
+    cpu = {part: round(cpu_spent(before.get(part, {}), after[part]), 2) for part in after}
     return "; ".join(sorted({m for m in re.findall(r"CPU usage[^\n]*", said)}))[:300], cpu
 
 
@@ -487,16 +487,17 @@ def descendants(pid: int) -> list[int]:
     return [int(c) for c in children] + [d for c in children for d in descendants(int(c))]
 
 
-def cpu_by_part(servers: list[int], locust: int, database_url: str) -> dict[str, float]:
-    """CPU seconds so far of the app servers' workers, of the PostgreSQL backends serving
-    this database (by their process title), and of locust. SQLite runs inside the workers."""
+def cpu_by_part(servers: list[int], locust: int, database_url: str) -> dict[str, dict[int, float]]:
+    """CPU seconds so far, by process, of the app servers' workers, of the PostgreSQL
+    backends serving this database (by their process title), and of locust. SQLite runs
+    inside the workers."""
     parts = {
-        "app": sum(cpu_seconds(p) for master in servers for p in [master, *descendants(master)]),
-        "locust": cpu_seconds(locust) + sum(cpu_seconds(p) for p in descendants(locust)),
+        "app": {p: cpu_seconds(p) for master in servers for p in [master, *descendants(master)]},
+        "locust": {p: cpu_seconds(p) for p in [locust, *descendants(locust)]},
     }
     if not database_url.startswith("sqlite"):
         name = " " + database_url.rsplit("/", 1)[-1].split("?")[0] + " "
-        total = 0.0
+        parts["database"] = {}
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
@@ -505,9 +506,14 @@ def cpu_by_part(servers: list[int], locust: int, database_url: str) -> dict[str,
             except OSError:
                 continue
             if title.startswith("postgres:") and name in title:
-                total += cpu_seconds(int(entry.name))
-        parts["database"] = total
+                parts["database"][int(entry.name)] = cpu_seconds(int(entry.name))
     return parts
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """What the processes alive at the end spent since the start (all of it, for those that
+    started meanwhile); a process that ended in the window is not counted."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def offered_per_operator(model: dict) -> float:
