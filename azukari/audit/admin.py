@@ -1,7 +1,7 @@
 """Admin: the audit and the incident register are read-only here; retention policies are
 kept here. Incidents are kept in the register's pages, through the services."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,10 +14,12 @@ from azukari.audit.models import (
     NamedStaffRequest,
     RetentionPolicy,
     RetentionRun,
+    RetentionSource,
     UserSession,
 )
-from azukari.audit.retention import retention_policy_set
+from azukari.audit.retention import retention_apply, retention_policy_set
 from azukari.core.admin import ClientFieldScopedAdmin, ClientScopedAdmin, UserAdministrationOnly
+from azukari.core.errors import DomainError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -82,6 +84,35 @@ class UserSessionAdmin(UserAdministrationOnly, ReadOnlyAdmin):
 @admin.register(RetentionPolicy)
 class RetentionPolicyAdmin(ClientFieldScopedAdmin):
     list_display = ["client", "customer_inactive_days", "audit_days", "run_every", "run_at"]
+    actions = ["apply_now"]
+
+    @admin.action(description=_("Apply the retention periods now"))
+    def apply_now(self, request, queryset) -> None:
+        """The same run as the command line's, acting for the signed-in person."""
+        for policy in queryset.select_related("client"):
+            try:
+                result = retention_apply(
+                    client=policy.client,
+                    dry_run=False,
+                    by=request.user,
+                    source=RetentionSource.ADMIN,
+                )
+            except DomainError as exc:
+                self.message_user(request, str(exc), level=messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                _(
+                    "%(client)s: anonymised %(customers)d customers, erased %(events)d events,"
+                    " scrubbed %(texts)d texts"
+                )
+                % {
+                    "client": result.client,
+                    "customers": result.customers,
+                    "events": result.audit_events,
+                    "texts": result.texts,
+                },
+            )
 
     def save_model(self, request, obj: RetentionPolicy, form, change) -> None:
         """Through the service: it also sets the worker's schedule for this client."""

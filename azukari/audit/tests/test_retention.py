@@ -298,3 +298,24 @@ def test_a_manager_reviews_and_redacts_on_the_page(cast, manager, old_customer, 
     client.force_login(cast.operator)
     assert client.get(url).status_code == 404
     assert client.get(reverse("retention")).status_code == 403
+
+
+def test_the_admin_applies_a_policy_now_as_the_signed_in_person(cast, old_customer, client):
+    admin_user = UserFactory(
+        username="root", role=Role.ADMIN, home_site=cast.sapporo, is_staff=True, is_superuser=True
+    )
+    admin_user.language = "en"
+    admin_user.save(update_fields=["language"])
+    policy = retention_policy_set(
+        by=admin_user, client=cast.coffee, customer_inactive_days=730, audit_days=None
+    )
+    _verified(client, admin_user)
+    response = client.post(
+        "/admin/audit/retentionpolicy/",
+        {"action": "apply_now", "_selected_action": [policy.pk]},
+        follow=True,
+    )
+    assert "anonymised 1 customers" in response.content.decode()
+    run = RetentionRun.objects.get()
+    assert (run.ran_by, run.source) == (admin_user, RetentionSource.ADMIN)
+    assert "山田" not in _texts(old_customer)
