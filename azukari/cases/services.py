@@ -30,7 +30,7 @@ from azukari.cases.models import (
 )
 from azukari.cases.moves import CaseMove, case_move, case_move_bulk, sites_down_locked
 from azukari.cases.selectors import desk_team_for
-from azukari.cases.signals import inquiry_answered
+from azukari.cases.signals import callback_scheduled, inquiry_answered
 from azukari.cases.statemachine import CLOCK_OF_STATE, is_legal
 from azukari.cases.texts import SystemText, stored
 from azukari.core.businesstime import add_business_seconds, business_seconds
@@ -880,6 +880,7 @@ def callback_schedule(
         },
     )
     callback.refresh_from_db()
+    callback_scheduled.send(sender=Callback, callback=callback, actor=actor)
     return callback
 
 

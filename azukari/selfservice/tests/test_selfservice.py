@@ -390,3 +390,24 @@ def test_the_pages_wear_the_clients_colour(client, cast, subscription):
     page = client.get(reverse("selfservice-ask", kwargs={"client_code": "coffee"}))
     assert "/self/c/coffee/brand.css" in page.content.decode()
     assert cast.coffee.name in page.content.decode()
+
+
+def test_a_callback_the_center_schedules_sends_a_fresh_link(client, cast, subscription, asked):
+    from azukari.cases.scheduling import call_calendar_for, preferences_of, propose_callback_times
+    from azukari.cases.services import callback_schedule
+
+    link = link_issue(customer=subscription.customer, channel=LinkChannel.SMS, origin="api")
+    _signed_in(client, link)
+    client.post(reverse("selfservice-request"), {"subscription": subscription.pk})
+    run_queued()
+    assert not Link.objects.filter(origin=LinkOrigin.UPDATE).exists()  # his own act
+    callback = Callback.objects.get()
+    later = propose_callback_times(
+        prefs=preferences_of(subscription.customer),
+        calendar=call_calendar_for(client=cast.coffee, site=callback.team.site),
+        after=(callback.scheduled_for or callback.promised_for) + dt.timedelta(days=1),
+        count=1,
+    )[0]
+    callback_schedule(callback=callback, actor=cast.desk, at=later)
+    run_queued()
+    assert Link.objects.filter(origin=LinkOrigin.UPDATE).count() == 1
