@@ -17,7 +17,8 @@ incoming-call check one request after another, the way the page sends it:
 The cost is the worker's CPU time (user + system, read from /proc) divided by the number of
 checks: what each check costs a core, whatever the client does. From it, the share of one
 core that `--operators` idle desks take at each way's interval. It also checks that a call
-the PBX announces shows at the next check and that the unchanged check is a 304.
+the PBX announces shows at the next check and that the unchanged check is a 304. It ends the
+operator's calls left open (an idle desk has none) and the call it rings.
 """
 
 import argparse

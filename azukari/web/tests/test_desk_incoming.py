@@ -17,7 +17,7 @@ from azukari.api.services import contact_event_record
 from azukari.cases.models import Contact
 from azukari.config.wsgi import application
 from azukari.testing.factories import CustomerFactory
-from azukari.web.incoming import PATH, TICKET_HEADER
+from azukari.web.incoming import PATH, POLL_SECONDS, TICKET_HEADER, full_check_every
 
 
 @pytest.fixture
@@ -166,3 +166,15 @@ def test_the_check_is_for_center_staff_only(client, cast):
     assert client.get(reverse("desk-incoming")).status_code == 302
     client.force_login(cast.operator)
     assert client.post(reverse("desk-incoming")).status_code == 405
+
+
+def test_a_waiting_desk_keeps_its_session(client, cast, settings):
+    """Checks answered before Django do not touch the session: often enough, one goes
+    through the page, whose middleware keeps the idle clock running."""
+    settings.AZUKARI_SESSION_IDLE_MINUTES = 30
+    every = full_check_every()
+    assert every * POLL_SECONDS * 3 <= 30 * 60
+    client.force_login(cast.operator)
+    html = client.get(reverse("desk")).content.decode()
+    assert f'data-full-every="{every}"' in html
+    assert f'hx-trigger="every {POLL_SECONDS}s"' in html
