@@ -411,3 +411,16 @@ def test_a_callback_the_center_schedules_sends_a_fresh_link(client, cast, subscr
     callback_schedule(callback=callback, actor=cast.desk, at=later)
     run_queued()
     assert Link.objects.filter(origin=LinkOrigin.UPDATE).count() == 1
+
+
+def test_the_page_reads_in_english_in_a_bounded_number_of_queries(
+    client, subscription, asked, django_assert_max_num_queries
+):
+    link = link_issue(customer=subscription.customer, channel=LinkChannel.SMS, origin="api")
+    _signed_in(client, link)
+    client.cookies["django_language"] = "en"
+    client.get(reverse("selfservice-home"))  # the first view also records the settings
+    with django_assert_max_num_queries(20):
+        page = client.get(reverse("selfservice-home")).content.decode()
+    assert "Your options" in page and "Record my cancellation request (dated today)" in page
+    assert "お客様の選択肢" not in page
