@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone, translation
@@ -15,6 +14,7 @@ from django_q.models import OrmQ
 from azukari.customers.models import Customer, HiddenImport
 from azukari.dataio.models import ImportBatch, ImportStatus
 from azukari.dataio.services import import_journal_sweep, import_run, import_start
+from azukari.dataio.tests.test_admin_upload import _map, _upload
 from azukari.dataio.tests.test_import_killed import ROWS, big_file, import_killed_when
 from azukari.org.models import Role
 from azukari.org.tests.test_calendars import login_verified
@@ -44,10 +44,7 @@ def test_the_upload_queues_its_task_with_the_batch(cast, manager, client, settin
     settings.DATA_DIR = tmp_path
     login_verified(client, manager)
     body = "顧客番号,姓\r\nC1,髙橋\r\n".encode("cp932")
-    response = client.post(
-        "/admin/dataio/importbatch/upload/",
-        {"client": cast.coffee.pk, "kind": "customers", "file": SimpleUploadedFile("c.csv", body)},
-    )
+    response = _map(_upload(client, cast.coffee, body), client)
     assert response.status_code == 302, response.content[:500]
     batch = ImportBatch.objects.get()
     assert batch.status == ImportStatus.QUEUED
