@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -41,6 +42,7 @@ from azukari.org.setup import (
     client_update,
     client_values_check,
     site_create,
+    staff_values_check,
     team_create,
 )
 from azukari.org.staff import staff_mark_left
@@ -406,8 +408,51 @@ class TeamAdmin(admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
+class StaffChangeForm(UserChangeForm):
+    """A person's record changed in the admin obeys the rules of `staff_update`: a role with
+    its site or company, a team at their site, an agreement with its version."""
+
+    FIELDS = {
+        "role": "role",
+        "last_name": "family_name",
+        "first_name": "given_name",
+        "display_name": "display_name",
+        "email": "email",
+        "home_site": "home_site",
+        "team": "team",
+        "clients": "clients",
+        "client": "company",
+        "agent_id": "agent_id",
+        "agreement_signed_on": "agreement_signed_on",
+        "agreement_version": "agreement_version",
+    }
+
+    def clean(self):
+        data = super().clean()
+        person = self.instance
+        if person.pk is None or person.is_superuser or data.get("is_superuser"):
+            return data  # the deployment's own superusers are not staff records
+        changes = {
+            self.FIELDS[name]: data[name]
+            for name in self.changed_data
+            if name in self.FIELDS and name in data
+        }
+        if changes:
+            if "clients" in changes:
+                changes["clients"] = list(changes["clients"])
+            try:
+                staff_values_check(changes, person)
+            except DomainError as exc:
+                field = {v: k for k, v in self.FIELDS.items()}.get(exc.field or "")
+                if field in self.fields:
+                    raise ValidationError({field: exc.message}) from exc
+                raise ValidationError(exc.message) from exc
+        return data
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = StaffChangeForm
     list_display = [
         "username",
         "display_name",

@@ -280,8 +280,9 @@ STAFF_FIELDS = (
 _USER_FIELD = {"family_name": "last_name", "given_name": "first_name", "company": "client"}
 
 
-def _staff_values(values: dict[str, Any], staff: User | None) -> dict[str, Any]:
-    """Checks one person's record as a whole (the values given over what is recorded)."""
+def staff_values_check(values: dict[str, Any], staff: User | None) -> dict[str, Any]:
+    """Checks one person's record as a whole (the values given over what is recorded); the
+    admin's person form asks it too."""
     unknown = set(values) - set(STAFF_FIELDS)
     if unknown:
         raise DomainError(_("Unknown field: %(f)s.") % {"f": ", ".join(sorted(unknown))})
@@ -391,7 +392,7 @@ def staff_create(*, actor: User | None, username: str, **values: Any) -> User:
     if User.objects.filter(username=username).exists():
         raise DomainError(_("A person with this user name already exists."), field="username")
     values.setdefault("role", Role.OPERATOR)
-    clean = _staff_values(values, None)
+    clean = staff_values_check(values, None)
     staff = User(username=username)
     staff.set_unusable_password()
     return _staff_write(staff, clean)
@@ -407,5 +408,5 @@ def staff_update(*, actor: User | None, staff: User, **changes: Any) -> User:
         raise DomainError(_("Ask another manager to change your own role or clients."))
     if staff.employment_status == EmploymentStatus.LEFT:
         raise DomainError(_("This person has left; their record stays as it was."), field="staff")
-    clean = _staff_values(dict(changes), staff)
+    clean = staff_values_check(dict(changes), staff)
     return _staff_write(staff, clean)

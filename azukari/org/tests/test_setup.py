@@ -453,3 +453,44 @@ def test_a_client_added_in_the_admin_goes_through_the_service(cast, manager):
     assert not Client.objects.filter(code="bread2").exists()
     # The refused form created nothing beside the first client.
     assert Client.objects.count() == 3
+
+
+def test_a_persons_record_changed_in_the_admin_obeys_the_staff_rules(cast):
+    from django.test import Client as Browser
+    from django.urls import reverse
+
+    from azukari.org.tests.test_calendars import login_verified
+
+    admin_user = UserFactory(
+        username="adm",
+        role=Role.ADMIN,
+        home_site=cast.osaka,
+        clients=[cast.coffee, cast.tea],
+        is_staff=True,
+        is_superuser=True,
+    )
+    browser = Browser()
+    login_verified(browser, admin_user)
+    url = reverse("admin:org_user_change", args=[cast.operator.pk])
+    form = browser.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if name in form.fields and value is not None and name != "password"
+    }
+    data["clients"] = [c.pk for c in cast.operator.clients.all()]
+    data["home_site"] = cast.operator.home_site_id
+    data["date_joined_0"], data["date_joined_1"] = "2026-01-01", "09:00:00"
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+    data.pop("groups", None)
+    data.pop("user_permissions", None)
+    refused = browser.post(url, {**data, "team": cast.osaka_desk.pk})
+    assert refused.status_code == 200  # the Osaka desk is not at the operator's site
+    assert "別の拠点" in refused.content.decode() or "another site" in refused.content.decode()
+    cast.operator.refresh_from_db()
+    assert cast.operator.team is None
+    saved = browser.post(url, {**data, "team": cast.sapporo_desk.pk})
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    cast.operator.refresh_from_db()
+    assert cast.operator.team == cast.sapporo_desk
