@@ -10,10 +10,10 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 
 from azukari.cases import overdue
-from azukari.cases.models import AZUKARI_STATES, Case, CaseState, Inquiry
+from azukari.cases.models import AZUKARI_STATES, Case, CaseState, Contact, Direction, Inquiry
 from azukari.cases.statemachine import CLOCK_OF_STATE
 from azukari.core.businesstime import business_seconds
 from azukari.org.calendars import business_calendars
@@ -86,6 +86,71 @@ class ClientResponse:
         return Ratio(self.on_time, self.sent)
 
 
+@dataclass(frozen=True)
+class Channels:
+    """The contacts of a period by channel: inbound calls (offered, answered, mean handle
+    time in seconds) and, apart from them, what customers did on the self-service pages."""
+
+    offered: int
+    answered: int
+    handle: int | None
+    online: int
+
+    @property
+    def abandoned(self) -> int:
+        return self.offered - self.answered
+
+    @property
+    def answer_rate(self) -> Ratio:
+        return Ratio(self.answered, self.offered)
+
+
+def contacts_by_channel(contacts: QuerySet[Contact]) -> Channels:
+    """Inbound calls and self-service acts (`online` contacts) among `contacts`: a request a
+    customer recorded online is counted apart, never as a call."""
+    row = contacts.aggregate(
+        offered=Count("pk", filter=Q(direction=Direction.INBOUND)),
+        answered=Count("pk", filter=Q(direction=Direction.INBOUND, answered_at__isnull=False)),
+        handle=Avg(
+            F("ended_at") - F("answered_at"),
+            filter=Q(
+                direction=Direction.INBOUND, answered_at__isnull=False, ended_at__isnull=False
+            ),
+        ),
+        online=Count("pk", filter=Q(direction=Direction.ONLINE)),
+    )
+    handle = row["handle"]
+    if isinstance(handle, dt.timedelta):
+        handle = handle.total_seconds()
+    return Channels(
+        offered=row["offered"],
+        answered=row["answered"],
+        handle=None if handle is None else int(handle),
+        online=row["online"],
+    )
+
+
+def _first_channel() -> Subquery:
+    """The direction of the contact a case was opened from (its earliest contact)."""
+    return Subquery(
+        Contact.objects.filter(case=OuterRef("pk"))
+        .order_by("started_at", "pk")
+        .values("direction")[:1]
+    )
+
+
+def opened_online(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Cases a customer opened on the self-service pages (their first contact is `online`)."""
+    return cases.annotate(first_channel=_first_channel()).filter(first_channel=Direction.ONLINE)
+
+
+def opened_on_calls(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Cases opened on a call (or with no contact on record): what the call-based KPIs count."""
+    return cases.annotate(first_channel=_first_channel()).filter(
+        Q(first_channel__isnull=True) | ~Q(first_channel=Direction.ONLINE)
+    )
+
+
 def cases_opened(
     cases: QuerySet[Case], *, since: dt.datetime, until: dt.datetime
 ) -> QuerySet[Case]:
@@ -93,8 +158,9 @@ def cases_opened(
 
 
 def first_contact_resolution(cases: QuerySet[Case]) -> Ratio:
-    """Cases resolved on the call that opened them (never parked, never reopened)."""
-    row = cases.aggregate(
+    """Cases resolved on the call that opened them (never parked, never reopened), of the
+    cases opened on calls: a request recorded online is not a call."""
+    row = opened_on_calls(cases).aggregate(
         whole=Count("pk"),
         part=Count(
             "pk", filter=Q(parked_at__isnull=True, resolved_at__isnull=False, reopen_count=0)
@@ -104,8 +170,10 @@ def first_contact_resolution(cases: QuerySet[Case]) -> Ratio:
 
 
 def azukari_rate(cases: QuerySet[Case]) -> Ratio:
-    """Cases that became an azukari (were parked at least once)."""
-    row = cases.aggregate(whole=Count("pk"), part=Count("pk", filter=Q(parked_at__isnull=False)))
+    """Cases opened on calls that became an azukari (were parked at least once)."""
+    row = opened_on_calls(cases).aggregate(
+        whole=Count("pk"), part=Count("pk", filter=Q(parked_at__isnull=False))
+    )
     return Ratio(row["part"], row["whole"])
 
 
@@ -210,6 +278,7 @@ class CaseKpis:
     """The case figures of one client (and site) over a period, as of `now`."""
 
     opened: int
+    opened_online: int
     first_contact: Ratio
     azukari: Ratio
     ages: Ages
@@ -229,11 +298,14 @@ def case_kpis(
 ) -> CaseKpis:
     """Every case figure from the viewer's (already filtered) cases and inquiries: the cases
     opened in [since, until) for rates, ages and SLA; those resolved in it for time to close;
-    the inquiries sent in it for the client's response; overdue counts every open case now."""
+    the inquiries sent in it for the client's response; overdue counts every open case now.
+    First-contact resolution and the azukari rate count the cases opened on calls only."""
     opened = cases_opened(cases, since=since, until=until)
+    online = opened_online(opened).count()
     fcr = first_contact_resolution(opened)
     return CaseKpis(
-        opened=fcr.whole,
+        opened=fcr.whole + online,
+        opened_online=online,
         first_contact=fcr,
         azukari=azukari_rate(opened),
         ages=average_ages(opened, now=now),

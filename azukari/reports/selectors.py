@@ -4,16 +4,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from azukari.cases.models import BacklogTrendDay, Case, Contact, Direction, Inquiry
+from azukari.cases.models import BacklogTrendDay, Case, Contact, Inquiry
 from azukari.core.errors import DomainError
 from azukari.core.visibility import Viewer
 from azukari.org.models import Client, Site
-from azukari.reports.kpis import CaseKpis, case_kpis
+from azukari.reports.kpis import CaseKpis, case_kpis, contacts_by_channel
 from azukari.reports.models import ContactCoding
 
 # Units of a figure besides "%" and counts: business seconds (shown as business days and
@@ -87,18 +87,6 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     )
 
 
-def _ratio(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
-def _seconds(value: dt.timedelta | float | None) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.timedelta):
-        return int(value.total_seconds())
-    return int(value)
-
-
 def report_site(code: str) -> Site | None:
     """The site a report is narrowed to: none for a blank code; an unknown code is refused,
     never read as "every site"."""
@@ -154,28 +142,20 @@ def monthly_report(
     if site is not None:
         contacts = contacts.filter(site=site)
 
-    calls = contacts.filter(direction=Direction.INBOUND).aggregate(
-        offered=Count("pk"),
-        answered=Count("pk", filter=Q(answered_at__isnull=False)),
-        handle=Avg(
-            F("ended_at") - F("answered_at"),
-            filter=Q(answered_at__isnull=False, ended_at__isnull=False),
-        ),
-    )
-    offered, answered = calls["offered"], calls["answered"]
-    # What customers did on the self-service pages: counted apart, never as calls.
-    online = contacts.filter(direction=Direction.ONLINE).count()
+    # Calls, and apart from them what customers did on the self-service pages.
+    calls = contacts_by_channel(contacts)
     kpis = client_kpis(viewer=viewer, client=client, start=start, end=end, site=site, now=now)
     report.kpis = kpis
     ages, close, response = kpis.ages, kpis.time_to_close, kpis.client_response
     report.figures = [
-        (_("Calls offered"), offered, ""),
-        (_("Calls answered"), answered, ""),
-        (_("Calls abandoned"), offered - answered, ""),
-        (_("Answer rate"), _ratio(answered, offered), "%"),
-        (_("Self-service requests and questions (not calls)"), online, ""),
-        (_("Average handle time"), _seconds(calls["handle"]), _("s")),
+        (_("Calls offered"), calls.offered, ""),
+        (_("Calls answered"), calls.answered, ""),
+        (_("Calls abandoned"), calls.abandoned, ""),
+        (_("Answer rate"), calls.answer_rate.percent, "%"),
+        (_("Self-service requests and questions (not calls)"), calls.online, ""),
+        (_("Average handle time"), calls.handle, _("s")),
         (_("Cases opened"), kpis.opened, ""),
+        (_("Cases opened online (self-service)"), kpis.opened_online, ""),
         (_("First-contact resolution"), kpis.first_contact.percent, "%"),
         (_("Azukari rate"), kpis.azukari.percent, "%"),
         (_("Average azukari age"), ages.total, BUSINESS),

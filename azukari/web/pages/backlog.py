@@ -32,6 +32,7 @@ from azukari.cases.models import (
     Callback,
     Case,
     CaseState,
+    Contact,
     Inquiry,
 )
 from azukari.cases.statemachine import CLOCK_OF_STATE
@@ -524,6 +525,15 @@ def backlog(request: HttpRequest) -> HttpResponse:
         since=now - CLOSE_WINDOW,
         until=now,
     )
+    # Calls, and apart from them what customers did online, over the same window.
+    contacts = Contact.objects.visible_to(request.user).filter(
+        started_at__gte=now - CLOSE_WINDOW, started_at__lt=now
+    )
+    if filters.client:
+        contacts = contacts.filter(client_id=filters.client)
+    if filters.site:
+        contacts = contacts.filter(site_id=filters.site)
+    channels = kpis.contacts_by_channel(contacts)
     for breakdown in board.by.values():
         for row in breakdown.rows.values():
             key = row.key if row.key not in (None, "") else ""
@@ -565,6 +575,7 @@ def backlog(request: HttpRequest) -> HttpResponse:
         "cancellation_count": len(cancellations),
         "overdue_count": overdue_count,
         "time_to_close": closing,
+        "channels": channels,
         "close_window_days": CLOSE_WINDOW.days,
         "chart": chart,
         "now": now,
