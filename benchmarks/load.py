@@ -108,6 +108,7 @@ def incoming_panel(base: str, operator: dict) -> dict:
             "url": html.unescape(url.group(1)),
             "poll_s": int(every.group(1)),
             "tagged": "data-etag=" in panel.group(0),
+            "ticket": "data-ticket=" in panel.group(0),
         },
         "incoming_poll_s": int(every.group(1)),
     }

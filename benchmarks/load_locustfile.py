@@ -4,12 +4,14 @@ script, which prepares the plan this file reads (people, tokens, callers and the
 
 An operator's hour: calls arrive at random (`calls_per_hour`, on average); between them the
 operator sits at the desk, whose incoming-call panel asks the server every few seconds (the
-interval of the desk page's own htmx trigger, read by load.py from the template) and sends
-`If-None-Match` when the server gave an ETag. A call: the PBX's "answered" event and the CTI's
-screen pop (API), the desk's next check shows the call, the operator opens the screen pop
-page, talks, logs the contact; for `case_share` of the calls the log opens a case, which the
-operator then parks as azukari from the case page (or, when the pop shows the customer's open
-case, logs the call on that case, as the page asks); the PBX's "ended" event; back to the desk.
+interval of the desk page's own htmx trigger, read by load.py from the page) and sends what
+the page's script sends: `If-None-Match` with the panel's tag and, but for one check in
+`data-full-every`, the desk's ticket (`X-Desk-Ticket`). A call: the PBX's "answered" event
+and the CTI's screen pop (API), the desk's next check shows the call, the operator opens the
+screen pop page, talks, logs the contact; for `case_share` of the calls the log opens a
+case, which the operator then parks as azukari from the case page (or, when the pop shows the
+customer's open case, logs the call on that case, as the page asks); the PBX's "ended" event;
+back to the desk.
 
 Operators start where a floor in full swing would find them: most idle at the desk, some in
 the middle of a call (the call's first requests are made during the warm-up, its end falls
@@ -64,6 +66,8 @@ LOGIN_MARK = 'name="password"'
 PANEL = re.compile(r'<div id="incoming"[^>]*>')
 PANEL_TAG = re.compile(r'data-etag="([^"]*)"')
 PANEL_URL = re.compile(r'hx-get="([^"]*)"')
+PANEL_TICKET = re.compile(r'data-ticket="([^"]*)"')
+PANEL_FULL_EVERY = re.compile(r'data-full-every="(\d+)"')
 PANEL_HEADERS = re.compile(r"hx-headers='([^']*)'|hx-headers=\"([^\"]*)\"")
 
 
@@ -259,6 +263,7 @@ class Operator(StaffUser):
         super().on_start()
         self.etag = ""
         self.panel_url, self.panel_headers = MODEL["incoming"]["url"], {}
+        self.ticket, self.full_every, self.checks = "", 1, 0
         self.next_check = time.monotonic() + random.uniform(0, INCOMING_S)
         self.in_call_at_start = random.random() < HANDLE_S / CYCLE_S
         if not self.in_call_at_start:  # at the desk: the page is open (during the warm-up)
@@ -282,6 +287,11 @@ class Operator(StaffUser):
         headers = {"HX-Request": "true", **self.panel_headers}
         if self.etag:
             headers["If-None-Match"] = self.etag
+            # As the page's script does: the desk's ticket, but one check in `full_every`
+            # without it, through the whole page.
+            self.checks += 1
+            if self.ticket and self.checks % self.full_every:
+                headers["X-Desk-Ticket"] = self.ticket
         with self.client.get(self.panel_url, name=name, headers=headers, catch_response=True) as r:
             if not check(r, (200, 304), marks):
                 return None
@@ -307,6 +317,10 @@ class Operator(StaffUser):
         self.etag = unescape(tag.group(1)) if tag else ""
         self.panel_url = unescape(url.group(1)) if url else self.panel_url
         self.panel_headers = json.loads(unescape(extra.group(1) or extra.group(2))) if extra else {}
+        ticket, every = PANEL_TICKET.search(panel), PANEL_FULL_EVERY.search(panel)
+        self.ticket = unescape(ticket.group(1)) if ticket else ""
+        self.full_every = int(every.group(1)) if every else 1
+        self.checks = 0  # a new page: the script's count starts anew
         self.next_check = time.monotonic() + INCOMING_S  # the page's timer starts anew
 
     # -- the call

@@ -154,9 +154,17 @@ def load(results: dict, vendor: str) -> str:
         f" gunicorn workers; each step {model['warmup_s']} s warm-up, then the measured"
         f" {f['duration_s']} s."
         f" Model: {model['calls_per_hour']:g} calls per operator-hour, {model['handle_s']:g} s"
-        f" from pop to log, {model['case_share']:.0%} of calls open and park a case, the idle"
+        f" from pop to log, {model['case_share']:.0%} of calls open and park a case (or are logged"
+        " on the customer's open case, when the screen pop shows one), the idle"
         f" desk checks every {model['incoming']['poll_s']} s"
         + (" with `If-None-Match`" if model["incoming"]["tagged"] else "")
+        + (
+            " and the desk's ticket (`X-Desk-Ticket`, but for one check in the page's"
+            " `data-full-every`)"
+            if model["incoming"].get("ticket")
+            else " but without the desk's ticket (`X-Desk-Ticket`): every check went through"
+            " Django, as the page's checks without a ticket do"
+        )
         + f" (`{model['incoming']['url']}`), the floor board every {model['floor_poll_s']} s,"
         f" the backlog board reloaded every {model['board_reload_s']:g} s.",
         "",
