@@ -58,7 +58,8 @@ def generate(results: dict) -> str:
         if entry is None:
             continue
         f = entry["figures"]
-        lines.append(f"| {NAMES[vendor]} | {f['said']} | **{f['seconds']:,.0f} s** |")
+        said = re.split(r"[:：]", f["said"], maxsplit=1)[-1].strip()  # the rows, not the words
+        lines.append(f"| {NAMES[vendor]} | {said} | **{f['seconds']:,.0f} s** |")
         notes.append(f"- {NAMES[vendor]}: {provenance(entry)}")
     if len(lines) == 2:
         return missing("generate")
@@ -138,6 +139,8 @@ def walk(figures: Any, prefix: str = "") -> dict[str, Any]:
             out.update(walk(v, f"{prefix}{k}" if not prefix else f"{prefix} · {k}"))
     elif isinstance(figures, list):
         out[prefix] = ", ".join(str(v) for v in figures)
+    elif isinstance(figures, bool):
+        out[prefix] = "yes" if figures else "no"
     else:
         out[prefix] = f"{figures:,}" if isinstance(figures, int) else figures
     return out
