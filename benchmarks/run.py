@@ -81,7 +81,7 @@ def commit() -> str:
 
 def stamp(figures: Any, command: str, load_before: float, **extra: Any) -> dict[str, Any]:
     return {
-        "figures": figures,
+        "figures": json.loads(shown(json.dumps(figures, ensure_ascii=False))),
         "command": shown(command),
         "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
