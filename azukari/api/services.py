@@ -117,6 +117,7 @@ def api_token_create(
         # agreement of the admin who issued it; the date records when it was issued.
         agreement_signed_on=None if client else today,
         agreement_version="" if client else "api-token",
+        is_service_account=True,
     )
     user.set_unusable_password()
     user.save()

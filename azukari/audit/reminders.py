@@ -38,7 +38,8 @@ def incident_reminder_recipients(incident: Incident) -> list[str]:
     """E-mail addresses of the active people who keep the register for this client."""
     return sorted(
         set(
-            User.objects.filter(
+            User.objects.people()
+            .filter(
                 role__in=roles_with(Cap.INCIDENTS_RECORD),
                 clients=incident.client_id,
                 is_active=True,

@@ -46,12 +46,16 @@ def approvers_of(client: Client) -> list[Recipient]:
     """Client approvers who may act now: active, with the company's contract on record."""
     if client.contract_signed_on is None:
         return []
-    people = User.objects.filter(
-        client=client,
-        role=Role.CLIENT_APPROVER,
-        is_active=True,
-        employment_status=EmploymentStatus.ACTIVE,
-    ).exclude(email="")
+    people = (
+        User.objects.people()
+        .filter(
+            client=client,
+            role=Role.CLIENT_APPROVER,
+            is_active=True,
+            employment_status=EmploymentStatus.ACTIVE,
+        )
+        .exclude(email="")
+    )
     return [Recipient(u.email, u.language) for u in people.order_by("id")]
 
 

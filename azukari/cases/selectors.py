@@ -155,7 +155,8 @@ def open_cases_of(*, viewer: Viewer, customer_id: int) -> list[Case]:
 def assignees_for(case: Case) -> QuerySet[User]:
     """Center staff still employed who serve the case's client: who a case may be handed to."""
     return (
-        User.objects.filter(
+        User.objects.people()
+        .filter(
             is_active=True,
             employment_status=EmploymentStatus.ACTIVE,
             clients=case.client_id,

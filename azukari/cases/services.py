@@ -347,7 +347,11 @@ def _check_team(team: Team, case: Case) -> Team:
 def _check_assignee(assignee: User | None, case: Case) -> User | None:
     if assignee is None:
         return None
-    if not assignee.is_center_staff or case.client_id not in assignee.visible_client_ids():
+    if (
+        not assignee.is_center_staff
+        or assignee.is_service_account
+        or case.client_id not in assignee.visible_client_ids()
+    ):
         raise DomainError(_("This person does not serve the case's client."), field="assignee")
     return assignee
 

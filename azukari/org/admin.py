@@ -450,6 +450,27 @@ class StaffChangeForm(UserChangeForm):
         return data
 
 
+class AccountsFilter(admin.SimpleListFilter):
+    """The staff list shows people; the accounts integrations and self-service act through
+    are one click away, never mixed in."""
+
+    title = _("accounts")
+    parameter_name = "accounts"
+
+    def lookups(self, request, model_admin):
+        return [("service", _("Service accounts (integrations, self-service)"))]
+
+    def choices(self, changelist):
+        choices = list(super().choices(changelist))
+        choices[0]["display"] = _("People")  # "All" would say service accounts are in it
+        return choices
+
+    def queryset(self, request, queryset):
+        if self.value() == "service":
+            return queryset.filter(is_service_account=True)
+        return queryset.people()
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = StaffChangeForm
@@ -461,7 +482,7 @@ class UserAdmin(DjangoUserAdmin):
         "employment_status",
         "agreement_signed_on",
     ]
-    list_filter = ["role", "home_site", "employment_status"]
+    list_filter = [AccountsFilter, "role", "home_site", "employment_status"]
     search_fields = ["username", "first_name", "last_name", "display_name", "agent_id"]
     filter_horizontal = ["clients", "groups", "user_permissions"]
     fieldsets = [

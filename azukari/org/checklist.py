@@ -37,20 +37,28 @@ def client_checklist(*, client: Client, today: dt.date | None = None) -> list[Ch
         .first()
     )
     closed = client.closed_days.filter(date__gte=today).count()
-    approvers = User.objects.filter(
-        client=client,
-        role=Role.CLIENT_APPROVER,
-        is_active=True,
-        employment_status=EmploymentStatus.ACTIVE,
-    ).count()
+    approvers = (
+        User.objects.people()
+        .filter(
+            client=client,
+            role=Role.CLIENT_APPROVER,
+            is_active=True,
+            employment_status=EmploymentStatus.ACTIVE,
+        )
+        .count()
+    )
     reasons = ReasonCode.objects.filter(client=client, is_active=True).count()
-    operators = User.objects.filter(
-        clients=client,
-        role=Role.OPERATOR,
-        is_active=True,
-        employment_status=EmploymentStatus.ACTIVE,
-        agreement_signed_on__isnull=False,
-    ).count()
+    operators = (
+        User.objects.people()
+        .filter(
+            clients=client,
+            role=Role.OPERATOR,
+            is_active=True,
+            employment_status=EmploymentStatus.ACTIVE,
+            agreement_signed_on__isnull=False,
+        )
+        .count()
+    )
     contract = client.contract_signed_on
     return [
         ChecklistItem(

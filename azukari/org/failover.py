@@ -160,7 +160,7 @@ class LoadBook:
             )
         )
         sites = set(self.team_site.values())
-        staff = User.objects.filter(
+        staff = User.objects.people().filter(
             role__in=CASE_WORKERS,
             is_active=True,
             employment_status=EmploymentStatus.ACTIVE,

@@ -208,9 +208,18 @@ class Team(models.Model):
         return f"{self.site.name} / {self.name}"
 
 
-class AzukariUserManager(UserManager):
+class AzukariUserQuerySet(models.QuerySet):
+    def people(self):
+        """People, without the accounts that integrations and customers online act through:
+        every list a person picks from or reviews starts here."""
+        return self.filter(is_service_account=False)
+
     def center_staff(self):
-        return self.filter(role__in=CENTER_ROLES)
+        return self.people().filter(role__in=CENTER_ROLES)
+
+
+class AzukariUserManager(UserManager.from_queryset(AzukariUserQuerySet)):
+    pass
 
 
 class User(AbstractUser):
@@ -272,6 +281,14 @@ class User(AbstractUser):
         default=EmploymentStatus.ACTIVE,
     )
     left_on = models.DateField(_("left on"), null=True, blank=True)
+    # An integration's API token or a client's self-service acts through such an account: it
+    # keeps records honest about who acted, and is never offered or listed as a person.
+    is_service_account = models.BooleanField(
+        _("service account"),
+        default=False,
+        editable=False,
+        help_text=_("Acts for an integration or for customers online; not a person."),
+    )
 
     objects = AzukariUserManager()
 

@@ -11,20 +11,31 @@ approvers and integrations are named as they are: they are not center staff.
 """
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from azukari.org.models import CENTER_ROLES, Role, Site
 from azukari.org.permissions import Cap, user_can
 
+# The name of the account a client's self-service acts through: read in the reader's language.
+SELF_SERVICE_NAME = gettext_noop("Self-service")
+
 
 def person_name(person) -> str:
-    return person.display_name or person.get_full_name() or person.get_username()
+    name = person.display_name or person.get_full_name() or person.get_username()
+    if getattr(person, "is_service_account", False) and name == SELF_SERVICE_NAME:
+        return _(SELF_SERVICE_NAME)
+    return name
 
 
 def staff_label(viewer, person) -> str:
     """The name of `person` as `viewer` may read it ("" for nobody)."""
     if person is None:
         return ""
-    if person.role not in CENTER_ROLES or same_site_or_all_sites(viewer, person):
+    if (
+        person.role not in CENTER_ROLES
+        or getattr(person, "is_service_account", False)
+        or same_site_or_all_sites(viewer, person)
+    ):
         return person_name(person)
     return _("%(site)s · %(role)s") % {
         "site": _site_name(viewer, person.home_site_id),

@@ -144,11 +144,12 @@ def agreement_register(*, viewer: User, include_leavers: bool = True) -> list[Ag
     """Everyone who has or had access, and what binds them: the center's register of
     confidentiality agreements (覚書) and client contracts; leavers stay on it."""
     _require_staff_admin(viewer)
-    users = User.objects.select_related("home_site", "client").filter(
-        Q(role__in=CENTER_ROLES) | Q(role=Role.CLIENT_APPROVER)
+    # The accounts integrations and self-service act through are not people.
+    users = (
+        User.objects.people()
+        .select_related("home_site", "client")
+        .filter(Q(role__in=CENTER_ROLES) | Q(role=Role.CLIENT_APPROVER))
     )
-    # Integrations' service users are not people.
-    users = users.exclude(username__startswith="api-")
     if not include_leavers:
         users = users.filter(employment_status=EmploymentStatus.ACTIVE)
     rows = []

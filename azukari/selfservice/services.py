@@ -47,6 +47,7 @@ from azukari.core.tasks import enqueue
 from azukari.customers.models import Customer, CustomerPhone, PhoneKind
 from azukari.customers.services import customer_update
 from azukari.org.models import Client, Role, Team, User
+from azukari.org.people import SELF_SERVICE_NAME
 from azukari.selfservice.models import (
     IdentityFact,
     Link,
@@ -100,9 +101,10 @@ def selfservice_settings_ensure(*, client: Client) -> SelfServiceSettings:
         return found
     user = User(
         username=f"selfservice-{client.code}"[:150],
-        first_name="Self-service",
-        display_name="Self-service",
+        first_name=SELF_SERVICE_NAME,
+        display_name=SELF_SERVICE_NAME,
         role=Role.OPERATOR,
+        is_service_account=True,
         home_site_id=_home_site_for(client),
         # Customers act for themselves; the center's contract with the client covers it.
         agreement_signed_on=timezone.localdate(),

@@ -72,6 +72,7 @@ def expected_readers(notices: list[Notice]) -> dict[int, list[User]]:
     served = (
         User.clients.through.objects.filter(
             client_id__in=client_ids,
+            user__in=User.objects.people(),
             user__role__in=roles_with(Cap.NOTICES_CONFIRM),
             user__is_active=True,
             user__employment_status=EmploymentStatus.ACTIVE,
