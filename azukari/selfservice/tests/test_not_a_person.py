@@ -107,3 +107,19 @@ def test_registers_readers_and_checklist_leave_it_out(cast, online_case):
     assert not operators.done
     assert actor not in User.objects.people()
     assert actor in User.objects.filter(is_service_account=True)
+
+
+@pytest.mark.django_db
+def test_the_staff_admin_lists_people_with_service_accounts_one_click_away(
+    cast, online_case, client
+):
+    from azukari.audit.tests.test_admin_scope import _staff, _verified
+
+    actor = online_case.opened_by
+    _verified(client, _staff(cast, "adm_coffee", Role.ADMIN))
+    people = client.get("/admin/org/user/").content.decode()
+    assert cast.operator.username in people
+    assert actor.username not in people
+    accounts = client.get("/admin/org/user/?accounts=service").content.decode()
+    assert actor.username in accounts
+    assert cast.operator.username not in accounts
