@@ -76,6 +76,7 @@ def test_a_manager_walks_an_incident_from_discovery_to_closed(
 
     # The register, reached from the navigation: the older incident is overdue, in red, with
     # the reminder that reached nobody.
+    page.click("header nav details.more summary")
     page.click(f"header nav a[href='{reverse('incidents')}']")
     page.wait_for_url(re.compile(r"/incidents/$"))
     row = page.locator("tbody tr", has_text="配送ラベルの誤送付")
@@ -125,10 +126,10 @@ def test_a_manager_walks_an_incident_from_discovery_to_closed(
     shots.take(page, "incident", 5, "final-reported")
 
     # A correction adds to the history instead of rewriting it.
-    page.click("details summary")
+    page.click("main details summary")
     page.fill("input[name=fix-affected_count]", "134")
     page.fill("textarea[name=fix-reason]", "2通目の誤送信が判明")
-    submit(page, "details form button[type=submit]")
+    submit(page, "main details form button[type=submit]")
     assert "120 → 134" in page.inner_text("main")
 
     page.fill("textarea[name=step-note]", "委員会の受領を確認")
@@ -169,6 +170,7 @@ def test_a_manager_edits_a_clients_harassment_criteria(browser_page, shots, cast
     page.fill("input[name=token]", totp_code(device))
     submit(page, "main button[type=submit]")
 
+    page.click("header nav details.more summary")
     page.click(f"header nav a[href='{reverse('criteria')}']")
     page.wait_for_url(re.compile(r"/floor/criteria/$"))
     shots.take(page, "criteria", 1, "clients")

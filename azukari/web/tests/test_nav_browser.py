@@ -1,5 +1,5 @@
-"""The main menu in Japanese on a 1280 px screen: no link breaks inside, the menu wraps between
-whole links. A manager has the longest menu."""
+"""The main menu in Japanese on a 1280 px screen: one line, no link broken inside; the records
+and set-up pages open under "More". A manager has the longest menu."""
 
 # The browser fixtures are imported, so their names are parameters too.
 # ruff: noqa: F811
@@ -29,6 +29,8 @@ LINKS = """() => [...document.querySelectorAll('header.top nav a')].map(a => {
         lines: new Set(boxes.map(b => Math.round(b.top))).size,
         height: text.getBoundingClientRect().height,
         lineHeight: parseFloat(getComputedStyle(a).lineHeight),
+        top: Math.round(a.getBoundingClientRect().top),
+        shown: a.checkVisibility(),
     };
 })"""
 
@@ -55,4 +57,13 @@ def test_no_menu_link_wraps_in_japanese_at_1280px(browser_page, shots, cast):
         if link["lines"] > 1 or link["height"] > 1.5 * link["lineHeight"]
     ]
     assert not wrapped, f"menu links broken over lines: {wrapped}"
+    shown = [link for link in links if link["shown"]]
+    rows = {link["top"] for link in shown}
+    assert len(rows) == 1, f"the menu takes {len(rows)} lines: {[x['text'] for x in shown]}"
     shots.take(page, "nav", 1, "ja-1280")
+
+    page.click("header nav details.more summary")
+    more = page.locator("header nav details.more .more-links")
+    for name in ("インシデント", "カスハラ基準", "二要素認証", "管理画面"):
+        assert more.get_by_role("link", name=name).is_visible()
+    shots.take(page, "nav", 2, "ja-1280-more")
