@@ -3,6 +3,8 @@
 import datetime as dt
 from collections import defaultdict
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
@@ -42,6 +44,16 @@ def _code_create(model, client: Client, code: str, label: str, label_en: str, po
     code = (code or "").strip()
     if not code:
         raise DomainError(_("This field is required."), field="code")
+    try:
+        validate_slug(code)
+    except ValidationError as exc:
+        raise DomainError(
+            _("Use only letters, digits, hyphens and underscores."), field="code"
+        ) from exc
+    limits = (("code", code, 32), ("label", label, 100), ("label_en", label_en, 100))
+    for field, value, limit in limits:
+        if len((value or "").strip()) > limit:
+            raise DomainError(_("At most %(n)d characters.") % {"n": limit}, field=field)
     if not (label or "").strip():
         raise DomainError(_("This field is required."), field="label")
     if model.objects.filter(client=client, code=code).exists():

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
 from azukari.core.admin import ClientScopedAdmin
+from azukari.core.errors import DomainError
+from azukari.org.permissions import Cap, user_can
 from azukari.subscriptions.models import (
     CancellationDecision,
     CancellationDisclosure,
@@ -27,11 +29,14 @@ from azukari.subscriptions.models import (
 from azukari.subscriptions.policy import GroundRule
 from azukari.subscriptions.services import (
     VersionSpec,
+    plan_create,
+    plan_values_check,
     policy_version_create,
     policy_version_replace,
     version_is_used,
     version_start_problem,
 )
+from azukari.subscriptions.services.plans import PLAN_FIELDS
 from azukari.subscriptions.services.policies import VERSION_FIELDS
 
 
@@ -46,11 +51,47 @@ class ReadOnlyAdmin(ClientScopedAdmin):
         return False
 
 
+class PlanAdminForm(forms.ModelForm):
+    class Meta:
+        model = Plan
+        fields = ["client", "code", *PLAN_FIELDS]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            plan_values_check({f: data[f] for f in PLAN_FIELDS if data.get(f) is not None})
+        except DomainError as exc:
+            raise ValidationError({exc.field: exc.message} if exc.field else exc.message) from exc
+        return data
+
+
 @admin.register(Plan)
 class PlanAdmin(ClientScopedAdmin):
+    """New plans are created by `plan_create`, as on the set-up page."""
+
+    form = PlanAdminForm
     list_display = ["code", "name", "client", "min_deliveries", "price_yen"]
     list_filter = ["client"]
     search_fields = ["code", "name"]
+
+    def has_add_permission(self, request):
+        return user_can(request.user, Cap.CLIENTS_SET_UP) and super().has_add_permission(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["client", "code"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        plan = plan_create(
+            actor=request.user,
+            client=form.cleaned_data["client"],
+            code=form.cleaned_data["code"],
+            **{f: form.cleaned_data[f] for f in PLAN_FIELDS},
+        )
+        obj.pk = obj.id = plan.pk
+        obj._state.adding = False
 
 
 class DeliveryInline(admin.TabularInline):

@@ -67,6 +67,9 @@ urlpatterns = [
     path("setup/<slug:client_code>/", setup.checklist, name="setup-checklist"),
     path("setup/<slug:client_code>/go-live/", setup.go_live, name="setup-go-live"),
     path("setup/<slug:client_code>/policy/", setup.policy, name="setup-policy"),
+    path("setup/<slug:client_code>/contact/", setup.client_contact, name="setup-client-contact"),
+    path("setup/<slug:client_code>/plans/new/", setup.plan_new, name="setup-plan-new"),
+    path("setup/<slug:client_code>/reasons/", setup.reasons, name="setup-reasons"),
     path(
         "setup/<slug:client_code>/policy/confirm/",
         setup.policy_confirm,

@@ -14,6 +14,7 @@ from azukari.subscriptions.services.cancellations import (
     delivery_ship_record,
     subscriptions_cancel_due,
 )
+from azukari.subscriptions.services.plans import plan_create, plan_values_check
 from azukari.subscriptions.services.policies import (
     LoadResult,
     PolicyInvalid,
@@ -44,6 +45,8 @@ __all__ = [
     "cancellation_request_withdraw",
     "delivery_ship_record",
     "delivery_upsert",
+    "plan_create",
+    "plan_values_check",
     "policy_file_read",
     "policy_load",
     "policy_version_create",

@@ -17,14 +17,17 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from azukari.core.errors import DomainError
+from azukari.core.errors import DomainError, NotVisible
 from azukari.org.checklist import checklist_missing, client_checklist, client_go_live
 from azukari.org.models import Client, User
 from azukari.org.permissions import Cap, page_for
+from azukari.org.setup import client_update
 from azukari.org.staff_import import StaffImportRefused, staff_import
+from azukari.reports.models import ReasonCode
+from azukari.reports.services import reason_code_create
 from azukari.subscriptions.models import Plan, Subscription
 from azukari.subscriptions.policy_preview import policy_preview, policy_put_in_force
-from azukari.subscriptions.services import PolicyInvalid, policy_file_read
+from azukari.subscriptions.services import PolicyInvalid, plan_create, policy_file_read
 from azukari.web.forms import PageForm
 
 POLICY_SALT = "azukari.setup.policy"
@@ -50,21 +53,25 @@ def _uploaded(upload, suffix_default: str = ".csv") -> Path:
 def _fix_links(client: Client) -> dict[str, str]:
     """Where each missing item is put right: a page of ours, or the admin's page for it."""
     change = reverse("admin:org_client_change", args=[client.pk])
+    contact = reverse("setup-client-contact", args=[client.code])
     staff_page = reverse("setup-staff-import")
     return {
         "lines": change,
-        "plans": reverse("admin:subscriptions_plan_add") + f"?client={client.pk}",
+        "plans": reverse("setup-plan-new", args=[client.code]),
         "policy": reverse("setup-policy", args=[client.code]),
         "calendar": change,
-        "approver": (
-            reverse("admin:org_client_change", args=[client.pk])
-            if client.contract_signed_on is None
-            else staff_page
-        ),
-        "escalation": change,
-        "reasons": reverse("admin:reports_reasoncode_add") + f"?client={client.pk}",
+        "approver": contact if client.contract_signed_on is None else staff_page,
+        "escalation": contact,
+        "reasons": reverse("setup-reasons", args=[client.code]),
         "operators": staff_page,
     }
+
+
+def _refused(form: forms.Form, exc: DomainError) -> None:
+    """A refusal of the service, shown at the field it names; a client not served is 404."""
+    if isinstance(exc, NotVisible):
+        raise exc
+    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
 
 
 @require_http_methods(["GET"])
@@ -114,6 +121,140 @@ def go_live(request: HttpRequest, client_code: str) -> HttpResponse:
             % {"client": client.name},
         )
     return redirect("setup-checklist", client.code)
+
+
+# ---------------------------------------------------------------- the client's own items
+
+
+class ClientContactForm(PageForm):
+    escalation_email = forms.CharField(
+        label=_("Escalation contact (e-mail)"),
+        max_length=254,
+        widget=forms.EmailInput,
+        help_text=_("Overdue inquiries are escalated to this address."),
+    )
+    contract_signed_on = forms.DateField(
+        label=_("Contract signed on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The date of the company's contract with the center; empty if not signed."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@page_for(Cap.CLIENTS_SET_UP)
+def client_contact(request: HttpRequest, client_code: str) -> HttpResponse:
+    """The escalation contact and the contract on record, through `client_update`."""
+    client = _client(request.user, client_code)
+    form = ClientContactForm(
+        request.POST or None,
+        initial={
+            "escalation_email": client.escalation_email,
+            "contract_signed_on": client.contract_signed_on,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            client_update(actor=request.user, client=client, **form.cleaned_data)
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(
+                request,
+                gettext("The escalation contact and contract of %(client)s are saved.")
+                % {"client": client.name},
+            )
+            return redirect("setup-checklist", client.code)
+    return render(request, "web/setup/client_contact.html", {"client": client, "form": form})
+
+
+def _plan_label(field: str):
+    return Plan._meta.get_field(field).verbose_name
+
+
+class PlanForm(PageForm):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        help_text=_("The plan's code in the client's systems: letters, digits, - and _."),
+    )
+    name = forms.CharField(label=_plan_label("name"), max_length=200)
+    price_yen = forms.IntegerField(label=_plan_label("price_yen"))
+    interval_days = forms.IntegerField(label=_plan_label("interval_days"), initial=30)
+    min_deliveries = forms.IntegerField(
+        label=_("Required number of deliveries"),
+        initial=0,
+        help_text=_("How many deliveries the customer agreed to take; 0 if none."),
+    )
+    device_list_price_yen = forms.IntegerField(
+        label=_plan_label("device_list_price_yen"), initial=0
+    )
+    device_price_paid_yen = forms.IntegerField(
+        label=_plan_label("device_price_paid_yen"), initial=0
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@page_for(Cap.CLIENTS_SET_UP)
+def plan_new(request: HttpRequest, client_code: str) -> HttpResponse:
+    """A plan of the client, through `plan_create` (the admin's plan page calls it too)."""
+    client = _client(request.user, client_code)
+    form = PlanForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = plan_create(actor=request.user, client=client, **form.cleaned_data)
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(
+                request,
+                gettext("Plan “%(plan)s” added to %(client)s.")
+                % {"plan": plan.name, "client": client.name},
+            )
+            return redirect("setup-checklist", client.code)
+    plans = Plan.objects.filter(client=client).order_by("code")
+    return render(
+        request, "web/setup/plan_new.html", {"client": client, "form": form, "plans": plans}
+    )
+
+
+class ReasonCodeForm(PageForm):
+    code = forms.CharField(
+        label=_("Code"), max_length=32, help_text=_("Letters, digits, - and _; never changed.")
+    )
+    label = forms.CharField(label=_("Label (Japanese)"), max_length=100)
+    label_en = forms.CharField(label=_("Label (English)"), max_length=100, required=False)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@page_for(Cap.CLIENTS_SET_UP)
+def reasons(request: HttpRequest, client_code: str) -> HttpResponse:
+    """The client's contact reason codes, and one more through `reason_code_create`."""
+    client = _client(request.user, client_code)
+    codes = ReasonCode.objects.filter(client=client)
+    form = ReasonCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            code = reason_code_create(
+                actor=request.user, client=client, position=codes.count(), **form.cleaned_data
+            )
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(
+                request,
+                gettext("Reason code “%(code)s” (%(label)s) added.")
+                % {"code": code.code, "label": code.label},
+            )
+            return redirect("setup-reasons", client.code)
+    return render(
+        request,
+        "web/setup/reasons.html",
+        {"client": client, "form": form, "codes": codes.order_by("position", "code")},
+    )
 
 
 # ---------------------------------------------------------------- staff from a file
