@@ -146,10 +146,10 @@ def walk(figures: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def load(results: dict, vendor: str) -> str:
-    entry = results.get(f"load-{vendor}")
+def load(results: dict, key: str) -> str:
+    entry = results.get(key)
     if entry is None:
-        return missing(f"load-{vendor}")
+        return missing(key)
     f = entry["figures"]
     model = f["model"]
     lines = [
@@ -258,8 +258,9 @@ TABLES: dict[str, Callable[[dict], str]] = {
     "case_pages": lambda r: side_by_side(r, "case_pages"),
     "open_park": lambda r: flat(r, "open_park"),
     "idle_desk": lambda r: flat(r, "idle_desk"),
-    "load-sqlite": lambda r: load(r, "sqlite"),
-    "load-postgresql": lambda r: load(r, "postgresql"),
+    "load-sqlite": lambda r: load(r, "load-sqlite"),
+    "load-sqlite-without-board": lambda r: load(r, "load-sqlite-without-board"),
+    "load-postgresql": lambda r: load(r, "load-postgresql"),
     "peer_helpdesk": peer,
 }
 

@@ -191,6 +191,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--load-steps", default="250,500,1000,1500,2000,2500")
     parser.add_argument("--load-duration", type=int, default=60, help="measured s per step")
+    parser.add_argument("--load-options", default="", help="more options for load.py")
+    parser.add_argument("--load-name", default="", help="entry name suffix, for a variant")
     parser.add_argument("--skip-scale", action="store_true", help="scale, case pages, idle, park")
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-peer", action="store_true")
@@ -237,7 +239,9 @@ def main() -> None:
             out = work / f"load-{vendor}.json"
             options = ["--database-url", url, "--steps", args.load_steps]
             options += ["--duration", str(args.load_duration), "--json", str(out)]
-            measure(results, f"load-{vendor}", "load.py", options, None, scale, out)
+            options += args.load_options.split()
+            key = f"load-{vendor}" + (f"-{args.load_name}" if args.load_name else "")
+            measure(results, key, "load.py", options, None, scale, out)
     if not args.skip_peer and not args.build_only and "sqlite" in databases:
         out = work / "peer.json"
         options = ["--work", str(work / "peer"), "--json", str(out)]
