@@ -408,5 +408,10 @@ def staff_update(*, actor: User | None, staff: User, **changes: Any) -> User:
         raise DomainError(_("Ask another manager to change your own role or clients."))
     if staff.employment_status == EmploymentStatus.LEFT:
         raise DomainError(_("This person has left; their record stays as it was."), field="staff")
+    if staff.is_service_account:
+        raise DomainError(
+            _("This account acts for an integration or for customers online; it is not a person."),
+            field="staff",
+        )
     clean = staff_values_check(dict(changes), staff)
     return _staff_write(staff, clean)

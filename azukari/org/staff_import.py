@@ -270,9 +270,11 @@ def _import_row(
     result: StaffImportResult,
 ) -> None:
     employee = values["employee_number"]
-    person = User.objects.filter(
-        Q(employee_number=employee) | Q(employee_number__isnull=True, username=username)
-    ).first()
+    person = (
+        User.objects.people()
+        .filter(Q(employee_number=employee) | Q(employee_number__isnull=True, username=username))
+        .first()
+    )
     if person is not None and person.employment_status == EmploymentStatus.LEFT:
         result.unchanged.append(employee)
         return

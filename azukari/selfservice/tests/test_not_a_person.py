@@ -123,3 +123,18 @@ def test_the_staff_admin_lists_people_with_service_accounts_one_click_away(
     accounts = client.get("/admin/org/user/?accounts=service").content.decode()
     assert actor.username in accounts
     assert cast.operator.username not in accounts
+
+
+@pytest.mark.django_db
+def test_staff_changes_leave_the_account_alone(cast, online_case):
+    from azukari.org.setup import staff_update
+
+    manager = UserFactory(
+        username="manager", role=Role.MANAGER, home_site=cast.sapporo, clients=[cast.coffee]
+    )
+    with translation.override("en"):
+        with pytest.raises(DomainError) as refused:
+            staff_update(actor=manager, staff=online_case.opened_by, display_name="Tanaka")
+        assert "it is not a person" in str(refused.value)
+    online_case.opened_by.refresh_from_db()
+    assert online_case.opened_by.display_name == "Self-service"
