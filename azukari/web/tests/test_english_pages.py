@@ -23,6 +23,7 @@ from azukari.audit.tests.test_isolation_matrix import (
 from azukari.customers.models import Customer
 from azukari.org.models import Client, Role, Site, Team, User
 from azukari.org.permissions import user_can
+from azukari.reports.models import ReasonCode
 from azukari.testing.factories import UserFactory
 
 # Hiragana, katakana (with the half-width forms and the long-vowel mark) and CJK ideographs.
@@ -53,6 +54,9 @@ def _proper_names() -> list[str]:
     for model in (Client, Site, Team):
         names += model.objects.values_list("name", flat=True)
     names += User.objects.values_list("display_name", flat=True)
+    # A client's own Japanese label of a reason code, shown beside its English one where the
+    # list is kept (the set-up page).
+    names += ReasonCode.objects.values_list("label", flat=True)
     # The longest first, so that a name inside a longer one does not leave a remainder.
     return sorted({n for n in names if n}, key=len, reverse=True)
 
