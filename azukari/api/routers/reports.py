@@ -65,7 +65,10 @@ class KpisOut(Schema):
     month: str
     as_of: dt.datetime
     cases_opened: int
-    first_contact_resolution: RatioOut
+    cases_opened_online: int = F(
+        ..., description="of them, opened by the customer on the self-service pages"
+    )
+    first_contact_resolution: RatioOut = F(..., description="of the cases opened on calls")
     azukari_rate: RatioOut
     average_age: AgesOut
     time_to_close: TimeToCloseOut
@@ -110,6 +113,7 @@ def kpis(
         "month": params.month,
         "as_of": now,
         "cases_opened": figures.opened,
+        "cases_opened_online": figures.opened_online,
         "first_contact_resolution": _ratio(figures.first_contact),
         "azukari_rate": _ratio(figures.azukari),
         "average_age": {

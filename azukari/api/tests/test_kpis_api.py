@@ -8,6 +8,7 @@ import time_machine
 
 from azukari.reports.selectors import monthly_report
 from azukari.reports.tests.test_kpis import NOVEMBER, NOW, november  # noqa: F401 (fixture)
+from azukari.reports.tests.test_selfservice_figures import mixed  # noqa: F401 (fixture)
 
 
 @pytest.mark.django_db
@@ -38,3 +39,13 @@ def test_kpis_through_the_api_match_the_monthly_report(
     assert unknown.status_code == 400
     assert "nagoya" in unknown.json()["message"]
     assert outsider.status_code == 404  # another client's figures: the same as missing
+
+
+@pytest.mark.django_db
+def test_kpis_through_the_api_count_online_cases_apart(cast, api, coffee_token, mixed):
+    with time_machine.travel(NOW, tick=False):
+        body = api.get("/api/v1/clients/coffee/kpis", coffee_token, month="2026-11").json()
+    # Two calls (one resolved on it) and three requests customers recorded online.
+    assert (body["cases_opened"], body["cases_opened_online"]) == (5, 3)
+    assert body["first_contact_resolution"] == {"part": 1, "whole": 2, "percent": 50.0}
+    assert body["azukari_rate"] == {"part": 1, "whole": 2, "percent": 50.0}
