@@ -235,3 +235,17 @@ def test_the_admins_plan_page_creates_through_the_same_rules(cast, bread):
     done = browser.post(url, {**PLAN, "client": bread.pk})
     assert done.status_code == 302, done.context["adminform"].form.errors
     assert Plan.objects.get(client=bread).name == "食パンの定期便"
+
+
+def test_plan_create_is_for_the_managers_of_the_client(cast, bread, manager):
+    from azukari.core.errors import NotVisible, PermissionRefused
+    from azukari.subscriptions.services import plan_create
+
+    values = {"code": "loaf", "name": "食パン便", "price_yen": 1200}
+    with pytest.raises(PermissionRefused):
+        plan_create(actor=cast.operator, client=cast.coffee, **values)
+    with pytest.raises(NotVisible):
+        plan_create(actor=manager, client=cast.tea, **values)
+    assert not Plan.objects.filter(code="loaf").exists()
+    plan = plan_create(actor=None, client=cast.tea, **values)  # the command line
+    assert (plan.client, plan.interval_days, plan.device_subsidy_yen) == (cast.tea, 30, 0)
