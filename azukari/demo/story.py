@@ -24,6 +24,7 @@ from azukari.subscriptions.models import (
 from azukari.subscriptions.services import (
     cancellation_exception_ask,
     cancellation_request_record,
+    plan_create,
     policy_load,
 )
 
@@ -120,6 +121,13 @@ def _contact_codes(client: Client) -> None:
             )
 
 
+def _plan(*, client: Client, code: str, **values) -> Plan:
+    """Through the set-up service, as a manager's page adds one; kept when the demo runs again."""
+    return Plan.objects.filter(client=client, code=code).first() or plan_create(
+        actor=None, client=client, code=code, **values
+    )
+
+
 CLIENTS = {
     "coffee": {
         "name": "カフェ・ミル株式会社",
@@ -169,39 +177,33 @@ def reference_data() -> dict[str, object]:
             is_azukari_desk=True,
             clients=[tea] if code == "fukuoka" else [coffee, tea],
         )
-    Plan.objects.get_or_create(
+    _plan(
         client=coffee,
         code="beans-monthly",
-        defaults={
-            "name": "豆の定期便(月1回)",
-            "interval_days": 30,
-            "price_yen": 3240,
-            "min_deliveries": 3,
-            "device_list_price_yen": 19800,
-            "device_price_paid_yen": 4980,
-        },
+        name="豆の定期便(月1回)",
+        interval_days=30,
+        price_yen=3240,
+        min_deliveries=3,
+        device_list_price_yen=19800,
+        device_price_paid_yen=4980,
     )
-    Plan.objects.get_or_create(
+    _plan(
         client=coffee,
         code="beans-biweekly",
-        defaults={
-            "name": "豆の定期便(隔週)",
-            "interval_days": 14,
-            "price_yen": 2160,
-            "min_deliveries": 6,
-            "device_list_price_yen": 19800,
-            "device_price_paid_yen": 0,
-        },
+        name="豆の定期便(隔週)",
+        interval_days=14,
+        price_yen=2160,
+        min_deliveries=6,
+        device_list_price_yen=19800,
+        device_price_paid_yen=0,
     )
-    Plan.objects.get_or_create(
+    _plan(
         client=tea,
         code="tea-monthly",
-        defaults={
-            "name": "季節のお茶便",
-            "interval_days": 30,
-            "price_yen": 2700,
-            "min_deliveries": 0,
-        },
+        name="季節のお茶便",
+        interval_days=30,
+        price_yen=2700,
+        min_deliveries=0,
     )
     clients = {"coffee": coffee, "tea": tea}
     policy_load(client=coffee, data=COFFEE_POLICY)
