@@ -104,6 +104,8 @@ class Command(BaseCommand):
             "AZUKARI_DEMO": "true",
         }
         bind = f"127.0.0.1:{port}"
+        # The links the demo's SMS and e-mails carry lead to this server.
+        env.setdefault("AZUKARI_SELFSERVICE_BASE_URL", f"http://{bind}")
         self.stdout.write(
             self.style.SUCCESS(_("Serving on %(url)s (Ctrl-C stops)") % {"url": f"http://{bind}/"})
         )
