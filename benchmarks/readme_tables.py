@@ -260,6 +260,7 @@ TABLES: dict[str, Callable[[dict], str]] = {
     "idle_desk": lambda r: flat(r, "idle_desk"),
     "load-sqlite": lambda r: load(r, "load-sqlite"),
     "load-sqlite-without-board": lambda r: load(r, "load-sqlite-without-board"),
+    "load-sqlite-without-board-6-workers": lambda r: load(r, "load-sqlite-without-board-6-workers"),
     "load-postgresql": lambda r: load(r, "load-postgresql"),
     "peer_helpdesk": peer,
 }
