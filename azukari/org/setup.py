@@ -98,13 +98,36 @@ def client_line_add(
         raise DomainError(_("Enter the number customers dial."), field="lines")
     holder = ClientLine.objects.filter(number=dialled).select_related("client").first()
     if holder is not None:
-        raise DomainError(
-            _("%(number)s is already a line of %(client)s.")
-            % {"number": dialled, "client": holder.client.name},
-            field="lines",
-        )
+        if actor is None or actor.is_superuser or holder.client_id in actor.visible_client_ids():
+            message = _("%(number)s is already a line of %(client)s.") % {
+                "number": dialled,
+                "client": holder.client.name,
+            }
+        else:  # a client the person does not serve is not named to them
+            message = _("%(number)s is already the line of another client.") % {"number": dialled}
+        raise DomainError(message, field="lines")
     label = _text(label, field="lines", max_length=100)
     return ClientLine.objects.create(client=client, number=dialled, label=label)
+
+
+@transaction.atomic
+def client_line_remove(*, actor: User | None, line: ClientLine) -> None:
+    """The number no longer reaches this client. Nothing refers to a line (a contact keeps its
+    client), so no history is lost; but a live client keeps at least one line, or its calls
+    would pop as nobody's."""
+    _require(actor, Cap.CLIENTS_SET_UP)
+    client = Client.objects.select_for_update().get(pk=line.client_id)
+    _require_serves(actor, [client])
+    if client.went_live_on is not None and not client.lines.exclude(pk=line.pk).exists():
+        raise DomainError(
+            _(
+                "%(client)s is live and this is its only line: add the new number first, "
+                "or its calls would no longer be recognised."
+            )
+            % {"client": client.name},
+            field="lines",
+        )
+    line.delete()
 
 
 CLIENT_FIELDS = (

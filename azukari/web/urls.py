@@ -70,6 +70,14 @@ urlpatterns = [
     path("setup/<slug:client_code>/contact/", setup.client_contact, name="setup-client-contact"),
     path("setup/<slug:client_code>/plans/new/", setup.plan_new, name="setup-plan-new"),
     path("setup/<slug:client_code>/reasons/", setup.reasons, name="setup-reasons"),
+    path("setup/<slug:client_code>/lines/", setup.lines, name="setup-lines"),
+    path("setup/<slug:client_code>/lines/remove/", setup.line_remove, name="setup-line-remove"),
+    path("setup/<slug:client_code>/calendar/", setup.calendar, name="setup-calendar"),
+    path(
+        "setup/<slug:client_code>/calendar/remove/",
+        setup.closed_day_remove,
+        name="setup-closed-day-remove",
+    ),
     path(
         "setup/<slug:client_code>/policy/confirm/",
         setup.policy_confirm,

@@ -10,18 +10,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from azukari.core.errors import DomainError, NotVisible
+from azukari.core.phones import display_phone
+from azukari.org.calendars import client_closed_day_add, client_closed_day_remove
 from azukari.org.checklist import checklist_missing, client_checklist, client_go_live
-from azukari.org.models import Client, User
+from azukari.org.models import Client, ClientClosedDay, ClientLine, User
 from azukari.org.permissions import Cap, page_for
-from azukari.org.setup import client_update
+from azukari.org.setup import client_line_add, client_line_remove, client_update
 from azukari.org.staff_import import StaffImportRefused, staff_import
 from azukari.reports.models import ReasonCode
 from azukari.reports.services import reason_code_create
@@ -51,15 +54,14 @@ def _uploaded(upload, suffix_default: str = ".csv") -> Path:
 
 
 def _fix_links(client: Client) -> dict[str, str]:
-    """Where each missing item is put right: a page of ours, or the admin's page for it."""
-    change = reverse("admin:org_client_change", args=[client.pk])
+    """Where each missing item is put right, on the manager's own pages."""
     contact = reverse("setup-client-contact", args=[client.code])
     staff_page = reverse("setup-staff-import")
     return {
-        "lines": change,
+        "lines": reverse("setup-lines", args=[client.code]),
         "plans": reverse("setup-plan-new", args=[client.code]),
         "policy": reverse("setup-policy", args=[client.code]),
-        "calendar": change,
+        "calendar": reverse("setup-calendar", args=[client.code]),
         "approver": contact if client.contract_signed_on is None else staff_page,
         "escalation": contact,
         "reasons": reverse("setup-reasons", args=[client.code]),
@@ -67,11 +69,13 @@ def _fix_links(client: Client) -> dict[str, str]:
     }
 
 
-def _refused(form: forms.Form, exc: DomainError) -> None:
-    """A refusal of the service, shown at the field it names; a client not served is 404."""
+def _refused(form: forms.Form, exc: DomainError, fields: dict[str, str] | None = None) -> None:
+    """A refusal of the service, shown at the field it names (`fields`: the service's name
+    for a field the form calls otherwise); a client not served is 404."""
     if isinstance(exc, NotVisible):
         raise exc
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+    field = (fields or {}).get(exc.field or "", exc.field)
+    form.add_error(field if field in form.fields else None, str(exc))
 
 
 @require_http_methods(["GET"])
@@ -255,6 +259,146 @@ def reasons(request: HttpRequest, client_code: str) -> HttpResponse:
         "web/setup/reasons.html",
         {"client": client, "form": form, "codes": codes.order_by("position", "code")},
     )
+
+
+class ClientLineForm(PageForm):
+    number = forms.CharField(
+        label=_("Dialled number"),
+        max_length=32,
+        help_text=_("As customers dial it, e.g. 0120-555-666; it is kept as +81120555666."),
+    )
+    label = forms.CharField(
+        label=_("Label"),
+        max_length=100,
+        required=False,
+        help_text=_("What the line is for, e.g. cancellations; optional."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@page_for(Cap.CLIENTS_SET_UP)
+def lines(request: HttpRequest, client_code: str) -> HttpResponse:
+    """The numbers customers dial for the client, and one more through `client_line_add`."""
+    client = _client(request.user, client_code)
+    form = ClientLineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            line = client_line_add(actor=request.user, client=client, **form.cleaned_data)
+        except DomainError as exc:
+            _refused(form, exc, {"lines": "number"})
+        else:
+            messages.success(
+                request,
+                gettext("%(number)s is now a line of %(client)s: its calls pop this client.")
+                % {"number": line.number, "client": client.name},
+            )
+            return redirect("setup-lines", client.code)
+    rows = [
+        {"line": line, "national": display_phone(line.number)}
+        for line in ClientLine.objects.filter(client=client).order_by("number")
+    ]
+    return render(request, "web/setup/lines.html", {"client": client, "form": form, "rows": rows})
+
+
+@require_POST
+@login_required
+@page_for(Cap.CLIENTS_SET_UP)
+def line_remove(request: HttpRequest, client_code: str) -> HttpResponse:
+    """One line off the client, through `client_line_remove`, which says why when it may not."""
+    client = _client(request.user, client_code)
+    raw = str(request.POST.get("line", ""))
+    if not raw.isdigit():
+        return HttpResponseBadRequest()
+    line = ClientLine.objects.filter(client=client, pk=raw).first()
+    if line is None:  # another client's line is as missing as no line
+        raise Http404
+    try:
+        client_line_remove(actor=request.user, line=line)
+    except DomainError as exc:
+        if isinstance(exc, NotVisible):
+            raise
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            gettext("%(number)s is no longer a line of %(client)s.")
+            % {"number": line.number, "client": client.name},
+        )
+    return redirect("setup-lines", client.code)
+
+
+class ClosedDayForm(PageForm):
+    date = forms.DateField(
+        label=_("Closed day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=200,
+        required=False,
+        help_text=_("Why the client is closed, e.g. stock-taking; optional."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@page_for(Cap.CALENDARS_EDIT)
+def calendar(request: HttpRequest, client_code: str) -> HttpResponse:
+    """The client's closed days, and one more through `client_closed_day_add`: the calendar
+    service every clock and callback proposal reads."""
+    client = _client(request.user, client_code)
+    form = ClosedDayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            day = client_closed_day_add(actor=request.user, client=client, **form.cleaned_data)
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
+            messages.success(
+                request,
+                gettext("%(date)s is now a closed day of %(client)s: its clocks stop that day.")
+                % {"date": day.date.isoformat(), "client": client.name},
+            )
+            return redirect("setup-calendar", client.code)
+    today = timezone.localdate()
+    days = ClientClosedDay.objects.filter(client=client)
+    return render(
+        request,
+        "web/setup/calendar.html",
+        {
+            "client": client,
+            "form": form,
+            "upcoming": days.filter(date__gte=today).order_by("date"),
+            "past": days.filter(date__lt=today).order_by("-date")[:10],
+        },
+    )
+
+
+@require_POST
+@login_required
+@page_for(Cap.CALENDARS_EDIT)
+def closed_day_remove(request: HttpRequest, client_code: str) -> HttpResponse:
+    """A closed day off the calendar, through `client_closed_day_remove` (past days stay)."""
+    client = _client(request.user, client_code)
+    raw = str(request.POST.get("closed_day", ""))
+    if not raw.isdigit():
+        return HttpResponseBadRequest()
+    day = ClientClosedDay.objects.filter(client=client, pk=raw).first()
+    if day is None:
+        raise Http404
+    try:
+        client_closed_day_remove(actor=request.user, closed_day=day)
+    except DomainError as exc:
+        if isinstance(exc, NotVisible):
+            raise
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            gettext("%(date)s is no longer a closed day of %(client)s.")
+            % {"date": day.date.isoformat(), "client": client.name},
+        )
+    return redirect("setup-calendar", client.code)
 
 
 # ---------------------------------------------------------------- staff from a file

@@ -75,7 +75,7 @@ def test_the_checklist_names_what_is_missing_with_a_link_to_fix_it(cast, bread, 
     assert 'id="item-lines" class="missing"' in html
     assert 'id="item-plans" class="done"' in html
     assert reverse("setup-policy", args=["bread"]) in html
-    assert reverse("admin:org_client_change", args=[bread.pk]) in html
+    assert reverse("setup-lines", args=["bread"]) in html
     refused = browser.post(reverse("setup-go-live", args=["bread"]), follow=True)
     text = refused.content.decode()
     assert "A phone line customers dial" in text or "電話" in text
