@@ -39,6 +39,7 @@ from azukari.org.permissions import Cap, user_can
 from azukari.org.setup import (
     CLIENT_FIELDS,
     client_create,
+    client_lines_kept_check,
     client_update,
     client_values_check,
     site_create,
@@ -101,9 +102,25 @@ class ClientLineForm(forms.ModelForm):
         return number
 
 
+class ClientLineFormSet(forms.BaseInlineFormSet):
+    """The rule of `client_line_remove`, for the whole edit: a live client keeps a line."""
+
+    def clean(self):
+        super().clean()
+        rows = [form.cleaned_data for form in self.forms if form.cleaned_data]
+        if self.instance.pk is None or not any(row.get("DELETE") for row in rows):
+            return
+        kept = [row for row in rows if not row.get("DELETE")]
+        try:
+            client_lines_kept_check(client=self.instance, kept=len(kept))
+        except DomainError as exc:
+            raise ValidationError(exc.message) from exc
+
+
 class ClientLineInline(admin.TabularInline):
     model = ClientLine
     form = ClientLineForm
+    formset = ClientLineFormSet
     extra = 0
 
 

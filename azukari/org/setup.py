@@ -118,7 +118,13 @@ def client_line_remove(*, actor: User | None, line: ClientLine) -> None:
     _require(actor, Cap.CLIENTS_SET_UP)
     client = Client.objects.select_for_update().get(pk=line.client_id)
     _require_serves(actor, [client])
-    if client.went_live_on is not None and not client.lines.exclude(pk=line.pk).exists():
+    client_lines_kept_check(client=client, kept=client.lines.exclude(pk=line.pk).count())
+    line.delete()
+
+
+def client_lines_kept_check(*, client: Client, kept: int) -> None:
+    """A live client keeps at least one line; the admin's line list asks it too."""
+    if client.went_live_on is not None and kept < 1:
         raise DomainError(
             _(
                 "%(client)s is live and this is its only line: add the new number first, "
@@ -127,7 +133,6 @@ def client_line_remove(*, actor: User | None, line: ClientLine) -> None:
             % {"client": client.name},
             field="lines",
         )
-    line.delete()
 
 
 CLIENT_FIELDS = (

@@ -276,3 +276,46 @@ def test_client_line_remove_is_for_the_managers_of_the_client(cast, manager):
     ClientLine.objects.create(client=cast.tea, number="+81120333555")
     client_line_remove(actor=None, line=tea_line)
     assert list(cast.tea.lines.values_list("number", flat=True)) == ["+81120333555"]
+
+
+def test_the_admin_keeps_a_live_clients_last_line_too(cast, bread):
+    admin = UserFactory(
+        username="adm",
+        role=Role.ADMIN,
+        home_site=cast.sapporo,
+        clients=[bread],
+        is_staff=True,
+        is_superuser=True,
+        language="en",
+    )
+    browser = Browser()
+    login_verified(browser, admin)
+    line = ClientLine.objects.create(client=bread, number="+81120555666")
+    Client.objects.filter(pk=bread.pk).update(went_live_on=timezone.localdate())
+    form = {
+        "code": "bread",
+        "name": bread.name,
+        "reopen_window_days": bread.reopen_window_days,
+        "inquiry_due_hours": bread.inquiry_due_hours,
+        "callback_max_attempts": bread.callback_max_attempts,
+        "callback_retry_minutes": bread.callback_retry_minutes,
+        "unreachable_next_step": bread.unreachable_next_step,
+        "inquiry_remind_hours": bread.inquiry_remind_hours,
+        "is_active": "on",
+        "lines-TOTAL_FORMS": 1,
+        "lines-INITIAL_FORMS": 1,
+        "lines-0-id": line.pk,
+        "lines-0-client": bread.pk,
+        "lines-0-number": "+81120555666",
+        "lines-0-label": "",
+        "lines-0-DELETE": "on",
+        "closed_days-TOTAL_FORMS": 0,
+        "closed_days-INITIAL_FORMS": 0,
+    }
+    url = reverse("admin:org_client_change", args=[bread.pk])
+    refused = browser.post(url, form)
+    assert refused.status_code == 200
+    assert "this is its only line" in refused.content.decode()
+    assert ClientLine.objects.filter(pk=line.pk).exists()
+    del form["lines-0-DELETE"]
+    assert browser.post(url, form).status_code == 302  # an edit that keeps it is saved
