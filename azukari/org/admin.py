@@ -74,9 +74,25 @@ class ClientClosedDayForm(forms.ModelForm):
         return data
 
 
+class ClientClosedDayFormSet(forms.BaseInlineFormSet):
+    """The rule of `client_closed_day_remove`: a past closed day stays (neither removed nor
+    moved), clocks ran on it."""
+
+    def clean(self):
+        super().clean()
+        today = timezone.localdate()
+        for form in self.initial_forms:
+            gone = (form.cleaned_data or {}).get("DELETE") or "date" in form.changed_data
+            if gone and form.initial.get("date") and form.initial["date"] < today:
+                raise ValidationError(
+                    _("A closed day in the past stays: clocks already ran on it.")
+                )
+
+
 class ClientClosedDayInline(admin.TabularInline):
     model = ClientClosedDay
     form = ClientClosedDayForm
+    formset = ClientClosedDayFormSet
     extra = 0
 
 

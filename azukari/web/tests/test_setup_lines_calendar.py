@@ -319,3 +319,49 @@ def test_the_admin_keeps_a_live_clients_last_line_too(cast, bread):
     assert ClientLine.objects.filter(pk=line.pk).exists()
     del form["lines-0-DELETE"]
     assert browser.post(url, form).status_code == 302  # an edit that keeps it is saved
+
+
+def test_the_admin_keeps_a_past_closed_day_too(cast, bread):
+    admin = UserFactory(
+        username="adm",
+        role=Role.ADMIN,
+        home_site=cast.sapporo,
+        clients=[bread],
+        is_staff=True,
+        is_superuser=True,
+        language="en",
+    )
+    browser = Browser()
+    login_verified(browser, admin)
+    today = timezone.localdate()
+    past = ClientClosedDay.objects.create(client=bread, date=today - dt.timedelta(days=3))
+    form = {
+        "code": "bread",
+        "name": bread.name,
+        "reopen_window_days": bread.reopen_window_days,
+        "inquiry_due_hours": bread.inquiry_due_hours,
+        "callback_max_attempts": bread.callback_max_attempts,
+        "callback_retry_minutes": bread.callback_retry_minutes,
+        "unreachable_next_step": bread.unreachable_next_step,
+        "inquiry_remind_hours": bread.inquiry_remind_hours,
+        "is_active": "on",
+        "lines-TOTAL_FORMS": 0,
+        "lines-INITIAL_FORMS": 0,
+        "closed_days-TOTAL_FORMS": 1,
+        "closed_days-INITIAL_FORMS": 1,
+        "closed_days-0-id": past.pk,
+        "closed_days-0-client": bread.pk,
+        "closed_days-0-date": past.date.isoformat(),
+        "closed_days-0-note": "",
+    }
+    url = reverse("admin:org_client_change", args=[bread.pk])
+    for change in (
+        {"closed_days-0-DELETE": "on"},
+        {"closed_days-0-date": (today + dt.timedelta(days=3)).isoformat()},
+    ):
+        refused = browser.post(url, {**form, **change})
+        assert refused.status_code == 200, change
+        assert "A closed day in the past stays" in refused.content.decode(), change
+    assert list(bread.closed_days.values_list("date", flat=True)) == [past.date]
+    assert browser.post(url, {**form, "closed_days-0-note": "年末"}).status_code == 302
+    assert bread.closed_days.get().note == "年末"
