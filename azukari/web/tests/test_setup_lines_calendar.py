@@ -1,7 +1,11 @@
 """The checklist's pages for a client's phone lines and closed days, for a manager without any
 admin permission. Each turns its checklist item done, stores what the screen pop and the clocks
 read, refuses at the field with nothing changed, removes only what the services allow, and is
-only for the managers of the client."""
+only for the managers of the client. The walk in a real browser saves its pages under
+screenshots/ (git-ignored)."""
+
+# The browser fixtures are imported, so their names are parameters too.
+# ruff: noqa: F811
 
 import datetime as dt
 
@@ -16,6 +20,13 @@ from azukari.org.models import Client, ClientClosedDay, ClientLine, Role, User
 from azukari.org.setup import client_create, client_line_remove
 from azukari.org.tests.test_calendars import login_verified
 from azukari.testing.factories import UserFactory
+from azukari.web.tests.browser import (  # noqa: F401 (fixtures)
+    browser_page,
+    chromium,
+    shots,
+    submit,
+)
+from azukari.web.tests.test_setup_browser import _log_in_verified
 
 
 @pytest.fixture
@@ -365,3 +376,37 @@ def test_the_admin_keeps_a_past_closed_day_too(cast, bread):
     assert list(bread.closed_days.values_list("date", flat=True)) == [past.date]
     assert browser.post(url, {**form, "closed_days-0-note": "年末"}).status_code == 302
     assert bread.closed_days.get().note == "年末"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_manager_gives_the_client_a_line_and_a_closed_day_in_the_browser(
+    cast, manager, bread, browser_page, shots
+):
+    page = browser_page
+    User.objects.filter(pk=manager.pk).update(language="ja")
+    _log_in_verified(page, User.objects.get(pk=manager.pk))
+    page.goto(reverse("setup-checklist", args=["bread"]))
+    submit(page, "#item-lines a")
+    page.fill("input[name=number]", "0120-555-666")
+    page.fill("input[name=label]", "解約窓口")
+    submit(page, "#line-form button[type=submit]")
+    assert "+81120555666 を" in page.inner_text("body")
+    assert page.inner_text("#client-lines").count("0120-555-666") == 1
+    shots.take(page, "setup-lines", 1, "line-added")
+    page.fill("input[name=number]", "123")
+    submit(page, "#line-form button[type=submit]")
+    assert "有効な電話番号ではありません" in page.inner_text("#line-form")
+    shots.take(page, "setup-lines", 2, "refused")
+
+    page.goto(reverse("setup-checklist", args=["bread"]))
+    submit(page, "#item-calendar a")
+    day = timezone.localdate() + dt.timedelta(days=30)
+    page.fill("input[name=date]", day.isoformat())
+    page.fill("input[name=note]", "棚卸")
+    submit(page, "#closed-day-form button[type=submit]")
+    assert "棚卸" in page.inner_text("#closed-days")
+    shots.take(page, "setup-calendar", 1, "closed-day-added")
+    page.goto(reverse("setup-checklist", args=["bread"]))
+    assert page.get_attribute("#item-lines", "class") == "done"
+    assert page.get_attribute("#item-calendar", "class") == "done"
