@@ -3,13 +3,16 @@ item, going live, staff from a file, and a policy file previewed before it is pu
 
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,6 +38,8 @@ from azukari.web.forms import PageForm
 
 POLICY_SALT = "azukari.setup.policy"
 MAX_UPLOAD = 5 * 1024 * 1024
+
+T = TypeVar("T")
 
 
 def _client(user: User, code: str) -> Client:
@@ -76,6 +81,52 @@ def _refused(form: forms.Form, exc: DomainError, fields: dict[str, str] | None =
         raise exc
     field = (fields or {}).get(exc.field or "", exc.field)
     form.add_error(field if field in form.fields else None, str(exc))
+
+
+def _posted(
+    request: HttpRequest,
+    form: forms.Form,
+    act: Callable[[dict], T],
+    fields: dict[str, str] | None = None,
+) -> T | None:
+    """What the service made of the posted form; None on a GET, a form with errors, or a
+    refusal of the service (then shown at the field it names, see `_refused`)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return act(form.cleaned_data)
+    except DomainError as exc:
+        _refused(form, exc, fields)
+        return None
+
+
+def _remove_row(
+    request: HttpRequest,
+    client: Client,
+    model: type[models.Model],
+    key: str,
+    *,
+    remove: Callable[[Any], object],
+    done: Callable[[Any], str],
+    back: str,
+) -> HttpResponse:
+    """One of the client's rows (its id posted as `key`) removed through `remove`, which says
+    why when it may not; another client's row is as missing as no row."""
+    raw = str(request.POST.get(key, ""))
+    if not raw.isdigit():
+        return HttpResponseBadRequest()
+    row = model.objects.filter(client=client, pk=raw).first()
+    if row is None:
+        raise Http404
+    try:
+        remove(row)
+    except DomainError as exc:
+        if isinstance(exc, NotVisible):
+            raise
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done(row))
+    return redirect(back, client.code)
 
 
 @require_http_methods(["GET"])
@@ -158,18 +209,15 @@ def client_contact(request: HttpRequest, client_code: str) -> HttpResponse:
             "contract_signed_on": client.contract_signed_on,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            client_update(actor=request.user, client=client, **form.cleaned_data)
-        except DomainError as exc:
-            _refused(form, exc)
-        else:
-            messages.success(
-                request,
-                gettext("The escalation contact and contract of %(client)s are saved.")
-                % {"client": client.name},
-            )
-            return redirect("setup-checklist", client.code)
+    if _posted(
+        request, form, lambda data: client_update(actor=request.user, client=client, **data)
+    ):
+        messages.success(
+            request,
+            gettext("The escalation contact and contract of %(client)s are saved.")
+            % {"client": client.name},
+        )
+        return redirect("setup-checklist", client.code)
     return render(request, "web/setup/client_contact.html", {"client": client, "form": form})
 
 
@@ -206,18 +254,16 @@ def plan_new(request: HttpRequest, client_code: str) -> HttpResponse:
     """A plan of the client, through `plan_create` (the admin's plan page calls it too)."""
     client = _client(request.user, client_code)
     form = PlanForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            plan = plan_create(actor=request.user, client=client, **form.cleaned_data)
-        except DomainError as exc:
-            _refused(form, exc)
-        else:
-            messages.success(
-                request,
-                gettext("Plan “%(plan)s” added to %(client)s.")
-                % {"plan": plan.name, "client": client.name},
-            )
-            return redirect("setup-checklist", client.code)
+    plan = _posted(
+        request, form, lambda data: plan_create(actor=request.user, client=client, **data)
+    )
+    if plan:
+        messages.success(
+            request,
+            gettext("Plan “%(plan)s” added to %(client)s.")
+            % {"plan": plan.name, "client": client.name},
+        )
+        return redirect("setup-checklist", client.code)
     plans = Plan.objects.filter(client=client).order_by("code")
     return render(
         request, "web/setup/plan_new.html", {"client": client, "form": form, "plans": plans}
@@ -240,20 +286,20 @@ def reasons(request: HttpRequest, client_code: str) -> HttpResponse:
     client = _client(request.user, client_code)
     codes = ReasonCode.objects.filter(client=client)
     form = ReasonCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            code = reason_code_create(
-                actor=request.user, client=client, position=codes.count(), **form.cleaned_data
-            )
-        except DomainError as exc:
-            _refused(form, exc)
-        else:
-            messages.success(
-                request,
-                gettext("Reason code “%(code)s” (%(label)s) added.")
-                % {"code": code.code, "label": code.label},
-            )
-            return redirect("setup-reasons", client.code)
+    code = _posted(
+        request,
+        form,
+        lambda data: reason_code_create(
+            actor=request.user, client=client, position=codes.count(), **data
+        ),
+    )
+    if code:
+        messages.success(
+            request,
+            gettext("Reason code “%(code)s” (%(label)s) added.")
+            % {"code": code.code, "label": code.label},
+        )
+        return redirect("setup-reasons", client.code)
     return render(
         request,
         "web/setup/reasons.html",
@@ -282,18 +328,19 @@ def lines(request: HttpRequest, client_code: str) -> HttpResponse:
     """The numbers customers dial for the client, and one more through `client_line_add`."""
     client = _client(request.user, client_code)
     form = ClientLineForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            line = client_line_add(actor=request.user, client=client, **form.cleaned_data)
-        except DomainError as exc:
-            _refused(form, exc, {"lines": "number"})
-        else:
-            messages.success(
-                request,
-                gettext("%(number)s is now a line of %(client)s: its calls pop this client.")
-                % {"number": line.number, "client": client.name},
-            )
-            return redirect("setup-lines", client.code)
+    line = _posted(
+        request,
+        form,
+        lambda data: client_line_add(actor=request.user, client=client, **data),
+        {"lines": "number"},
+    )
+    if line:
+        messages.success(
+            request,
+            gettext("%(number)s is now a line of %(client)s: its calls pop this client.")
+            % {"number": line.number, "client": client.name},
+        )
+        return redirect("setup-lines", client.code)
     rows = [
         {"line": line, "national": display_phone(line.number)}
         for line in ClientLine.objects.filter(client=client).order_by("number")
@@ -307,25 +354,18 @@ def lines(request: HttpRequest, client_code: str) -> HttpResponse:
 def line_remove(request: HttpRequest, client_code: str) -> HttpResponse:
     """One line off the client, through `client_line_remove`, which says why when it may not."""
     client = _client(request.user, client_code)
-    raw = str(request.POST.get("line", ""))
-    if not raw.isdigit():
-        return HttpResponseBadRequest()
-    line = ClientLine.objects.filter(client=client, pk=raw).first()
-    if line is None:  # another client's line is as missing as no line
-        raise Http404
-    try:
-        client_line_remove(actor=request.user, line=line)
-    except DomainError as exc:
-        if isinstance(exc, NotVisible):
-            raise
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
+    return _remove_row(
+        request,
+        client,
+        ClientLine,
+        "line",
+        remove=lambda line: client_line_remove(actor=request.user, line=line),
+        done=lambda line: (
             gettext("%(number)s is no longer a line of %(client)s.")
-            % {"number": line.number, "client": client.name},
-        )
-    return redirect("setup-lines", client.code)
+            % {"number": line.number, "client": client.name}
+        ),
+        back="setup-lines",
+    )
 
 
 class ClosedDayForm(PageForm):
@@ -348,18 +388,16 @@ def calendar(request: HttpRequest, client_code: str) -> HttpResponse:
     service every clock and callback proposal reads."""
     client = _client(request.user, client_code)
     form = ClosedDayForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            day = client_closed_day_add(actor=request.user, client=client, **form.cleaned_data)
-        except DomainError as exc:
-            _refused(form, exc)
-        else:
-            messages.success(
-                request,
-                gettext("%(date)s is now a closed day of %(client)s: its clocks stop that day.")
-                % {"date": day.date.isoformat(), "client": client.name},
-            )
-            return redirect("setup-calendar", client.code)
+    day = _posted(
+        request, form, lambda data: client_closed_day_add(actor=request.user, client=client, **data)
+    )
+    if day:
+        messages.success(
+            request,
+            gettext("%(date)s is now a closed day of %(client)s: its clocks stop that day.")
+            % {"date": day.date.isoformat(), "client": client.name},
+        )
+        return redirect("setup-calendar", client.code)
     today = timezone.localdate()
     days = ClientClosedDay.objects.filter(client=client)
     return render(
@@ -380,25 +418,18 @@ def calendar(request: HttpRequest, client_code: str) -> HttpResponse:
 def closed_day_remove(request: HttpRequest, client_code: str) -> HttpResponse:
     """A closed day off the calendar, through `client_closed_day_remove` (past days stay)."""
     client = _client(request.user, client_code)
-    raw = str(request.POST.get("closed_day", ""))
-    if not raw.isdigit():
-        return HttpResponseBadRequest()
-    day = ClientClosedDay.objects.filter(client=client, pk=raw).first()
-    if day is None:
-        raise Http404
-    try:
-        client_closed_day_remove(actor=request.user, closed_day=day)
-    except DomainError as exc:
-        if isinstance(exc, NotVisible):
-            raise
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
+    return _remove_row(
+        request,
+        client,
+        ClientClosedDay,
+        "closed_day",
+        remove=lambda day: client_closed_day_remove(actor=request.user, closed_day=day),
+        done=lambda day: (
             gettext("%(date)s is no longer a closed day of %(client)s.")
-            % {"date": day.date.isoformat(), "client": client.name},
-        )
-    return redirect("setup-calendar", client.code)
+            % {"date": day.date.isoformat(), "client": client.name}
+        ),
+        back="setup-calendar",
+    )
 
 
 # ---------------------------------------------------------------- staff from a file
