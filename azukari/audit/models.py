@@ -23,6 +23,7 @@ class AccessAction(models.TextChoices):
     NAMED_STAFF = "named_staff", _("Caller asked for a staff member by name")
     ERASE = "erase", _("Retention erasure")
     INCIDENT = "incident", _("Incident register entry")
+    CRITERION = "criterion", _("Call-ending criterion changed")
 
 
 class RetentionSource(models.TextChoices):

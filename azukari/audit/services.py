@@ -1,9 +1,12 @@
-"""Writes of the audit app: access events, sealing, reveals, confidentiality events, incidents.
+"""Writes of the audit app: access events, sealing, reveals, confidentiality events, incidents,
+changes of the call-ending criteria.
 
 The screen pop calls `personal_data_access`, which is one INSERT and nothing else; the chain is
 built later by `audit_seal`, run by the worker, which is the only code that locks a chain head.
 """
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -280,6 +283,48 @@ def personal_data_reveal(
         request=request,
     )
     return reveal_value(customer, field)
+
+
+WORDING_FIELDS = ("label", "description", "is_active")
+
+
+def wording_digest(wording: Any) -> str:
+    """SHA-256 of a criterion wording (label, description, active): what the chain keeps of it."""
+    parts = [getattr(wording, name) for name in WORDING_FIELDS]
+    text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@transaction.atomic
+def criterion_change_record(
+    *,
+    by: User | None,
+    criterion: Any,
+    new: Any,
+    old: Any = None,
+    request: HttpRequest | None = None,
+) -> AccessEvent:
+    """Writes one change of a call-ending criterion to its client's audit chain.
+
+    The event names the criterion (code and id), the new wording's id, the person and which
+    parts changed; old and new wording enter as digests, so the kept history cannot be rewritten
+    unnoticed and nothing typed into a wording is copied into the chain.
+    """
+    changed = [
+        name for name in WORDING_FIELDS if old is None or getattr(old, name) != getattr(new, name)
+    ]
+    before = wording_digest(old) if old is not None else "-"
+    return _append(
+        client_id=criterion.client_id,
+        actor_id=getattr(by, "pk", None),
+        action=AccessAction.CRITERION,
+        customer_ref=None,
+        object_type="criterion",
+        object_ref=f"{criterion.pk}/{new.pk}",
+        fields=changed,
+        purpose=f"{criterion.code} {before}>{wording_digest(new)}"[:PURPOSE_MAX],
+        ip=client_ip(request),
+    )
 
 
 @transaction.atomic

@@ -77,6 +77,7 @@ class HarassmentCriterionAdmin(ClientScopedAdmin):
                 label=data["label"],
                 description=data.get("description", ""),
                 is_active=data.get("is_active", True),
+                request=request,
             )
         else:
             created = services.criterion_create(
@@ -85,6 +86,7 @@ class HarassmentCriterionAdmin(ClientScopedAdmin):
                 code=data["code"],
                 label=data["label"],
                 description=data.get("description", ""),
+                request=request,
             )
             obj.pk = created.pk
 

@@ -1,11 +1,14 @@
 """Writes of the floor: notices and their reads, ending a call under a criterion, SV help."""
 
 import datetime as dt
+from types import SimpleNamespace
 
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from azukari.audit.services import criterion_change_record
 from azukari.cases.models import Contact
 from azukari.core.errors import DomainError, IllegalTransition, NotVisible, PermissionRefused
 from azukari.customers.models import Customer
@@ -188,9 +191,16 @@ def _criterion_fields(label: str, description: str) -> tuple[str, str]:
 
 @transaction.atomic
 def criterion_create(
-    *, actor: User, client: Client, code: str, label: str, description: str = ""
+    *,
+    actor: User,
+    client: Client,
+    code: str,
+    label: str,
+    description: str = "",
+    request: HttpRequest | None = None,
 ) -> HarassmentCriterion:
-    """Adds one of the client's written criteria under which a call may be ended."""
+    """Adds one of the client's written criteria under which a call may be ended; the
+    addition is an event of the client's audit chain."""
     _require_serving(actor, client.pk, Cap.CRITERIA_EDIT)
     code = (code or "").strip().lower()
     if not code:
@@ -205,12 +215,13 @@ def criterion_create(
     criterion = HarassmentCriterion.objects.create(
         client=client, code=code, label=label, description=description
     )
-    _criterion_version(criterion, actor)
+    version = _criterion_version(criterion, actor)
+    criterion_change_record(by=actor, criterion=criterion, new=version, request=request)
     return criterion
 
 
-def _criterion_version(criterion: HarassmentCriterion, actor: User) -> None:
-    HarassmentCriterionVersion.objects.create(
+def _criterion_version(criterion: HarassmentCriterion, actor: User) -> HarassmentCriterionVersion:
+    return HarassmentCriterionVersion.objects.create(
         client_id=criterion.client_id,
         criterion=criterion,
         label=criterion.label,
@@ -229,16 +240,22 @@ def criterion_update(
     label: str,
     description: str = "",
     is_active: bool = True,
+    request: HttpRequest | None = None,
 ) -> HarassmentCriterion:
     """Rewords a criterion or takes it out of use. Its code stays, and so do the calls already
-    ended under it; a criterion is never deleted, only made inactive. Each wording is kept."""
+    ended under it; a criterion is never deleted, only made inactive. Each wording is kept,
+    and each change is an event of the client's audit chain."""
     _require_serving(actor, criterion.client_id, Cap.CRITERIA_EDIT)
     label, description = _criterion_fields(label, description)
     criterion = HarassmentCriterion.objects.select_for_update().get(pk=criterion.pk)
     wording = (label, description, bool(is_active))
     if wording == (criterion.label, criterion.description, criterion.is_active):
         raise DomainError(_("Nothing was changed."), field="label")
+    before = SimpleNamespace(
+        label=criterion.label, description=criterion.description, is_active=criterion.is_active
+    )
     criterion.label, criterion.description, criterion.is_active = wording
     criterion.save(update_fields=["label", "description", "is_active"])
-    _criterion_version(criterion, actor)
+    version = _criterion_version(criterion, actor)
+    criterion_change_record(by=actor, criterion=criterion, new=version, old=before, request=request)
     return criterion

@@ -96,12 +96,12 @@ def criteria_edit(request: HttpRequest, client_code: str) -> HttpResponse:
             try:
                 if target is None:
                     services.criterion_create(
-                        actor=request.user, client=client, **form.cleaned_data
+                        actor=request.user, client=client, request=request, **form.cleaned_data
                     )
                     messages.success(request, _("The criterion is added."))
                 else:
                     services.criterion_update(
-                        actor=request.user, criterion=target, **form.cleaned_data
+                        actor=request.user, criterion=target, request=request, **form.cleaned_data
                     )
                     messages.success(request, _("The criterion is saved."))
             except DomainError as exc:
