@@ -2,20 +2,28 @@
 and contract, a plan, reason codes. Each turns its checklist item done, refuses bad input with
 nothing changed, and is only for the managers of the client."""
 
+# The fixtures are imported, so their names are parameters too.
+# ruff: noqa: F811
+
 import datetime as dt
 
 import pytest
-from django.contrib.messages import get_messages
 from django.test import Client as Browser
 from django.urls import reverse
 from django.utils import timezone
 
 from azukari.org.models import Client, Role, User
-from azukari.org.setup import client_create
 from azukari.org.tests.test_calendars import login_verified
 from azukari.reports.models import ReasonCode
 from azukari.subscriptions.models import Plan
 from azukari.testing.factories import UserFactory
+from azukari.web.tests.setup_clients import (  # noqa: F401 (fixtures)
+    bread,
+    browser,
+    item_state,
+    manager,
+    said,
+)
 
 PLAN = {
     "code": "loaf-monthly",
@@ -26,39 +34,6 @@ PLAN = {
     "device_list_price_yen": "12000",
     "device_price_paid_yen": "3000",
 }
-
-
-@pytest.fixture
-def manager(cast):
-    """A center manager with no Django model permission at all, reading English."""
-    return UserFactory(
-        username="mgr",
-        role=Role.MANAGER,
-        home_site=cast.sapporo,
-        clients=[cast.coffee],
-        language="en",
-    )
-
-
-@pytest.fixture
-def bread(manager):
-    return client_create(actor=manager, code="bread", name="パン工房株式会社")
-
-
-@pytest.fixture
-def browser(manager):
-    browser = Browser()
-    login_verified(browser, User.objects.get(pk=manager.pk))
-    return browser
-
-
-def _state(browser, code: str) -> str:
-    html = browser.get(reverse("setup-checklist", args=["bread"])).content.decode()
-    return html.split(f'id="item-{code}" class="')[1].split('"')[0]
-
-
-def _said(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 def test_the_checklist_links_to_the_managers_own_pages(bread, browser):
@@ -73,7 +48,7 @@ def test_the_checklist_links_to_the_managers_own_pages(bread, browser):
 
 def test_the_escalation_contact_and_contract_are_saved_from_the_page(bread, browser):
     url = reverse("setup-client-contact", args=["bread"])
-    assert _state(browser, "escalation") == "missing"
+    assert item_state(browser, "escalation") == "missing"
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     for email, signed, field_error in (
         ("not an address", "", "Enter a valid e-mail"),
@@ -92,18 +67,18 @@ def test_the_escalation_contact_and_contract_are_saved_from_the_page(bread, brow
     )
     assert done.status_code == 302
     assert done["Location"] == reverse("setup-checklist", args=["bread"])
-    assert _said(done) == ["The escalation contact and contract of パン工房株式会社 are saved."]
+    assert said(done) == ["The escalation contact and contract of パン工房株式会社 are saved."]
     bread.refresh_from_db()
     assert bread.escalation_email == "cs@pan.example"
     assert bread.contract_signed_on == dt.date(2026, 1, 5)
-    assert _state(browser, "escalation") == "done"
+    assert item_state(browser, "escalation") == "done"
     # The page shows what is on record.
     assert 'value="2026-01-05"' in browser.get(url).content.decode()
 
 
 def test_a_plan_is_added_from_the_page(bread, browser):
     url = reverse("setup-plan-new", args=["bread"])
-    assert _state(browser, "plans") == "missing"
+    assert item_state(browser, "plans") == "missing"
     for bad, problem in (
         ({**PLAN, "device_price_paid_yen": "20000"}, "above its list price"),
         ({**PLAN, "code": "食パン"}, "letters, digits"),
@@ -118,7 +93,7 @@ def test_a_plan_is_added_from_the_page(bread, browser):
 
     done = browser.post(url, PLAN)
     assert done["Location"] == reverse("setup-checklist", args=["bread"])
-    assert _said(done) == ["Plan “食パンの定期便” added to パン工房株式会社."]
+    assert said(done) == ["Plan “食パンの定期便” added to パン工房株式会社."]
     plan = Plan.objects.get(client=bread)
     assert (plan.code, plan.price_yen, plan.min_deliveries, plan.device_subsidy_yen) == (
         "loaf-monthly",
@@ -126,7 +101,7 @@ def test_a_plan_is_added_from_the_page(bread, browser):
         3,
         9000,
     )
-    assert _state(browser, "plans") == "done"
+    assert item_state(browser, "plans") == "done"
     again = browser.post(url, PLAN)
     assert "already has a plan with this code" in again.content.decode()
     assert Plan.objects.filter(client=bread).count() == 1
@@ -135,7 +110,7 @@ def test_a_plan_is_added_from_the_page(bread, browser):
 
 def test_reason_codes_are_added_from_the_page(bread, browser):
     url = reverse("setup-reasons", args=["bread"])
-    assert _state(browser, "reasons") == "missing"
+    assert item_state(browser, "reasons") == "missing"
     refused = browser.post(url, {"code": "解約", "label": "解約", "label_en": "Cancellation"})
     assert "letters, digits" in refused.content.decode()
     refused = browser.post(url, {"code": "cancel", "label": "", "label_en": "Cancellation"})
@@ -144,7 +119,7 @@ def test_reason_codes_are_added_from_the_page(bread, browser):
 
     done = browser.post(url, {"code": "cancel", "label": "解約", "label_en": "Cancellation"})
     assert done["Location"] == url
-    assert _said(done) == ["Reason code “cancel” (解約) added."]
+    assert said(done) == ["Reason code “cancel” (解約) added."]
     browser.post(url, {"code": "billing", "label": "請求", "label_en": ""})
     codes = list(ReasonCode.objects.filter(client=bread).order_by("position"))
     assert [(c.code, c.label, c.label_en, c.position) for c in codes] == [
@@ -156,7 +131,7 @@ def test_reason_codes_are_added_from_the_page(bread, browser):
     again = browser.post(url, {"code": "cancel", "label": "別", "label_en": ""})
     assert "already in use" in again.content.decode()
     assert ReasonCode.objects.filter(client=bread).count() == 2
-    assert _state(browser, "reasons") == "done"
+    assert item_state(browser, "reasons") == "done"
 
 
 def test_the_pages_read_in_japanese(bread, browser, manager):

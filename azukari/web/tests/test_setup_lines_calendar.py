@@ -10,14 +10,13 @@ screenshots/ (git-ignored)."""
 import datetime as dt
 
 import pytest
-from django.contrib.messages import get_messages
 from django.test import Client as Browser
 from django.urls import reverse
 from django.utils import timezone
 
 from azukari.core.errors import DomainError, NotVisible, PermissionRefused
 from azukari.org.models import Client, ClientClosedDay, ClientLine, Role, User
-from azukari.org.setup import client_create, client_line_remove
+from azukari.org.setup import client_line_remove
 from azukari.org.tests.test_calendars import login_verified
 from azukari.testing.factories import UserFactory
 from azukari.web.tests.browser import (  # noqa: F401 (fixtures)
@@ -26,40 +25,14 @@ from azukari.web.tests.browser import (  # noqa: F401 (fixtures)
     shots,
     submit,
 )
+from azukari.web.tests.setup_clients import (  # noqa: F401 (fixtures)
+    bread,
+    browser,
+    item_state,
+    manager,
+    said,
+)
 from azukari.web.tests.test_setup_browser import _log_in_verified
-
-
-@pytest.fixture
-def manager(cast):
-    """A center manager with no Django model permission at all, reading English."""
-    return UserFactory(
-        username="mgr",
-        role=Role.MANAGER,
-        home_site=cast.sapporo,
-        clients=[cast.coffee],
-        language="en",
-    )
-
-
-@pytest.fixture
-def bread(manager):
-    return client_create(actor=manager, code="bread", name="パン工房株式会社")
-
-
-@pytest.fixture
-def browser(manager):
-    browser = Browser()
-    login_verified(browser, User.objects.get(pk=manager.pk))
-    return browser
-
-
-def _state(browser, code: str) -> str:
-    html = browser.get(reverse("setup-checklist", args=["bread"])).content.decode()
-    return html.split(f'id="item-{code}" class="')[1].split('"')[0]
-
-
-def _said(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 def _field_errors(page, field: str) -> str:
@@ -77,7 +50,7 @@ def test_the_checklist_links_to_the_lines_and_calendar_pages(bread, browser):
 
 def test_a_line_is_added_from_the_page_as_the_screen_pop_reads_it(cast, bread, browser):
     url = reverse("setup-lines", args=["bread"])
-    assert _state(browser, "lines") == "missing"
+    assert item_state(browser, "lines") == "missing"
     ClientLine.objects.create(client=cast.coffee, number="+81120111222")
     ClientLine.objects.create(client=cast.tea, number="+81120333444")
     for number, problem in (
@@ -95,11 +68,11 @@ def test_a_line_is_added_from_the_page_as_the_screen_pop_reads_it(cast, bread, b
 
     done = browser.post(url, {"number": "０１２０ー５５５ー６６６", "label": "解約窓口"})
     assert done["Location"] == url
-    assert _said(done) == [
+    assert said(done) == [
         "+81120555666 is now a line of パン工房株式会社: its calls pop this client."
     ]
     assert list(bread.lines.values_list("number", "label")) == [("+81120555666", "解約窓口")]
-    assert _state(browser, "lines") == "done"
+    assert item_state(browser, "lines") == "done"
     html = browser.get(url).content.decode()
     assert "+81120555666" in html and "0120-555-666" in html and "解約窓口" in html
     again = browser.post(url, {"number": "0120555666", "label": ""})
@@ -124,7 +97,7 @@ def test_a_line_is_removed_but_a_live_client_keeps_one(cast, bread, browser):
 
     browser.post(url, {"number": "0120-777-888", "label": "新窓口"}, follow=True)
     done = browser.post(remove, {"line": first.pk})
-    assert _said(done) == ["+81120555666 is no longer a line of パン工房株式会社."]
+    assert said(done) == ["+81120555666 is no longer a line of パン工房株式会社."]
     assert list(bread.lines.values_list("number", flat=True)) == ["+81120777888"]
     # Another client's line through this client's page: not found, and kept.
     coffee_line = ClientLine.objects.create(client=cast.coffee, number="+81120111222")
@@ -136,17 +109,17 @@ def test_a_line_is_removed_but_a_live_client_keeps_one(cast, bread, browser):
 
 def test_a_client_not_live_may_remove_its_last_line(bread, browser):
     browser.post(reverse("setup-lines", args=["bread"]), {"number": "0120-555-666"})
-    assert _state(browser, "lines") == "done"
+    assert item_state(browser, "lines") == "done"
     line = bread.lines.get()
     browser.post(reverse("setup-line-remove", args=["bread"]), {"line": line.pk})
     assert not bread.lines.exists()
-    assert _state(browser, "lines") == "missing"
+    assert item_state(browser, "lines") == "missing"
 
 
 def test_closed_days_are_added_from_the_page_by_the_calendar_rule(bread, browser):
     url = reverse("setup-calendar", args=["bread"])
     today = timezone.localdate()
-    assert _state(browser, "calendar") == "missing"
+    assert item_state(browser, "calendar") == "missing"
     for day, problem in (
         ("", "This field is required."),
         ("not a date", "Enter a valid date."),
@@ -162,12 +135,12 @@ def test_closed_days_are_added_from_the_page_by_the_calendar_rule(bread, browser
     stock_taking = today + dt.timedelta(days=40)
     done = browser.post(url, {"date": stock_taking.isoformat(), "note": "棚卸"})
     assert done["Location"] == url
-    assert _said(done) == [
+    assert said(done) == [
         f"{stock_taking.isoformat()} is now a closed day of パン工房株式会社: "
         "its clocks stop that day."
     ]
     assert list(bread.closed_days.values_list("date", "note")) == [(stock_taking, "棚卸")]
-    assert _state(browser, "calendar") == "done"
+    assert item_state(browser, "calendar") == "done"
     assert (
         "1 closed days ahead"
         in browser.get(reverse("setup-checklist", args=["bread"])).content.decode()
@@ -201,9 +174,9 @@ def test_a_closed_day_ahead_is_removed_and_a_past_one_stays(cast, bread, browser
     day = bread.closed_days.get(date=ahead)
     done = browser.post(remove, {"closed_day": day.pk})
     assert done["Location"] == url
-    assert _said(done) == [f"{ahead.isoformat()} is no longer a closed day of パン工房株式会社."]
+    assert said(done) == [f"{ahead.isoformat()} is no longer a closed day of パン工房株式会社."]
     assert list(bread.closed_days.values_list("date", flat=True)) == [past.date]
-    assert _state(browser, "calendar") == "missing"
+    assert item_state(browser, "calendar") == "missing"
     coffee_day = ClientClosedDay.objects.create(client=cast.coffee, date=ahead)
     assert browser.post(remove, {"closed_day": coffee_day.pk}).status_code == 404
     for value in ("nosuch", ""):
