@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from azukari.core.admin import ClientScopedAdmin
 from azukari.core.errors import DomainError
+from azukari.org.permissions import Cap, user_can
 from azukari.reports.models import AfterCallWorkCode, ReasonCode
 from azukari.reports.services import acw_code_create, reason_code_create
 
@@ -47,7 +48,12 @@ class CodeAdmin(ClientScopedAdmin):
 
 @admin.register(ReasonCode)
 class ReasonCodeAdmin(CodeAdmin):
+    """Reason codes are set up by managers, as on the set-up pages (`reason_code_create`)."""
+
     create = staticmethod(reason_code_create)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return user_can(request.user, Cap.CLIENTS_SET_UP) and super().has_add_permission(request)
 
 
 @admin.register(AfterCallWorkCode)

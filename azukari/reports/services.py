@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from azukari.cases.models import AZUKARI_STATES, Case, Contact
 from azukari.cases.overdue import case_overdue_q
 from azukari.cases.services import require_center_staff
-from azukari.core.errors import DomainError
+from azukari.core.errors import DomainError, NotVisible
 from azukari.org.models import Client, User
+from azukari.org.permissions import Cap, require
 from azukari.reports.models import AfterCallWorkCode, BacklogSnapshot, ContactCoding, ReasonCode
 
 AGE_BUCKETS = (
@@ -26,9 +27,20 @@ AGE_BUCKETS = (
 
 @transaction.atomic
 def reason_code_create(
-    *, actor: User, client: Client, code: str, label: str, label_en: str = "", position: int = 0
+    *,
+    actor: User | None,
+    client: Client,
+    code: str,
+    label: str,
+    label_en: str = "",
+    position: int = 0,
 ) -> ReasonCode:
-    require_center_staff(actor, client.pk, field="client")
+    """A contact reason code of the client. Setting one up is a manager's (`CLIENTS_SET_UP`,
+    as on the set-up pages and in the admin); `actor=None` is a trusted command-line run."""
+    if actor is not None:
+        if not actor.is_superuser and client.pk not in actor.visible_client_ids():
+            raise NotVisible(field="client")
+        require(actor, Cap.CLIENTS_SET_UP)
     return _code_create(ReasonCode, client, code, label, label_en, position)
 
 

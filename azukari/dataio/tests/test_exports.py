@@ -153,9 +153,7 @@ def test_cases_contacts_and_audit_export_with_codes_and_their_own_audit(cast, tm
     contact_code(
         actor=cast.operator,
         contact=contact,
-        reason_code=reason_code_create(
-            actor=cast.sv, client=cast.coffee, code="cancel", label="解約"
-        ),
+        reason_code=reason_code_create(actor=None, client=cast.coffee, code="cancel", label="解約"),
         acw_code=acw_code_create(actor=cast.sv, client=cast.coffee, code="done", label="完了"),
     )
     other = CustomerFactory(client=cast.tea, customer_number="T1")

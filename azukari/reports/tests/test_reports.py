@@ -28,16 +28,11 @@ NOON = dt.datetime(2026, 10, 15, 12, 0, tzinfo=dt.UTC)
 @pytest.fixture
 def codes(cast):
     return {
-        "billing": reason_code_create(
-            actor=cast.sv, client=cast.coffee, code="billing", label="請求"
-        ),
-        "cancel": reason_code_create(
-            actor=cast.sv, client=cast.coffee, code="cancel", label="解約"
-        ),
+        # Codes are a manager's set-up; here through the trusted command-line path.
+        "billing": reason_code_create(actor=None, client=cast.coffee, code="billing", label="請求"),
+        "cancel": reason_code_create(actor=None, client=cast.coffee, code="cancel", label="解約"),
         "done": acw_code_create(actor=cast.sv, client=cast.coffee, code="done", label="完了"),
-        "tea": reason_code_create(
-            actor=cast.outsider, client=cast.tea, code="billing", label="請求"
-        ),
+        "tea": reason_code_create(actor=None, client=cast.tea, code="billing", label="請求"),
     }
 
 

@@ -262,9 +262,9 @@ def test_a_client_s_reason_codes_are_asked_for_and_recorded_on_the_contact(clien
     from azukari.reports.services import acw_code_create, reason_code_create
 
     cancel = reason_code_create(
-        actor=cast.desk, client=cast.coffee, code="cancel", label="解約", label_en="Cancel"
+        actor=None, client=cast.coffee, code="cancel", label="解約", label_en="Cancel"
     )
-    reason_code_create(actor=cast.outsider, client=cast.tea, code="tea-only", label="お茶")
+    reason_code_create(actor=None, client=cast.tea, code="tea-only", label="お茶")
     callback = acw_code_create(
         actor=cast.desk, client=cast.coffee, code="cb", label="折返し", label_en="Callback"
     )

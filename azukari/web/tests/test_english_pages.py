@@ -105,7 +105,7 @@ def _coded(cast, world: dict[str, int]) -> None:
     from azukari.reports.services import contact_code, reason_code_create
 
     reason = reason_code_create(
-        actor=cast.desk, client=cast.coffee, code="cancel", label="解約", label_en="Cancellation"
+        actor=None, client=cast.coffee, code="cancel", label="解約", label_en="Cancellation"
     )
     contact = Contact.objects.get(pk=world["contact_id"])
     contact_code(actor=cast.operator, contact=contact, reason_code=reason)
