@@ -467,6 +467,36 @@ def _incident_entry(
     return entry
 
 
+def _incident_step(
+    incident: Incident,
+    *,
+    status: str,
+    step: str,
+    values: dict[str, Any],
+    by: User,
+    happened_at: Any,
+    details: dict | None = None,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> Incident:
+    """Saves a step of the register's workflow (its `values` and the new status) and appends
+    it to the incident's history: every step is kept the same way."""
+    for name, value in values.items():
+        setattr(incident, name, value)
+    incident.status = status
+    incident.save(update_fields=[*values, "status"])
+    _incident_entry(
+        incident=incident,
+        step=step,
+        by=by,
+        happened_at=happened_at,
+        details=details,
+        note=(note or "").strip(),
+        request=request,
+    )
+    return incident
+
+
 @transaction.atomic
 def incident_record(
     *,
@@ -537,28 +567,21 @@ def incident_notify_client(
     whom = _text(whom, field="whom", limit=NAME_MAX)
     if how not in NotifyMethod.values:
         raise DomainError(_("Choose how the client was told."), field="how")
-    incident.client_notified_at = notified_at
-    incident.client_notified_whom = whom
-    incident.client_notified_how = how
-    incident.status = IncidentStatus.CLIENT_NOTIFIED
-    incident.save(
-        update_fields=[
-            "client_notified_at",
-            "client_notified_whom",
-            "client_notified_how",
-            "status",
-        ]
-    )
-    _incident_entry(
-        incident=incident,
+    return _incident_step(
+        incident,
+        status=IncidentStatus.CLIENT_NOTIFIED,
         step=IncidentStep.CLIENT_NOTIFIED,
+        values={
+            "client_notified_at": notified_at,
+            "client_notified_whom": whom,
+            "client_notified_how": how,
+        },
         by=by,
         happened_at=notified_at,
         details={"whom": whom, "how": how},
-        note=(note or "").strip(),
+        note=note,
         request=request,
     )
-    return incident
 
 
 @transaction.atomic
@@ -581,20 +604,17 @@ def incident_report_preliminary(
         )
     _moment(reported_at, field="reported_at", not_before=incident.client_notified_at)
     reference = _text(reference, field="reference", limit=REFERENCE_MAX)
-    incident.preliminary_reported_at = reported_at
-    incident.preliminary_reference = reference
-    incident.status = IncidentStatus.PRELIMINARY_REPORTED
-    incident.save(update_fields=["preliminary_reported_at", "preliminary_reference", "status"])
-    _incident_entry(
-        incident=incident,
+    return _incident_step(
+        incident,
+        status=IncidentStatus.PRELIMINARY_REPORTED,
         step=IncidentStep.PRELIMINARY,
+        values={"preliminary_reported_at": reported_at, "preliminary_reference": reference},
         by=by,
         happened_at=reported_at,
         details={"reference": reference, "late": reported_at > incident.preliminary_due},
-        note=(note or "").strip(),
+        note=note,
         request=request,
     )
-    return incident
 
 
 @transaction.atomic
@@ -617,20 +637,17 @@ def incident_report_final(
         )
     _moment(reported_at, field="reported_at", not_before=incident.preliminary_reported_at)
     reference = _text(reference, field="reference", limit=REFERENCE_MAX)
-    incident.final_reported_at = reported_at
-    incident.final_reference = reference
-    incident.status = IncidentStatus.FINAL_REPORTED
-    incident.save(update_fields=["final_reported_at", "final_reference", "status"])
-    _incident_entry(
-        incident=incident,
+    return _incident_step(
+        incident,
+        status=IncidentStatus.FINAL_REPORTED,
         step=IncidentStep.FINAL,
+        values={"final_reported_at": reported_at, "final_reference": reference},
         by=by,
         happened_at=reported_at,
         details={"reference": reference, "late": reported_at > incident.final_due},
-        note=(note or "").strip(),
+        note=note,
         request=request,
     )
-    return incident
 
 
 @transaction.atomic
@@ -646,18 +663,16 @@ def incident_close(
             _("An incident is closed only after the final report."), field="status"
         )
     now = timezone.now()
-    incident.closed_at = now
-    incident.status = IncidentStatus.CLOSED
-    incident.save(update_fields=["closed_at", "status"])
-    _incident_entry(
-        incident=incident,
+    return _incident_step(
+        incident,
+        status=IncidentStatus.CLOSED,
         step=IncidentStep.CLOSED,
+        values={"closed_at": now},
         by=by,
         happened_at=now,
-        note=(note or "").strip(),
+        note=note,
         request=request,
     )
-    return incident
 
 
 # The fields a correction may change, with the step that must have been recorded first.
