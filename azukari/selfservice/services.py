@@ -477,6 +477,18 @@ def _open_request(subscription: Subscription) -> CancellationRequest | None:
     ).first()
 
 
+def _open_or_new_request(
+    link: Link, actor: User, subscription: Subscription
+) -> CancellationRequest:
+    """The subscription's open cancellation request, recorded first when he never asked."""
+    request = _open_request(subscription)
+    if request is None:
+        summary = str(_("The customer recorded his cancellation request online."))
+        case = _cancellation_case(link, actor, subscription, summary)
+        request = cancellation_request_record(actor=actor, case=case, subscription=subscription)
+    return request
+
+
 def _receipt(link: Link, kind: str, **data: Any) -> dict[str, Any]:
     return {"kind": kind, "at": timezone.now().isoformat(), **data}
 
@@ -512,11 +524,7 @@ def selfservice_option_choose(*, link: Link, subscription_id: int, option_code: 
     ss, actor = _settings_and_actor(link)
     subscription = _subscription(link, subscription_id)
     _require(ss.offers_choice)
-    request = _open_request(subscription)
-    if request is None:
-        summary = str(_("The customer recorded his cancellation request online."))
-        case = _cancellation_case(link, actor, subscription, summary)
-        request = cancellation_request_record(actor=actor, case=case, subscription=subscription)
+    request = _open_or_new_request(link, actor, subscription)
     decision = cancellation_decide(
         actor=actor,
         request=request,
@@ -544,11 +552,7 @@ def selfservice_exception_ask(
     ss, actor = _settings_and_actor(link)
     subscription = _subscription(link, subscription_id)
     _require(ss.offers_exception)
-    request = _open_request(subscription)
-    if request is None:
-        summary = str(_("The customer recorded his cancellation request online."))
-        case = _cancellation_case(link, actor, subscription, summary)
-        request = cancellation_request_record(actor=actor, case=case, subscription=subscription)
+    request = _open_or_new_request(link, actor, subscription)
     case = Case.objects.select_related("customer", "client").get(pk=request.case_id)
     team = desk_team_for(case, actor)
     cancellation_exception_ask(

@@ -275,32 +275,28 @@ def _act(request: HttpRequest, run: Callable[[], services.Done | int]) -> HttpRe
     return redirect("selfservice-home")
 
 
-@require_POST
-@_session
-def record_request(request: HttpRequest, link: Link, ss: SelfServiceSettings) -> HttpResponse:
+def _act_on_subscription(
+    request: HttpRequest, link: Link, service: Callable[..., services.Done]
+) -> HttpResponse:
+    """`service` for the subscription posted; a subscription field not ours is not found."""
     form = SubscriptionForm(request.POST)
     if not form.is_valid():
         raise Http404
     return _act(
-        request,
-        lambda: services.selfservice_request_record(
-            link=link, subscription_id=form.cleaned_data["subscription"]
-        ),
+        request, lambda: service(link=link, subscription_id=form.cleaned_data["subscription"])
     )
+
+
+@require_POST
+@_session
+def record_request(request: HttpRequest, link: Link, ss: SelfServiceSettings) -> HttpResponse:
+    return _act_on_subscription(request, link, services.selfservice_request_record)
 
 
 @require_POST
 @_session
 def withdraw(request: HttpRequest, link: Link, ss: SelfServiceSettings) -> HttpResponse:
-    form = SubscriptionForm(request.POST)
-    if not form.is_valid():
-        raise Http404
-    return _act(
-        request,
-        lambda: services.selfservice_withdraw(
-            link=link, subscription_id=form.cleaned_data["subscription"]
-        ),
-    )
+    return _act_on_subscription(request, link, services.selfservice_withdraw)
 
 
 @require_POST
