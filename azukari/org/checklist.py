@@ -22,6 +22,20 @@ class ChecklistItem:
     detail: str = ""  # what is there now
 
 
+def _active_people(**filters) -> int:
+    """How many active, employed people match `filters`."""
+    return (
+        User.objects.people()
+        .filter(is_active=True, employment_status=EmploymentStatus.ACTIVE, **filters)
+        .count()
+    )
+
+
+def _counted(code: str, label: str, n: int, required: bool, detail: str) -> ChecklistItem:
+    """An item done when there is at least one; its detail the count, nothing when none."""
+    return ChecklistItem(code, str(label), n > 0, required, str(detail) % {"n": n} if n else "")
+
+
 def client_checklist(*, client: Client, today: dt.date | None = None) -> list[ChecklistItem]:
     """Every item a client needs before go-live, in the order they are usually set up."""
     from azukari.reports.models import ReasonCode
@@ -37,27 +51,10 @@ def client_checklist(*, client: Client, today: dt.date | None = None) -> list[Ch
         .first()
     )
     closed = client.closed_days.filter(date__gte=today).count()
-    approvers = (
-        User.objects.people()
-        .filter(
-            client=client,
-            role=Role.CLIENT_APPROVER,
-            is_active=True,
-            employment_status=EmploymentStatus.ACTIVE,
-        )
-        .count()
-    )
+    approvers = _active_people(client=client, role=Role.CLIENT_APPROVER)
     reasons = ReasonCode.objects.filter(client=client, is_active=True).count()
-    operators = (
-        User.objects.people()
-        .filter(
-            clients=client,
-            role=Role.OPERATOR,
-            is_active=True,
-            employment_status=EmploymentStatus.ACTIVE,
-            agreement_signed_on__isnull=False,
-        )
-        .count()
+    operators = _active_people(
+        clients=client, role=Role.OPERATOR, agreement_signed_on__isnull=False
     )
     contract = client.contract_signed_on
     return [
@@ -81,12 +78,12 @@ def client_checklist(*, client: Client, today: dt.date | None = None) -> list[Ch
                 else ""
             ),
         ),
-        ChecklistItem(
+        _counted(
             "calendar",
-            str(_("The client's closed days (its calendar beyond public holidays)")),
-            closed > 0,
+            _("The client's closed days (its calendar beyond public holidays)"),
+            closed,
             False,
-            str(_("%(n)d closed days ahead")) % {"n": closed} if closed else "",
+            _("%(n)d closed days ahead"),
         ),
         ChecklistItem(
             "approver",
@@ -105,19 +102,13 @@ def client_checklist(*, client: Client, today: dt.date | None = None) -> list[Ch
             True,
             client.escalation_email,
         ),
-        ChecklistItem(
-            "reasons",
-            str(_("Contact reason codes")),
-            reasons > 0,
-            False,
-            str(_("%(n)d codes")) % {"n": reasons} if reasons else "",
-        ),
-        ChecklistItem(
+        _counted("reasons", _("Contact reason codes"), reasons, False, _("%(n)d codes")),
+        _counted(
             "operators",
-            str(_("Operators trained on the client, with an agreement on record")),
-            operators > 0,
+            _("Operators trained on the client, with an agreement on record"),
+            operators,
             True,
-            str(_("%(n)d operators")) % {"n": operators} if operators else "",
+            _("%(n)d operators"),
         ),
     ]
 
