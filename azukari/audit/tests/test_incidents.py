@@ -2,6 +2,9 @@
 legal clocks, corrections that add to the history, every change in the client's audit chain,
 and reminders that only count as sent when someone received them."""
 
+# The fixture tea_manager is imported, so its name is a parameter too.
+# ruff: noqa: F811
+
 import datetime as dt
 
 import pytest
@@ -30,6 +33,7 @@ from azukari.audit.services import (
     incident_report_final,
     incident_report_preliminary,
 )
+from azukari.audit.tests.managers import coffee_manager, tea_manager  # noqa: F401 (fixture)
 from azukari.audit.verify import audit_verify
 from azukari.core.errors import DomainError, IllegalTransition, NotVisible, PermissionRefused
 from azukari.org.models import Role
@@ -49,20 +53,7 @@ def _now():
 
 @pytest.fixture
 def manager(cast):
-    return UserFactory(
-        username="mgr_coffee",
-        role=Role.MANAGER,
-        home_site=cast.sapporo,
-        clients=[cast.coffee],
-        email="mgr@center.example",
-    )
-
-
-@pytest.fixture
-def tea_manager(cast):
-    return UserFactory(
-        username="mgr_tea", role=Role.MANAGER, home_site=cast.osaka, clients=[cast.tea]
-    )
+    return coffee_manager(cast, email="mgr@center.example")
 
 
 def _leak(manager, cast, *, days_ago: float = 1, intentional: bool = False) -> Incident:

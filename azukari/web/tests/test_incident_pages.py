@@ -2,6 +2,9 @@
 clients they serve; operators are refused with a reason, client approvers find nothing, and a
 manager of another client finds another client's incident missing."""
 
+# The fixture tea_manager is imported, so its name is a parameter too.
+# ruff: noqa: F811
+
 import datetime as dt
 
 import pytest
@@ -10,6 +13,7 @@ from django.utils import timezone
 
 from azukari.audit.models import Incident, IncidentKind, IncidentStatus, IncidentStep
 from azukari.audit.services import incident_record
+from azukari.audit.tests.managers import coffee_manager, tea_manager  # noqa: F401 (fixture)
 from azukari.floor.models import HarassmentCriterion
 from azukari.floor.tests.factories import criterion, login_verified
 from azukari.org.models import Role
@@ -20,20 +24,7 @@ pytestmark = pytest.mark.usefixtures("english")
 
 @pytest.fixture
 def manager(cast):
-    return UserFactory(
-        username="mgr_coffee",
-        role=Role.MANAGER,
-        home_site=cast.sapporo,
-        clients=[cast.coffee],
-        language="en",
-    )
-
-
-@pytest.fixture
-def tea_manager(cast):
-    return UserFactory(
-        username="mgr_tea", role=Role.MANAGER, home_site=cast.osaka, clients=[cast.tea]
-    )
+    return coffee_manager(cast, language="en")
 
 
 @pytest.fixture
