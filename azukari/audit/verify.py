@@ -8,7 +8,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from azukari.audit import chain
-from azukari.audit.models import AccessEvent, AuditCheckpoint, ChainHead, RetentionRun
+from azukari.audit.models import (
+    AccessAction,
+    AccessEvent,
+    AuditCheckpoint,
+    ChainHead,
+    RetentionRun,
+)
+from azukari.audit.services import wording_digest
+from azukari.floor.models import HarassmentCriterionVersion
 from azukari.org.models import Client
 
 # What a tombstone keeps besides its hashes: when and what kind of access it was.
@@ -86,6 +94,22 @@ class VerifyReport:
         return not self.problems
 
 
+def _rewritten_wordings(rows: list[_Row]) -> list[_Row]:
+    """Criterion changes whose kept wording (floor's history) no longer has the digest the
+    chain recorded: the history table is not chained itself, the chain vouches for it."""
+    version_of = {}
+    for row in rows:
+        version = row.object_ref.rpartition("/")[2]
+        version_of[row.id] = int(version) if version.isdigit() else None
+    kept = HarassmentCriterionVersion.objects.in_bulk([v for v in version_of.values() if v])
+    return [
+        row
+        for row in rows
+        if (version := kept.get(version_of[row.id])) is None
+        or wording_digest(version) != row.purpose.rpartition(">")[2]
+    ]
+
+
 def _verify_client(client: Client, report: VerifyReport) -> None:
     result = ClientResult(client=client.code)
     report.results.append(result)
@@ -108,6 +132,7 @@ def _verify_client(client: Client, report: VerifyReport) -> None:
     expected_seq = 1
     expected_prev = chain.genesis(client.pk)
     seal_hash = {}
+    wordings: list[_Row] = []
     rows = (
         AccessEvent.objects.filter(client=client, seq__isnull=False)
         .order_by("seq", "id")
@@ -136,6 +161,8 @@ def _verify_client(client: Client, report: VerifyReport) -> None:
                 problem("bad_tombstone", row, _("erased without a retention run that covers it"))
         elif chain.content_hash(row) != row.content_hash:
             problem("edited", row, _("the content no longer matches its hash"))
+        elif row.action == AccessAction.CRITERION:
+            wordings.append(row)
         if not gap and row.prev_hash != expected_prev:
             problem(
                 "inserted_or_reordered",
@@ -147,6 +174,8 @@ def _verify_client(client: Client, report: VerifyReport) -> None:
         seal_hash[row.seq] = row.chain_hash
         expected_prev = row.chain_hash
         expected_seq = row.seq + 1
+    for row in _rewritten_wordings(wordings):
+        problem("wording_rewritten", row, _("the criterion wording it recorded was changed"))
     last_seq = expected_seq - 1
     head = ChainHead.objects.filter(client=client).first()
     result.head_seq = last_seq
