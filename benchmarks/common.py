@@ -1,4 +1,5 @@
-"""Timing helpers shared by the benchmarks: percentiles, repeated runs, query counts."""
+"""Timing helpers shared by the benchmarks: percentiles, repeated runs, query counts, and
+the desk's most common work (a contact logged, a case opened and parked)."""
 
 import os
 import statistics
@@ -66,3 +67,36 @@ def print_row(row: dict[str, Any]) -> None:
 
 def machine() -> dict[str, Any]:
     return {"cores": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2)}
+
+
+def open_and_park(customer: Any, *, operator: Any, client: Any, team: Any) -> None:
+    """What the desk does for most calls, service after service: the contact logged, a case
+    opened from it and parked with a team for two days, and the name read (audited)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from azukari.audit.services import personal_data_access
+    from azukari.cases import services
+    from azukari.cases.models import IdentityCheck
+
+    contact = services.contact_log(
+        actor=operator,
+        client=client,
+        customer=customer,
+        caller_number=None,
+        identity_check=IdentityCheck.VERIFIED,
+        reason="解約希望",
+    )
+    case = services.case_open(
+        contact=contact, actor=operator, kind="cancellation", subject="解約希望"
+    )
+    services.case_park(
+        case=case,
+        version=case.version,
+        actor=operator,
+        reason="client_decision",
+        team=team,
+        due_at=timezone.now() + dt.timedelta(days=2),
+    )
+    personal_data_access(viewer=operator, customers=[customer], fields=["name"])

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "azukari.config.settings")
 
+import common  # noqa: E402
 from common import machine, print_row, summary  # noqa: E402
 from idle_desk import (  # noqa: E402
     cpu_seconds,
@@ -90,34 +91,11 @@ def field(page: str, name: str, *, value_of: str = "input") -> str:
 def in_process(runs: int, customers: list, operator, coffee, team) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
-
-    from azukari.audit.services import personal_data_access
-    from azukari.cases import services
-    from azukari.cases.models import IdentityCheck
 
     def open_and_park(i: int) -> None:
-        customer = customers[i % len(customers)]
-        contact = services.contact_log(
-            actor=operator,
-            client=coffee,
-            customer=customer,
-            caller_number=None,
-            identity_check=IdentityCheck.VERIFIED,
-            reason="解約希望",
+        common.open_and_park(
+            customers[i % len(customers)], operator=operator, client=coffee, team=team
         )
-        case = services.case_open(
-            contact=contact, actor=operator, kind="cancellation", subject="解約希望"
-        )
-        services.case_park(
-            case=case,
-            version=case.version,
-            actor=operator,
-            reason="client_decision",
-            team=team,
-            due_at=timezone.now() + dt.timedelta(days=2),
-        )
-        personal_data_access(viewer=operator, customers=[customer], fields=["name"])
 
     for i in range(5):
         open_and_park(i)

@@ -10,7 +10,6 @@ contact and parking it (services, events and audit); and kana-insensitive name s
 """
 
 import argparse
-import datetime as dt
 import json
 import os
 import random
@@ -28,6 +27,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import common  # noqa: E402
 from common import machine, measure, print_row  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client as TestClient  # noqa: E402
@@ -39,7 +39,7 @@ from azukari.api.services import api_token_authenticate, api_token_create  # noq
 from azukari.audit.models import AccessAction  # noqa: E402
 from azukari.audit.services import personal_data_access  # noqa: E402
 from azukari.cases import services as case_services  # noqa: E402
-from azukari.cases.models import AZUKARI_STATES, Case, CaseState, IdentityCheck  # noqa: E402
+from azukari.cases.models import AZUKARI_STATES, Case, CaseState  # noqa: E402
 from azukari.core.text import fold  # noqa: E402
 from azukari.customers.models import Customer, CustomerPhone  # noqa: E402
 from azukari.customers.search import customer_search  # noqa: E402
@@ -270,27 +270,9 @@ def main() -> None:
     customers = list(Customer.objects.filter(client=coffee).order_by("?")[: args.runs + 20])
 
     def open_and_park(i: int) -> None:
-        customer = customers[i % len(customers)]
-        contact = case_services.contact_log(
-            actor=operator,
-            client=coffee,
-            customer=customer,
-            caller_number=None,
-            identity_check=IdentityCheck.VERIFIED,
-            reason="解約希望",
+        common.open_and_park(
+            customers[i % len(customers)], operator=operator, client=coffee, team=team
         )
-        case = case_services.case_open(
-            contact=contact, actor=operator, kind="cancellation", subject="解約希望"
-        )
-        case_services.case_park(
-            case=case,
-            version=case.version,
-            actor=operator,
-            reason="client_decision",
-            team=team,
-            due_at=timezone.now() + dt.timedelta(days=2),
-        )
-        personal_data_access(viewer=operator, customers=[customer], fields=["name"])
 
     started = time.perf_counter()
     row = measure("4. open case from contact + park (+audit)", open_and_park, runs=args.runs)
