@@ -65,6 +65,17 @@ def server_env(database_url: str) -> dict[str, str]:
     }
 
 
+def django_as_server() -> dict[str, str]:
+    """Django set up in this process with the server's settings (DATABASE_URL from the
+    environment); returns the environment to start the server with."""
+    env = server_env(os.environ.get("DATABASE_URL", ""))
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -195,12 +206,7 @@ def main() -> None:
     parser.add_argument("--json", default="")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
-
-    env = server_env(os.environ.get("DATABASE_URL", ""))
-    os.environ.update(env)
-    import django
-
-    django.setup()
+    env = django_as_server()
     from django.db import connection
     from django.utils import timezone
 

@@ -37,8 +37,8 @@ import common  # noqa: E402
 from common import machine, print_row, summary  # noqa: E402
 from idle_desk import (  # noqa: E402
     cpu_seconds,
+    django_as_server,
     forget_device,
-    server_env,
     session_for,
     start_gunicorn,
     worker_pid,
@@ -191,11 +191,7 @@ def main() -> None:
     parser.add_argument("--json", default="")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
-    env = server_env(os.environ.get("DATABASE_URL", ""))
-    os.environ.update(env)
-    import django
-
-    django.setup()
+    env = django_as_server()
     from django.db import connection
 
     from azukari.cases.models import Case, Contact
