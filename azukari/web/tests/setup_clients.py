@@ -44,3 +44,20 @@ def item_state(browser, code: str) -> str:
 
 def said(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def admin_browser(cast, bread):
+    """A browser logged in as a superuser administrator of bread, on the admin's pages."""
+    admin = UserFactory(
+        username="adm",
+        role=Role.ADMIN,
+        home_site=cast.sapporo,
+        clients=[bread],
+        is_staff=True,
+        is_superuser=True,
+        language="en",
+    )
+    browser = Browser()
+    login_verified(browser, admin)
+    return browser

@@ -18,6 +18,7 @@ from azukari.reports.models import ReasonCode
 from azukari.subscriptions.models import Plan
 from azukari.testing.factories import UserFactory
 from azukari.web.tests.setup_clients import (  # noqa: F401 (fixtures)
+    admin_browser,
     bread,
     browser,
     item_state,
@@ -190,24 +191,15 @@ def test_the_wrong_method_is_refused(bread, browser):
         assert browser.delete(reverse(name, args=["bread"])).status_code == 405, name
 
 
-def test_the_admins_plan_page_creates_through_the_same_rules(cast, bread):
-    admin = UserFactory(
-        username="adm",
-        role=Role.ADMIN,
-        home_site=cast.sapporo,
-        clients=[bread],
-        is_staff=True,
-        is_superuser=True,
-        language="en",
-    )
-    browser = Browser()
-    login_verified(browser, admin)
+def test_the_admins_plan_page_creates_through_the_same_rules(cast, bread, admin_browser):
     url = reverse("admin:subscriptions_plan_add")
-    refused = browser.post(url, {**PLAN, "client": bread.pk, "device_price_paid_yen": "20000"})
+    refused = admin_browser.post(
+        url, {**PLAN, "client": bread.pk, "device_price_paid_yen": "20000"}
+    )
     assert refused.status_code == 200
     assert "above its list price" in refused.content.decode()
     assert not Plan.objects.filter(client=bread).exists()
-    done = browser.post(url, {**PLAN, "client": bread.pk})
+    done = admin_browser.post(url, {**PLAN, "client": bread.pk})
     assert done.status_code == 302, done.context["adminform"].form.errors
     assert Plan.objects.get(client=bread).name == "食パンの定期便"
 

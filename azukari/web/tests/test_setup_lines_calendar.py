@@ -26,6 +26,7 @@ from azukari.web.tests.browser import (  # noqa: F401 (fixtures)
     submit,
 )
 from azukari.web.tests.setup_clients import (  # noqa: F401 (fixtures)
+    admin_browser,
     bread,
     browser,
     item_state,
@@ -262,18 +263,7 @@ def test_client_line_remove_is_for_the_managers_of_the_client(cast, manager):
     assert list(cast.tea.lines.values_list("number", flat=True)) == ["+81120333555"]
 
 
-def test_the_admin_keeps_a_live_clients_last_line_too(cast, bread):
-    admin = UserFactory(
-        username="adm",
-        role=Role.ADMIN,
-        home_site=cast.sapporo,
-        clients=[bread],
-        is_staff=True,
-        is_superuser=True,
-        language="en",
-    )
-    browser = Browser()
-    login_verified(browser, admin)
+def test_the_admin_keeps_a_live_clients_last_line_too(cast, bread, admin_browser):
     line = ClientLine.objects.create(client=bread, number="+81120555666")
     Client.objects.filter(pk=bread.pk).update(went_live_on=timezone.localdate())
     form = {
@@ -297,26 +287,15 @@ def test_the_admin_keeps_a_live_clients_last_line_too(cast, bread):
         "closed_days-INITIAL_FORMS": 0,
     }
     url = reverse("admin:org_client_change", args=[bread.pk])
-    refused = browser.post(url, form)
+    refused = admin_browser.post(url, form)
     assert refused.status_code == 200
     assert "this is its only line" in refused.content.decode()
     assert ClientLine.objects.filter(pk=line.pk).exists()
     del form["lines-0-DELETE"]
-    assert browser.post(url, form).status_code == 302  # an edit that keeps it is saved
+    assert admin_browser.post(url, form).status_code == 302  # an edit that keeps it is saved
 
 
-def test_the_admin_keeps_a_past_closed_day_too(cast, bread):
-    admin = UserFactory(
-        username="adm",
-        role=Role.ADMIN,
-        home_site=cast.sapporo,
-        clients=[bread],
-        is_staff=True,
-        is_superuser=True,
-        language="en",
-    )
-    browser = Browser()
-    login_verified(browser, admin)
+def test_the_admin_keeps_a_past_closed_day_too(cast, bread, admin_browser):
     today = timezone.localdate()
     past = ClientClosedDay.objects.create(client=bread, date=today - dt.timedelta(days=3))
     form = {
@@ -343,11 +322,11 @@ def test_the_admin_keeps_a_past_closed_day_too(cast, bread):
         {"closed_days-0-DELETE": "on"},
         {"closed_days-0-date": (today + dt.timedelta(days=3)).isoformat()},
     ):
-        refused = browser.post(url, {**form, **change})
+        refused = admin_browser.post(url, {**form, **change})
         assert refused.status_code == 200, change
         assert "A closed day in the past stays" in refused.content.decode(), change
     assert list(bread.closed_days.values_list("date", flat=True)) == [past.date]
-    assert browser.post(url, {**form, "closed_days-0-note": "年末"}).status_code == 302
+    assert admin_browser.post(url, {**form, "closed_days-0-note": "年末"}).status_code == 302
     assert bread.closed_days.get().note == "年末"
 
 
