@@ -1,10 +1,13 @@
 """Timing helpers shared by the benchmarks: percentiles, repeated runs, query counts, and
 the desk's most common work (a contact logged, a case opened and parked)."""
 
+import json
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -67,6 +70,31 @@ def print_row(row: dict[str, Any]) -> None:
 
 def machine() -> dict[str, Any]:
     return {"cores": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2)}
+
+
+def write_result(
+    benchmark: str,
+    *,
+    database: str,
+    counts: dict[str, int],
+    rows: list[dict[str, Any]],
+    figures: dict[str, Any],
+    json_path: str,
+) -> None:
+    """The run's result, with the machine and the command that made it, written to
+    `json_path` when one is given; its figures printed on one line."""
+    result = {
+        "benchmark": benchmark,
+        "database": database,
+        "counts": counts,
+        "machine": machine(),
+        "command": f"python benchmarks/{benchmark}.py " + " ".join(sys.argv[1:]),
+        "rows": rows,
+        "figures": figures,
+    }
+    if json_path:
+        Path(json_path).write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    print(json.dumps({"benchmark": benchmark, "figures": figures}, ensure_ascii=False))
 
 
 def open_and_park(customer: Any, *, operator: Any, client: Any, team: Any) -> None:

@@ -25,7 +25,6 @@ import argparse
 import datetime as dt
 import html
 import http.client
-import json
 import os
 import re
 import secrets
@@ -41,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "azukari.config.settings")
 
-from common import machine, summary  # noqa: E402
+from common import summary, write_result  # noqa: E402
 
 OLD_INTERVAL_S = 3
 SECRET_KEY = secrets.token_urlsafe(50)
@@ -310,18 +309,14 @@ def main() -> None:
         "floor_cpu_us_per_check": rows[4]["cpu_us_per_check"],
         "ring_shows_at_next_check": rang,
     }
-    result = {
-        "benchmark": "idle_desk",
-        "database": connection.vendor,
-        "counts": counts,
-        "machine": machine(),
-        "command": "python benchmarks/idle_desk.py " + " ".join(sys.argv[1:]),
-        "rows": rows,
-        "figures": figures,
-    }
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    print(json.dumps({"benchmark": "idle_desk", "figures": figures}, ensure_ascii=False))
+    write_result(
+        "idle_desk",
+        database=connection.vendor,
+        counts=counts,
+        rows=rows,
+        figures=figures,
+        json_path=args.json,
+    )
 
 
 def row(name: str, cpu: float, samples: list[float], size: int, interval: float, args) -> dict:

@@ -19,7 +19,6 @@ import argparse
 import datetime as dt
 import html
 import http.client
-import json
 import os
 import re
 import sys
@@ -34,7 +33,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "azukari.config.settings")
 
 import common  # noqa: E402
-from common import machine, print_row, summary  # noqa: E402
+from common import print_row, summary, write_result  # noqa: E402
 from idle_desk import (  # noqa: E402
     cpu_seconds,
     django_as_server,
@@ -250,18 +249,14 @@ def main() -> None:
         },
         "met": rows[0]["met"] and all(r["met"] for r in rows[1:]),
     }
-    result = {
-        "benchmark": "open_park",
-        "database": connection.vendor,
-        "counts": counts,
-        "machine": machine(),
-        "command": "python benchmarks/open_park.py " + " ".join(sys.argv[1:]),
-        "rows": rows,
-        "figures": figures,
-    }
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    print(json.dumps({"benchmark": "open_park", "figures": figures}, ensure_ascii=False))
+    write_result(
+        "open_park",
+        database=connection.vendor,
+        counts=counts,
+        rows=rows,
+        figures=figures,
+        json_path=args.json,
+    )
 
 
 if __name__ == "__main__":
