@@ -189,6 +189,9 @@ class CustomerSyncIn(Schema):
     postcode: str = Field("", max_length=8)
     address: str = Field("", max_length=300)
     email: str = Field("", max_length=254)
+    birth_date: dt.date | None = Field(
+        None, description="Optional; left as it is when not sent, cleared when sent as null."
+    )
     phones: list[PhoneIn] = Field(default_factory=list, max_length=10)
     quiet_from: dt.time | None = None
     quiet_until: dt.time | None = None

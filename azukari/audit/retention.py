@@ -266,6 +266,7 @@ def _anonymise(customer_ids: list[int]) -> None:
             postcode="",
             address="",
             email="",
+            birth_date=None,
             harassment_note="",
             search_text="",
             call_windows=[],

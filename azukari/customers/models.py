@@ -41,6 +41,8 @@ class Customer(ClientOwned):
     postcode = models.CharField(_("postcode"), max_length=8, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    # Optional: one of the facts a client may have its customers confirm online.
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     # Contact preferences: when the customer may be called back.
     quiet_from = models.TimeField(_("quiet hours from"), null=True, blank=True)
     quiet_until = models.TimeField(_("quiet hours until"), null=True, blank=True)

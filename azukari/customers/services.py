@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from azukari.core.errors import DomainError
@@ -66,6 +67,7 @@ CUSTOMER_FIELDS = (
     "postcode",
     "address",
     "email",
+    "birth_date",
     "quiet_from",
     "quiet_until",
     "days_off",
@@ -119,6 +121,8 @@ def customer_fields_clean(fields: dict[str, Any]) -> dict[str, Any]:
         values["postcode"] = customer_postcode_clean(values["postcode"])
     if "email" in values:
         values["email"] = customer_email_clean(values["email"])
+    if values.get("birth_date") and values["birth_date"] > timezone.localdate():
+        raise DomainError(_("A date of birth cannot be in the future."), field="birth_date")
     values["days_off"] = values.get("days_off") or []
     values["call_windows"] = values.get("call_windows") or []
     _validate_preferences(

@@ -93,6 +93,32 @@ def date(value: str) -> dt.date | None:
         raise DomainError(_("A date, like 2026-04-01 or 2026/4/1.")) from exc
 
 
+# The eras a living customer can be born in, and the western year before each era's first.
+ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925, "大正": 1911, "明治": 1867}
+ERA_DATE = re.compile(r"^(令和|平成|昭和|大正|明治)(\d{1,2}|元)年(\d{1,2})月(\d{1,2})日?$")
+
+
+def birth_date(value: str) -> dt.date | None:
+    """A date of birth as 1980/4/5, 1980-04-05, 1980年4月5日 or 昭和55年4月5日; never ahead."""
+    folded = unicodedata.normalize("NFKC", value).strip().replace(" ", "")
+    if not folded:
+        return None
+    era = ERA_DATE.match(folded)
+    try:
+        if era:
+            year = 1 if era[2] == "元" else int(era[2])
+            born = dt.date(ERAS[era[1]] + year, int(era[3]), int(era[4]))
+        else:
+            born = date(folded)
+    except (ValueError, DomainError) as exc:
+        raise DomainError(
+            _("A date of birth, like 1980/4/5, 1980-04-05 or 昭和55年4月5日.")
+        ) from exc
+    if born > dt.date.today() or born.year < 1868:
+        raise DomainError(_("A date of birth, like 1980/4/5, 1980-04-05 or 昭和55年4月5日."))
+    return born
+
+
 def integer(value: str) -> int | None:
     folded = unicodedata.normalize("NFKC", value).strip().replace(",", "")
     if not folded:

@@ -44,6 +44,7 @@ SAVED_FIELDS = (
     "postcode",
     "address",
     "email",
+    "birth_date",
     "quiet_from",
     "quiet_until",
     "holidays_ok",
@@ -122,6 +123,8 @@ def clean_row(cells: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, st
             attempt(field, lambda r=raw: cleaning.postcode(r))
         elif field == "email":
             attempt(field, lambda r=raw: cleaning.email(r))
+        elif field == "birth_date":
+            attempt(field, lambda r=raw: cleaning.birth_date(r))
         elif field in ("quiet_from", "quiet_until"):
             attempt(field, lambda r=raw: cleaning.time_of_day(r))
         elif field == "holidays_ok":
@@ -248,16 +251,21 @@ class CustomerStager:
             current.pk if current else None,
             ops.adapt_datetimefield_value(current.updated_at) if current else None,
             number,
-            *[
-                ops.adapt_timefield_value(final[f]) if f.startswith("quiet_") else final[f]
-                for f in SAVED_FIELDS
-            ],
+            *[_adapt(ops, f, final[f]) for f in SAVED_FIELDS],
             final["search_text"],
         ]
 
 
+def _adapt(ops, field: str, value: Any) -> Any:
+    if field.startswith("quiet_"):
+        return ops.adapt_timefield_value(value)
+    if field == "birth_date":
+        return ops.adapt_datefield_value(value)
+    return value
+
+
 def _blank(field: str) -> Any:
-    if field in ("quiet_from", "quiet_until"):
+    if field in ("quiet_from", "quiet_until", "birth_date"):
         return None
     if field == "holidays_ok":
         return False

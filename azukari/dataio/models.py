@@ -109,6 +109,7 @@ class StagedCustomer(models.Model):
     postcode = models.CharField(max_length=8, blank=True)
     address = models.CharField(max_length=300, blank=True)
     email = models.CharField(max_length=254, blank=True)
+    birth_date = models.DateField(null=True)
     quiet_from = models.TimeField(null=True)
     quiet_until = models.TimeField(null=True)
     holidays_ok = models.BooleanField(default=False)

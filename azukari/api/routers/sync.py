@@ -75,6 +75,8 @@ def sync_customers(request: HttpRequest, payload: CustomerBatchIn, params: Query
 
     def write(item):
         data = item.dict()
+        if "birth_date" not in item.model_fields_set:  # optional: not sent, not changed
+            del data["birth_date"]
         data["phones"] = [{"number": p["number"], "kind": p["kind"]} for p in data["phones"]]
         return customer_upsert(client=client, **data)
 

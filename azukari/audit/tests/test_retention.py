@@ -72,6 +72,7 @@ def old_customer(cast):
             email="hanako.yamada@example.jp",
             postcode="060-0001",
             address="札幌市中央区北1条西2丁目3-4",
+            birth_date=dt.date(1980, 4, 5),
         )
         contact = cases.contact_log(
             actor=cast.operator,
@@ -141,7 +142,8 @@ def test_retention_scrubs_names_phones_email_and_address_from_every_text(
         assert gone not in after, gone
     assert "(erased)様の解約相談" in after
     assert old_customer.customer_number not in after
-    assert Customer.objects.get(pk=old_customer.pk).family_name == "(erased)"
+    erased = Customer.objects.get(pk=old_customer.pk)
+    assert (erased.family_name, erased.birth_date) == ("(erased)", None)
     # The run and the erasure in the audit both name who ran it; the chain still verifies.
     run = RetentionRun.objects.get(pk=result.run_id)
     assert (run.ran_by, run.source, run.texts_scrubbed) == (manager, "command", result.texts)

@@ -24,7 +24,7 @@ from django.views.decorators.http import (
     require_POST,
 )
 
-from azukari.audit.masking import mask_address, mask_postcode
+from azukari.audit.masking import mask_address, mask_birth_date, mask_postcode
 from azukari.audit.models import AccessAction
 from azukari.audit.services import named_staff_request_record, personal_data_access
 from azukari.cases import selectors as case_selectors
@@ -242,6 +242,7 @@ def _card(customer: Customer, viewer) -> dict[str, Any]:
     card["phones"] = [{**p, "display": mask_phone(p["number"])} for p in card["phones"]]
     card["address"] = mask_address(customer.address)
     card["postcode"] = mask_postcode(customer.postcode)
+    card["birth_date"] = mask_birth_date(customer.birth_date)
     weekdays = dict(SiteHours.Weekday.choices)
     card["days_off_names"] = [str(weekdays[d]) for d in customer.days_off if d in weekdays]
     return card
