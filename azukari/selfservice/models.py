@@ -13,6 +13,7 @@ class IdentityFact(models.TextChoices):
 
     POSTCODE = "postcode", _("Postcode")
     PHONE_LAST4 = "phone_last4", _("Last four digits of the registered phone")
+    BIRTH_DATE = "birth_date", _("Date of birth")
 
 
 class SelfServiceSettings(ClientOwned):

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -325,6 +326,11 @@ def _fact_matches(customer: Customer, fact: str, answer: str) -> bool:
     given = _digits(answer.translate(_FULL_WIDTH_DIGITS))
     if fact == IdentityFact.POSTCODE:
         expected = [_digits(customer.postcode)]
+    elif fact == IdentityFact.BIRTH_DATE:
+        # None on record compares as "", which never matches: the same path as a wrong answer.
+        born = customer.birth_date
+        expected = [born.strftime("%Y%m%d") if born else ""]
+        given = _date_digits(answer.translate(_FULL_WIDTH_DIGITS))
     else:
         expected = [_digits(n)[-4:] for n in customer.phones.values_list("number", flat=True)]
         if len(given) > 4:
@@ -333,6 +339,14 @@ def _fact_matches(customer: Customer, fact: str, answer: str) -> bool:
     for value in expected:  # compared in constant time, every one
         found |= bool(value) and hmac.compare_digest(value, given)
     return found
+
+
+def _date_digits(answer: str) -> str:
+    """A date as YYYYMMDD, from the date input's 1980-04-05 or a typed 1980/4/5."""
+    parts = [p for p in re.split(r"\D+", answer) if p]
+    if len(parts) == 3 and len(parts[0]) == 4 and all(len(p) <= 2 for p in parts[1:]):
+        return parts[0] + parts[1].zfill(2) + parts[2].zfill(2)
+    return "".join(parts)
 
 
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９－", "0123456789-")
