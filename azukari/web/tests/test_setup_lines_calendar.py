@@ -58,9 +58,9 @@ def test_a_line_is_added_from_the_page_as_the_screen_pop_reads_it(cast, bread, b
         ("", "This field is required."),
         ("123", "not a valid phone number"),
         ("電話", "is not a phone number"),
-        ("0120-111-222", "+81120111222 is already a line of 珈琲定期便株式会社."),
+        ("0120-111-222", "0120-111-222 is already a line of 珈琲定期便株式会社."),
         # A client the manager does not serve is not named to them.
-        ("0120-333-444", "+81120333444 is already the line of another client."),
+        ("0120-333-444", "0120-333-444 is already the line of another client."),
     ):
         page = browser.post(url, {"number": number, "label": "解約窓口"})
         assert problem in _field_errors(page, "number"), number
@@ -70,10 +70,14 @@ def test_a_line_is_added_from_the_page_as_the_screen_pop_reads_it(cast, bread, b
     done = browser.post(url, {"number": "０１２０ー５５５ー６６６", "label": "解約窓口"})
     assert done["Location"] == url
     assert said(done) == [
-        "+81120555666 is now a line of パン工房株式会社: its calls pop this client."
+        "0120-555-666 is now a line of パン工房株式会社: its calls pop this client."
     ]
     assert list(bread.lines.values_list("number", "label")) == [("+81120555666", "解約窓口")]
     assert item_state(browser, "lines") == "done"
+    # The checklist writes the line as it is dialled, not as it is stored.
+    checklist = browser.get(reverse("setup-checklist", args=["bread"])).content.decode()
+    row = checklist.split('id="item-lines"')[1].split("</tr>")[0]
+    assert "0120-555-666" in row and "+81" not in row
     html = browser.get(url).content.decode()
     assert "+81120555666" in html and "0120-555-666" in html and "解約窓口" in html
     again = browser.post(url, {"number": "0120555666", "label": ""})
@@ -98,7 +102,7 @@ def test_a_line_is_removed_but_a_live_client_keeps_one(cast, bread, browser):
 
     browser.post(url, {"number": "0120-777-888", "label": "新窓口"}, follow=True)
     done = browser.post(remove, {"line": first.pk})
-    assert said(done) == ["+81120555666 is no longer a line of パン工房株式会社."]
+    assert said(done) == ["0120-555-666 is no longer a line of パン工房株式会社."]
     assert list(bread.lines.values_list("number", flat=True)) == ["+81120777888"]
     # Another client's line through this client's page: not found, and kept.
     coffee_line = ClientLine.objects.create(client=cast.coffee, number="+81120111222")
@@ -263,29 +267,42 @@ def test_client_line_remove_is_for_the_managers_of_the_client(cast, manager):
     assert list(cast.tea.lines.values_list("number", flat=True)) == ["+81120333555"]
 
 
+def _admin_client_form(client: Client, inlines: dict) -> dict:
+    """The admin's client page posted back as it is, with `inlines` for its lines and closed
+    days (none unless given)."""
+    return {
+        "code": client.code,
+        "name": client.name,
+        "reopen_window_days": client.reopen_window_days,
+        "inquiry_due_hours": client.inquiry_due_hours,
+        "callback_max_attempts": client.callback_max_attempts,
+        "callback_retry_minutes": client.callback_retry_minutes,
+        "unreachable_next_step": client.unreachable_next_step,
+        "inquiry_remind_hours": client.inquiry_remind_hours,
+        "is_active": "on",
+        "lines-TOTAL_FORMS": 0,
+        "lines-INITIAL_FORMS": 0,
+        "closed_days-TOTAL_FORMS": 0,
+        "closed_days-INITIAL_FORMS": 0,
+        **inlines,
+    }
+
+
 def test_the_admin_keeps_a_live_clients_last_line_too(cast, bread, admin_browser):
     line = ClientLine.objects.create(client=bread, number="+81120555666")
     Client.objects.filter(pk=bread.pk).update(went_live_on=timezone.localdate())
-    form = {
-        "code": "bread",
-        "name": bread.name,
-        "reopen_window_days": bread.reopen_window_days,
-        "inquiry_due_hours": bread.inquiry_due_hours,
-        "callback_max_attempts": bread.callback_max_attempts,
-        "callback_retry_minutes": bread.callback_retry_minutes,
-        "unreachable_next_step": bread.unreachable_next_step,
-        "inquiry_remind_hours": bread.inquiry_remind_hours,
-        "is_active": "on",
-        "lines-TOTAL_FORMS": 1,
-        "lines-INITIAL_FORMS": 1,
-        "lines-0-id": line.pk,
-        "lines-0-client": bread.pk,
-        "lines-0-number": "+81120555666",
-        "lines-0-label": "",
-        "lines-0-DELETE": "on",
-        "closed_days-TOTAL_FORMS": 0,
-        "closed_days-INITIAL_FORMS": 0,
-    }
+    form = _admin_client_form(
+        bread,
+        {
+            "lines-TOTAL_FORMS": 1,
+            "lines-INITIAL_FORMS": 1,
+            "lines-0-id": line.pk,
+            "lines-0-client": bread.pk,
+            "lines-0-number": "+81120555666",
+            "lines-0-label": "",
+            "lines-0-DELETE": "on",
+        },
+    )
     url = reverse("admin:org_client_change", args=[bread.pk])
     refused = admin_browser.post(url, form)
     assert refused.status_code == 200
@@ -298,25 +315,17 @@ def test_the_admin_keeps_a_live_clients_last_line_too(cast, bread, admin_browser
 def test_the_admin_keeps_a_past_closed_day_too(cast, bread, admin_browser):
     today = timezone.localdate()
     past = ClientClosedDay.objects.create(client=bread, date=today - dt.timedelta(days=3))
-    form = {
-        "code": "bread",
-        "name": bread.name,
-        "reopen_window_days": bread.reopen_window_days,
-        "inquiry_due_hours": bread.inquiry_due_hours,
-        "callback_max_attempts": bread.callback_max_attempts,
-        "callback_retry_minutes": bread.callback_retry_minutes,
-        "unreachable_next_step": bread.unreachable_next_step,
-        "inquiry_remind_hours": bread.inquiry_remind_hours,
-        "is_active": "on",
-        "lines-TOTAL_FORMS": 0,
-        "lines-INITIAL_FORMS": 0,
-        "closed_days-TOTAL_FORMS": 1,
-        "closed_days-INITIAL_FORMS": 1,
-        "closed_days-0-id": past.pk,
-        "closed_days-0-client": bread.pk,
-        "closed_days-0-date": past.date.isoformat(),
-        "closed_days-0-note": "",
-    }
+    form = _admin_client_form(
+        bread,
+        {
+            "closed_days-TOTAL_FORMS": 1,
+            "closed_days-INITIAL_FORMS": 1,
+            "closed_days-0-id": past.pk,
+            "closed_days-0-client": bread.pk,
+            "closed_days-0-date": past.date.isoformat(),
+            "closed_days-0-note": "",
+        },
+    )
     url = reverse("admin:org_client_change", args=[bread.pk])
     for change in (
         {"closed_days-0-DELETE": "on"},
