@@ -197,3 +197,7 @@ def test_a_manager_edits_a_clients_harassment_criteria(browser_page, shots, cast
     assert abuse.label == "一度注意した後も続く暴言" and not abuse.is_active
     threat = HarassmentCriterion.objects.get(client=cast.coffee, code="threat")
     assert threat.is_active and threat.label == "危害を加える旨の発言"
+    # Both changes are events of the client's audit chain, by the manager, from the browser.
+    changes = AccessEvent.objects.filter(client=cast.coffee, action=AccessAction.CRITERION)
+    assert sorted(e.purpose.split()[0] for e in changes) == ["abuse", "threat"]
+    assert {(e.actor_id, e.ip) for e in changes} == {(manager.pk, "127.0.0.1")}
