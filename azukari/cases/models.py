@@ -118,6 +118,11 @@ class Contact(ClientOwned):
                 condition=models.Q(ended_at__isnull=True),
                 name="contact_in_progress",
             ),
+            # The board's self-service count: the few `online` rows of a client in a window,
+            # never a pass over every call.
+            models.Index(
+                fields=["direction", "client", "started_at"], name="contact_by_direction"
+            ),
         ]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")

@@ -533,7 +533,7 @@ def backlog(request: HttpRequest) -> HttpResponse:
         contacts = contacts.filter(client_id=filters.client)
     if filters.site:
         contacts = contacts.filter(site_id=filters.site)
-    channels = kpis.contacts_by_channel(contacts)
+    online = kpis.online_contacts(contacts)
     for breakdown in board.by.values():
         for row in breakdown.rows.values():
             key = row.key if row.key not in (None, "") else ""
@@ -575,7 +575,7 @@ def backlog(request: HttpRequest) -> HttpResponse:
         "cancellation_count": len(cancellations),
         "overdue_count": overdue_count,
         "time_to_close": closing,
-        "channels": channels,
+        "online_contacts": online,
         "close_window_days": CLOSE_WINDOW.days,
         "chart": chart,
         "now": now,
