@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from azukari.core.errors import DomainError
+from azukari.core.phones import display_phone
 from azukari.org.models import Client, EmploymentStatus, Role, User
 from azukari.org.permissions import Cap, require
 
@@ -42,7 +43,8 @@ def client_checklist(*, client: Client, today: dt.date | None = None) -> list[Ch
     from azukari.subscriptions.models import Plan, PolicyVersion
 
     today = today or timezone.localdate()
-    lines = list(client.lines.values_list("number", flat=True))
+    # As a person dials them (0120-555-666), not as stored.
+    lines = [display_phone(n) for n in client.lines.values_list("number", flat=True)]
     plans = list(Plan.objects.filter(client=client).values_list("name", flat=True))
     in_force = (
         PolicyVersion.objects.filter(client=client, effective_from__lte=today)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from azukari.core.errors import DomainError, NotVisible
-from azukari.core.phones import normalize_phone
+from azukari.core.phones import display_phone, normalize_phone
 from azukari.org.calendars import validate_closed_day, validate_site_hours
 from azukari.org.models import (
     Client,
@@ -100,11 +100,13 @@ def client_line_add(
     if holder is not None:
         if actor is None or actor.is_superuser or holder.client_id in actor.visible_client_ids():
             message = _("%(number)s is already a line of %(client)s.") % {
-                "number": dialled,
+                "number": display_phone(dialled),
                 "client": holder.client.name,
             }
         else:  # a client the person does not serve is not named to them
-            message = _("%(number)s is already the line of another client.") % {"number": dialled}
+            message = _("%(number)s is already the line of another client.") % {
+                "number": display_phone(dialled)
+            }
         raise DomainError(message, field="lines")
     label = _text(label, field="lines", max_length=100)
     return ClientLine.objects.create(client=client, number=dialled, label=label)

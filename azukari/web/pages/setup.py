@@ -338,7 +338,7 @@ def lines(request: HttpRequest, client_code: str) -> HttpResponse:
         messages.success(
             request,
             gettext("%(number)s is now a line of %(client)s: its calls pop this client.")
-            % {"number": line.number, "client": client.name},
+            % {"number": display_phone(line.number), "client": client.name},
         )
         return redirect("setup-lines", client.code)
     rows = [
@@ -362,7 +362,7 @@ def line_remove(request: HttpRequest, client_code: str) -> HttpResponse:
         remove=lambda line: client_line_remove(actor=request.user, line=line),
         done=lambda line: (
             gettext("%(number)s is no longer a line of %(client)s.")
-            % {"number": line.number, "client": client.name}
+            % {"number": display_phone(line.number), "client": client.name}
         ),
         back="setup-lines",
     )

@@ -352,7 +352,7 @@ def test_a_manager_gives_the_client_a_line_and_a_closed_day_in_the_browser(
     page.fill("input[name=number]", "0120-555-666")
     page.fill("input[name=label]", "解約窓口")
     submit(page, "#line-form button[type=submit]")
-    assert "+81120555666 を" in page.inner_text("body")
+    assert "0120-555-666 を" in page.inner_text("body")
     assert page.inner_text("#client-lines").count("0120-555-666") == 1
     shots.take(page, "setup-lines", 1, "line-added")
     page.fill("input[name=number]", "123")
