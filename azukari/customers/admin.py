@@ -93,8 +93,8 @@ class CustomerAdmin(ClientScopedAdmin):
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     # Everything the change page shows: it is a view of personal data like any other.
-    CHANGE_VIEW_FIELDS = ("name", "name_kana", "address", "postcode", "email", "phones",
-                          "harassment_note")  # fmt: skip
+    CHANGE_VIEW_FIELDS = ("name", "name_kana", "address", "postcode", "email", "birth_date",
+                          "phones", "harassment_note")  # fmt: skip
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         customer = self.get_object(request, unquote(object_id))
