@@ -120,9 +120,7 @@ class Contact(ClientOwned):
             ),
             # The board's self-service count: the few `online` rows of a client in a window,
             # never a pass over every call.
-            models.Index(
-                fields=["direction", "client", "started_at"], name="contact_by_direction"
-            ),
+            models.Index(fields=["direction", "client", "started_at"], name="contact_by_direction"),
         ]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
@@ -149,6 +147,12 @@ AZUKARI_STATES = frozenset(
         CaseState.CALLBACK_DUE,
     }
 )
+
+
+# A case still being worked: on the call or in azukari. Asked as `state__in`, so the
+# (customer, state) index answers it; "not resolved or closed" let SQLite walk all of a
+# client's cases when the query joins the client.
+WORKED_STATES = (CaseState.OPEN, *sorted(AZUKARI_STATES))
 
 
 class AzukariReason(models.TextChoices):

@@ -8,11 +8,11 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from azukari.cases.models import (
     AZUKARI_STATES,
+    WORKED_STATES,
     Callback,
     CallbackStatus,
     Case,
     CaseEvent,
-    CaseState,
     Inquiry,
     InquiryStatus,
 )
@@ -132,7 +132,7 @@ def open_cases_of(*, viewer: Viewer, customer_id: int) -> list[Case]:
     return list(
         Case.objects.visible_to(viewer)
         .filter(customer_id=customer_id)
-        .exclude(state__in=(CaseState.RESOLVED, CaseState.CLOSED))
+        .filter(state__in=WORKED_STATES)
         .select_related("owner_team__site", "assignee", "subscription")
         .prefetch_related(
             Prefetch(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from azukari.cases.clocks import case_calendar
 from azukari.cases.models import (
     AZUKARI_STATES,
+    WORKED_STATES,
     AttemptOutcome,
     AzukariReason,
     Callback,
@@ -316,7 +317,7 @@ _TEAM_SERVES = CompiledQuery[int](
 _OPEN_CASE_ABOUT = CompiledQuery[int](
     lambda customer_id, subscription_id, kind: (
         Case.objects.filter(customer_id=customer_id, subscription_id=subscription_id, kind=kind)
-        .exclude(state__in=(CaseState.RESOLVED, CaseState.CLOSED))
+        .filter(state__in=WORKED_STATES)
         .order_by("-opened_at")
         .values_list("pk", flat=True)[:1]
     )

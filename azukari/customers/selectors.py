@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from azukari.cases.models import AZUKARI_STATES, Case, CaseState, Contact
+from azukari.cases.models import AZUKARI_STATES, WORKED_STATES, Case, Contact
 from azukari.core.compiled import CompiledQuery
 from azukari.core.phones import display_phone, normalize_phone
 from azukari.core.visibility import Viewer
@@ -88,7 +88,7 @@ _CARD_SUBSCRIPTIONS = CompiledQuery[Subscription](
 _CARD_OPEN_CASES = CompiledQuery[Case](
     lambda ids: (
         Case.objects.filter(customer_id__in=ids)
-        .exclude(state__in=[CaseState.RESOLVED, CaseState.CLOSED])
+        .filter(state__in=WORKED_STATES)
         .select_related("owner_team")
         .order_by("-opened_at", "-id")
     )

@@ -9,7 +9,14 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from azukari.cases.models import Callback, CallbackStatus, Case, CaseState, Inquiry, InquiryStatus
+from azukari.cases.models import (
+    WORKED_STATES,
+    Callback,
+    CallbackStatus,
+    Case,
+    Inquiry,
+    InquiryStatus,
+)
 from azukari.cases.scheduling import preferences_of
 from azukari.core.errors import DomainError
 from azukari.selfservice.models import Link, OfferShown, SelfServiceSettings
@@ -127,7 +134,7 @@ def case_statuses(*, link: Link) -> list[CaseStatus]:
     """The customer's open cases in plain words, with the times the center is held to."""
     cases = (
         Case.objects.filter(customer_id=link.customer_id, client_id=link.client_id)
-        .exclude(state__in=(CaseState.RESOLVED, CaseState.CLOSED))
+        .filter(state__in=WORKED_STATES)
         .select_related("client", "subscription__plan")
         .prefetch_related(
             Prefetch(
