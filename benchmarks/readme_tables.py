@@ -132,6 +132,26 @@ def flat(results: dict, key: str) -> str:
     return "\n".join([*lines, "", *notes])
 
 
+def selfservice(results: dict) -> str:
+    """The self-service pages: server time, queries and bytes sent, per database."""
+    entries = {v: results.get(f"selfservice_pages-{v}") for v in VENDORS}
+    entries = {v: e for v, e in entries.items() if e is not None}
+    if not entries:
+        return missing("selfservice_pages")
+    lines = [
+        "| page | database | p50 / p95 / p99 ms | queries | HTML bytes | with stylesheet |",
+        "|---|---|---|---|---|---|",
+    ]
+    for vendor, entry in entries.items():
+        for row in entry["figures"]["rows"]:
+            lines.append(
+                f"| {row['name']} | {NAMES[vendor]} | {trio(row)} | {row.get('queries', '')} "
+                f"| {row['html_bytes']:,} | {row['page_bytes']:,} |"
+            )
+    notes = [f"- {NAMES[v]}: {provenance(e)}" for v, e in entries.items()]
+    return "\n".join([*lines, "", *notes])
+
+
 def walk(figures: Any, prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     if isinstance(figures, dict):
@@ -263,6 +283,7 @@ TABLES: dict[str, Callable[[dict], str]] = {
     "load-sqlite-without-board-6-workers": lambda r: load(r, "load-sqlite-without-board-6-workers"),
     "load-postgresql": lambda r: load(r, "load-postgresql"),
     "peer_helpdesk": peer,
+    "selfservice_pages": selfservice,
 }
 
 

@@ -7,9 +7,9 @@ Builds 1,000,000 customers, about 5,000,000 contacts and 1,000,000 cases with
 `azukari generate --defer-indexes` (timed) in a SQLite file under the work folder and, when
 DATABASE_URL is set, in that PostgreSQL database (one the benchmark may empty: it is flushed
 first unless --reuse finds data there). Then, on each database: `scale.py`, `case_pages.py`,
-`open_park.py` and `idle_desk.py` (those present), and the floor's capacity curve
-(`load.py`: one app server on SQLite, two on PostgreSQL); on SQLite, the side-by-side run
-against django-helpdesk (`peer_helpdesk.py`).
+`open_park.py`, `idle_desk.py` and `selfservice_pages.py` (those present), and the floor's
+capacity curve (`load.py`: one app server on SQLite, two on PostgreSQL); on SQLite, the
+side-by-side run against django-helpdesk (`peer_helpdesk.py`).
 
 Each benchmark's figures go into `benchmarks/results.json` with the command that made them,
 the 1-minute load average before and after, the date, the commit and the data's scale;
@@ -37,6 +37,8 @@ sys.path.insert(0, str(BENCH))
 from common import machine  # noqa: E402
 
 PYTHON = sys.executable
+# Scripts that write their figures to a file (--json) rather than a last line of output.
+JSON_OUT = ("scale", "case_pages", "selfservice_pages")
 
 
 def azukari(database_url: str, *args: str) -> subprocess.CompletedProcess:
@@ -231,8 +233,9 @@ def main() -> None:
                 ("case_pages", "case_pages.py", ["--runs", str(args.runs)]),
                 ("open_park", "open_park.py", []),
                 ("idle_desk", "idle_desk.py", []),
+                ("selfservice_pages", "selfservice_pages.py", ["--runs", "100"]),
             ):
-                out = work / f"{key}-{vendor}.json" if key in ("scale", "case_pages") else None
+                out = work / f"{key}-{vendor}.json" if key in JSON_OUT else None
                 json_option = ["--json", str(out)] if out else []
                 measure(results, f"{key}-{vendor}", script, options + json_option, url, scale, out)
         if not args.skip_load:

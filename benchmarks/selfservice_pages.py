@@ -55,6 +55,7 @@ def story(code: str) -> Any:
         ClientFactory,
         CustomerFactory,
         SiteFactory,
+        SubscriptionFactory,
         TeamFactory,
     )
 
@@ -76,6 +77,8 @@ def story(code: str) -> Any:
         postcode="060-0001",
         phones=["+819012345678"],
     )
+    # The run's own subscription number, so the script runs again on the same database.
+    SubscriptionFactory.reset_sequence(int(code, 16))
     return story_subscription(
         client, started_on=timezone.localdate() - dt.timedelta(days=45), customer=customer
     )
