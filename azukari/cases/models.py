@@ -243,6 +243,8 @@ class Case(ClientOwned):
         indexes = [
             models.Index(fields=["client", "state", "parked_at"], name="case_board_client"),
             models.Index(fields=["site", "state", "parked_at"], name="case_board_site"),
+            # The board's overdue count (`overdue.cases_overdue_count`).
+            models.Index(fields=["client", "state", "due_at"], name="case_due_client"),
             models.Index(fields=["customer", "state"], name="case_by_customer"),
             models.Index(fields=["owner_team", "state"], name="case_by_team"),
             models.Index(fields=["assignee", "state"], name="case_by_assignee"),

@@ -89,6 +89,19 @@ def cases_overdue(cases: QuerySet[Case], *, now: dt.datetime) -> QuerySet[Case]:
     return cases.filter(case_overdue_q(now))
 
 
+def cases_overdue_count(cases: QuerySet[Case], *, now: dt.datetime) -> int:
+    """`cases_overdue(cases, now=now).count()`, as two counts that the (client, state, due_at)
+    index answers alone: the OR of the two conditions made the database read every open
+    azukari row (a board load at a million customers spent half a second on it)."""
+    late = cases.filter(state__in=AZUKARI_STATES, due_at__lt=now).count()
+    owed = (
+        cases.filter(state=CaseState.CALLBACK_DUE, promised_callback_at__lt=now - CALLBACK_GRACE)
+        .exclude(due_at__lt=now)  # counted above (a null due time stays in)
+        .count()
+    )
+    return late + owed
+
+
 def case_is_overdue(case: Case, *, now: dt.datetime) -> bool:
     if case.state not in AZUKARI_STATES:
         return False

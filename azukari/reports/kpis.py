@@ -259,7 +259,7 @@ def sla_compliance(cases: QuerySet[Case], *, now: dt.datetime) -> Sla:
 def overdue_cases(cases: QuerySet[Case], *, now: dt.datetime) -> int:
     """Open azukari overdue now, as `cases.overdue` defines it (due time passed, or a promised
     callback more than one call slot late)."""
-    return overdue.cases_overdue(cases, now=now).count()
+    return overdue.cases_overdue_count(cases, now=now)
 
 
 def client_response(inquiries: QuerySet[Inquiry]) -> ClientResponse:
