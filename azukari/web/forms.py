@@ -9,11 +9,21 @@ from django.utils.translation import gettext_lazy as _
 
 from azukari.audit.netaddr import client_ip
 from azukari.audit.throttle import login_failure_record, login_failures_clear, login_wait
+from azukari.core.errors import DomainError
 
 # Jinja2's copies of Django's own form templates give the same HTML about three times faster,
 # which an operator feels on every screen pop. One instance: each holds its compiled templates.
 # The admin keeps Django's renderer, whose widgets have no Jinja2 templates.
 JINJA2_FORMS = Jinja2()
+
+
+def apply_domain_error(
+    form: forms.Form, exc: DomainError, fields: dict[str, str] | None = None
+) -> None:
+    """Puts a service's refusal next to the field it names, in the user's language
+    (`fields`: the service's name for a field the form calls otherwise)."""
+    field = (fields or {}).get(exc.field or "", exc.field)
+    form.add_error(field if field in form.fields else None, str(exc.message))
 
 
 class PageForm(forms.Form):

@@ -47,7 +47,7 @@ from azukari.org.models import Site
 from azukari.org.permissions import Cap, page_for
 from azukari.subscriptions.models import CancellationRequest
 from azukari.subscriptions.selectors import option_label
-from azukari.web.pages.desk import apply_domain_error
+from azukari.web.forms import apply_domain_error
 
 PAGE_SIZE = 50
 # How far ahead the list shows callbacks whose time has not come yet.

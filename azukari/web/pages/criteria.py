@@ -17,7 +17,7 @@ from azukari.floor import services
 from azukari.floor.models import HarassmentCriterion, HarassmentCriterionVersion
 from azukari.org.models import Client
 from azukari.org.permissions import Cap, page_for
-from azukari.web.forms import PageForm
+from azukari.web.forms import PageForm, apply_domain_error
 
 
 class CriterionForm(PageForm):
@@ -105,7 +105,7 @@ def criteria_edit(request: HttpRequest, client_code: str) -> HttpResponse:
                     )
                     messages.success(request, _("The criterion is saved."))
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+                apply_domain_error(form, exc)
             else:
                 return redirect("criteria-edit", client_code=client.code)
     invalid = new_form.errors or any(c.form.errors for c in criteria)

@@ -58,7 +58,7 @@ from azukari.reports.services import contact_code
 from azukari.subscriptions.models import Subscription
 from azukari.subscriptions.selectors import DeskOption, subscription_options
 from azukari.subscriptions.services import cancellation_request_record
-from azukari.web.forms import NamedStaffForm, PageForm
+from azukari.web.forms import NamedStaffForm, PageForm, apply_domain_error
 from azukari.web.incoming import (
     POLL_SECONDS,
     full_check_every,
@@ -79,12 +79,6 @@ POP_FIELDS = (
     "preferences",
     "harassment_flag",
 )
-
-
-def apply_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """Puts a service's refusal next to the field it names, in the user's language."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc.message))
 
 
 # ---------------------------------------------------------------- forms

@@ -32,7 +32,7 @@ from azukari.core.errors import DomainError
 from azukari.core.visibility import get_visible
 from azukari.org.models import Client, User
 from azukari.org.permissions import Cap, page_for
-from azukari.web.forms import PageForm
+from azukari.web.forms import PageForm, apply_domain_error
 
 PAGE_SIZE = 50
 MINUTES = "%Y-%m-%dT%H:%M"
@@ -195,10 +195,6 @@ def _reached(incident: Incident, status: str) -> bool:
     return _ORDER.index(incident.status) >= _ORDER.index(status)
 
 
-def _refused(form: forms.Form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-
-
 # ---------------------------------------------------------------- the register
 
 
@@ -245,7 +241,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
                 by=request.user, request=request, **form.cleaned_data
             )
         except DomainError as exc:
-            _refused(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, _("The incident is recorded; its deadlines are running."))
             return redirect("incident", incident_id=incident.pk)
@@ -369,7 +365,7 @@ def incident_page(request: HttpRequest, incident_id: int) -> HttpResponse:
                         request=request,
                     )
                 except DomainError as exc:
-                    _refused(correction, exc)
+                    apply_domain_error(correction, exc)
                 else:
                     messages.success(request, _("The correction is recorded."))
                     return redirect("incident", incident_id=incident.pk)
@@ -383,7 +379,7 @@ def incident_page(request: HttpRequest, incident_id: int) -> HttpResponse:
                         **step_form.cleaned_data,
                     )
                 except DomainError as exc:
-                    _refused(step_form, exc)
+                    apply_domain_error(step_form, exc)
                 else:
                     messages.success(request, next_step["done"])
                     return redirect("incident", incident_id=incident.pk)

@@ -20,6 +20,7 @@ from azukari.floor import services
 from azukari.floor.models import Notice, NoticeRead
 from azukari.org.models import Client, EmploymentStatus, Site, User
 from azukari.org.permissions import Cap, page_for, roles_with, user_can
+from azukari.web.forms import apply_domain_error
 
 PAGE_SIZE = 20
 
@@ -112,7 +113,7 @@ def notices(request: HttpRequest) -> HttpResponse:
             try:
                 services.notice_publish(actor=request.user, **form.cleaned_data)
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+                apply_domain_error(form, exc)
             else:
                 messages.success(request, _("The notice is published."))
                 return redirect("notices")

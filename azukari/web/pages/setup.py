@@ -34,7 +34,7 @@ from azukari.reports.services import reason_code_create
 from azukari.subscriptions.models import Plan, Subscription
 from azukari.subscriptions.policy_preview import policy_preview, policy_put_in_force
 from azukari.subscriptions.services import PolicyInvalid, plan_create, policy_file_read
-from azukari.web.forms import PageForm
+from azukari.web.forms import PageForm, apply_domain_error
 
 POLICY_SALT = "azukari.setup.policy"
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -79,8 +79,7 @@ def _refused(form: forms.Form, exc: DomainError, fields: dict[str, str] | None =
     for a field the form calls otherwise); a client not served is 404."""
     if isinstance(exc, NotVisible):
         raise exc
-    field = (fields or {}).get(exc.field or "", exc.field)
-    form.add_error(field if field in form.fields else None, str(exc))
+    apply_domain_error(form, exc, fields)
 
 
 def _posted(

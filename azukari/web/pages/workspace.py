@@ -51,7 +51,7 @@ from azukari.org.permissions import Cap, page_for, user_can
 from azukari.subscriptions.models import CancellationRequest, CancellationStatus
 from azukari.subscriptions.selectors import cancellation_desk, option_label
 from azukari.subscriptions.services import cancellation_exception_ask
-from azukari.web.forms import PageForm
+from azukari.web.forms import PageForm, apply_domain_error
 
 SETTLED = frozenset({CaseState.RESOLVED, CaseState.CLOSED})
 PARKED = frozenset(AZUKARI_STATES)
@@ -624,8 +624,7 @@ def _act(request: HttpRequest, case_id: int) -> HttpResponse:
             form.is_valid()
             form.add_error(None, str(exc.message))
         except DomainError as exc:
-            field = exc.field if exc.field in form.fields else None
-            form.add_error(field, str(exc.message))
+            apply_domain_error(form, exc)
         else:
             messages.success(request, action.done)
             return redirect("desk-case", case_id=case.pk)
