@@ -16,6 +16,7 @@ from azukari.cases.models import (
     Inquiry,
     InquiryStatus,
 )
+from azukari.core.compiled import CompiledQuery
 from azukari.core.sqlite_hints import ids_in_index_order
 from azukari.core.visibility import Viewer, get_visible
 from azukari.org.models import EmploymentStatus, Role, SiteStatus, Team, User
@@ -129,7 +130,13 @@ def desk_team_for(case: Case, actor: Viewer, *, teams: Iterable[Team] | None = N
 def open_cases_of(*, viewer: Viewer, customer_id: int) -> list[Case]:
     """The customer's cases still being worked, newest first, with what a caller chases:
     the open inquiry and the callbacks owed (for the pop's continuity banner)."""
-    return list(
+    return _OPEN_CASES_OF(viewer, customer_id)
+
+
+# Read on every screen pop and every contact logged from it: compiled once, and read through
+# the (customer, state) index, never by walking the client's open cases (see core.compiled).
+_OPEN_CASES_OF = CompiledQuery[Case](
+    lambda viewer, customer_id: (
         Case.objects.visible_to(viewer)
         .filter(customer_id=customer_id)
         .filter(state__in=WORKED_STATES)
@@ -149,7 +156,9 @@ def open_cases_of(*, viewer: Viewer, customer_id: int) -> list[Case]:
             ),
         )
         .order_by("-opened_at", "-id")
-    )
+    ),
+    sqlite_index="case_by_customer",
+)
 
 
 def assignees_for(case: Case) -> QuerySet[User]:

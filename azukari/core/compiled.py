@@ -15,6 +15,11 @@ Django would do (an `iexact` or `contains` parameter is the value escaped for LI
 bound value would skip). Each value is prepared by its field, as Django prepares it; a value
 outside the column's integer range, which Django answers as "no match" by rewriting the WHERE
 clause, runs the plain queryset instead. The database is the router's choice for reads.
+
+`sqlite_index` names the index SQLite must read the table through (`INDEXED BY`): without
+statistics its planner picks among indexes that match as many equality terms by their order,
+and the visibility door's `client_id IN (...)` can make it walk every open case of a client
+instead of the few of one customer. PostgreSQL weighs its statistics and gets no hint.
 """
 
 import copy
@@ -72,8 +77,9 @@ class CompiledQuery(Generic[T]):
     no client, matches nothing. The result is a list of what the queryset yields.
     """
 
-    def __init__(self, build: Callable[..., QuerySet]) -> None:
+    def __init__(self, build: Callable[..., QuerySet], *, sqlite_index: str = "") -> None:
         self.build = build
+        self.sqlite_index = sqlite_index
         self._shapes: dict[tuple, _Compiled] = {}
         self._model: type | None = None
 
@@ -146,6 +152,9 @@ class CompiledQuery(Generic[T]):
         fields, required = _bound_fields(self.build, queryset.query.where, marks)
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
+        connection = connections[alias]
+        if self.sqlite_index and connection.vendor == "sqlite":
+            sql = _indexed_by(sql, queryset.model._meta.db_table, self.sqlite_index, connection)
         slots = tuple(
             (position, marks.index(param))
             for position, param in enumerate(params)
@@ -155,7 +164,6 @@ class CompiledQuery(Generic[T]):
         if missing or any(str(m) in sql for m in marks):
             raise ValueError(f"{self.build!r}: every value must reach the SQL as a parameter")
         converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
-        connection = connections[alias]
         bounds = tuple(_integer_range(field, connection) for field in fields)
         return _Compiled(
             queryset, compiler, sql, tuple(params), slots, fields, required, bounds, converters
@@ -207,6 +215,15 @@ def _bound_fields(
         )
     order = range(len(marks))
     return tuple(fields[i] for i in order), tuple(required[i] for i in order)
+
+
+def _indexed_by(sql: str, table: str, index: str, connection: Any) -> str:
+    """The SQL reading its own table through `index` (the first FROM is the table's)."""
+    quote = connection.ops.quote_name
+    source = f"FROM {quote(table)}"
+    if source not in sql:
+        raise ValueError(f"{table}: no plain FROM to give the index {index} to")
+    return sql.replace(source, f"{source} INDEXED BY {quote(index)}", 1)
 
 
 def _without_out_of_range(args: tuple) -> list[Any]:

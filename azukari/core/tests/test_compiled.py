@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from azukari.cases.models import Case
 from azukari.core.compiled import CompiledQuery
 from azukari.customers.models import Customer
 from azukari.testing.factories import CustomerFactory
@@ -150,3 +151,20 @@ def test_a_foreign_key_value_is_checked_against_its_targets_range(cast, customer
     )
     assert {c.client_id for c in by_client(cast.coffee.pk)} == {cast.coffee.pk}
     assert list(by_client(2**70)) == []
+
+
+CASES_OF = CompiledQuery(
+    lambda viewer, customer_id: Case.objects.visible_to(viewer).filter(
+        customer_id=customer_id, state__in=["open", "azukari"]
+    ),
+    sqlite_index="case_by_customer",
+)
+
+
+def test_an_index_named_for_sqlite_is_the_one_read(cast, customers):
+    with CaptureQueriesContext(connection) as queries:
+        assert CASES_OF(cast.operator, customers[0].pk) == []
+        assert CASES_OF(cast.outsider, customers[0].pk) == []
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "cases_case"' in q["sql"]]
+    hinted = ['INDEXED BY "case_by_customer"' in sql for sql in reads]
+    assert hinted == [connection.vendor == "sqlite"] * 2
