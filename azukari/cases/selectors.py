@@ -107,19 +107,32 @@ def case_detail(*, viewer: Viewer, case_id: int) -> Case:
 def teams_for(case: Case) -> QuerySet[Team]:
     """Teams that may own the case: they serve its client at a site that is not down,
     the azukari desks first."""
+    return _teams_serving(case.client_id)
+
+
+def _teams_serving(client_id: int) -> QuerySet[Team]:
     return (
-        Team.objects.filter(clients=case.client_id)
+        Team.objects.filter(clients=client_id)
         .exclude(site__status=SiteStatus.DOWN)
         .select_related("site")
         .order_by("-is_azukari_desk", "site__code", "code")
     )
 
 
+# Read by every case page and every action posted from it: compiled once.
+_TEAMS_SERVING = CompiledQuery[Team](_teams_serving)
+
+
+def team_list_for(case: Case) -> list[Team]:
+    """`teams_for(case)` as a list, in one compiled read."""
+    return _TEAMS_SERVING(case.client_id)
+
+
 def desk_team_for(case: Case, actor: Viewer, *, teams: Iterable[Team] | None = None) -> Team | None:
     """The azukari desk a parked case goes to unless someone chooses: the desk of the
     actor's home site, else of the case's site, else any desk serving the client. `teams`:
     `teams_for(case)` when the caller has read it already."""
-    desks = [t for t in (teams_for(case) if teams is None else teams) if t.is_azukari_desk]
+    desks = [t for t in (team_list_for(case) if teams is None else teams) if t.is_azukari_desk]
     for site_id in (getattr(actor, "home_site_id", None), case.site_id):
         for team in desks:
             if team.site_id == site_id:

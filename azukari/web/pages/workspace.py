@@ -122,7 +122,7 @@ class TeamChoiceField(forms.ModelChoiceField):
 def case_teams(case: Case) -> list[Team]:
     """`teams_for(case)`, read once per case object."""
     if not hasattr(case, "_page_teams"):
-        case._page_teams = list(case_selectors.teams_for(case))
+        case._page_teams = case_selectors.team_list_for(case)
     return case._page_teams
 
 
@@ -450,17 +450,28 @@ def may_take(case: Case, user: User, name: str | None) -> bool:
 
 
 def pending_cancellation(case: Case) -> CancellationRequest | None:
-    """The case's cancellation request that may still ask for an exception (read once per
-    case object: the actions, the form and the page all ask)."""
+    """The case's cancellation request that may still ask for an exception: the newest
+    pending one (the actions, the form and the page all ask)."""
+    return next((r for r in _cancellations(case) if r.status == CancellationStatus.PENDING), None)
+
+
+def _cancellations(case: Case) -> list[CancellationRequest]:
+    """The case's cancellation requests not withdrawn, newest first, read once per case object
+    for the pending one and the one the page shows."""
     if case.kind != CaseKind.CANCELLATION:
-        return None
-    if not hasattr(case, "_pending_cancellation"):
-        case._pending_cancellation = (
-            case.cancellation_requests.select_related("policy_version")
-            .filter(status=CancellationStatus.PENDING)
-            .first()
-        )
-    return case._pending_cancellation
+        return []
+    if not hasattr(case, "_cancellations"):
+        case._cancellations = _CANCELLATIONS(case.pk)
+    return case._cancellations
+
+
+_CANCELLATIONS = CompiledQuery[CancellationRequest](
+    lambda case_id: (
+        CancellationRequest.objects.filter(case_id=case_id)
+        .exclude(status=CancellationStatus.WITHDRAWN)
+        .select_related("subscription", "policy_version")
+    )
+)
 
 
 # ---------------------------------------------------------------- reads
@@ -502,14 +513,7 @@ def _rebased(data: QueryDict, case: Case, prefix: str, events: list[CaseEvent]) 
 
 def _cancellation(request: HttpRequest, case: Case):
     """The case's cancellation request and, while it is open, the engine's options."""
-    if case.kind != CaseKind.CANCELLATION:
-        return None, None
-    cancellation = (
-        case.cancellation_requests.select_related("subscription")
-        .exclude(status=CancellationStatus.WITHDRAWN)
-        .order_by("-pk")
-        .first()
-    )
+    cancellation = max(_cancellations(case), key=lambda r: r.pk, default=None)
     if cancellation is None or not cancellation.is_open:
         return cancellation, None
     try:
