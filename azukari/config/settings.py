@@ -198,6 +198,9 @@ with contextlib.suppress(OSError):
 
 # Sessions: an idle limit (no request for that long) and an absolute one (a shift), both
 # enforced by azukari.web.security.SessionLifetimeMiddleware; the cookie lives no longer.
+# Where the desks' long wait for calls is served (`azukari desk_wait` behind the same
+# address, e.g. "/desk/incoming/wait/"); empty: the desks poll (docs/design.md, "The idle desk").
+AZUKARI_DESK_WAIT_URL = env_str("AZUKARI_DESK_WAIT_URL", "")
 AZUKARI_SESSION_IDLE_MINUTES = env_int("AZUKARI_SESSION_IDLE_MINUTES", 30)
 AZUKARI_SESSION_ABSOLUTE_HOURS = env_int(
     "AZUKARI_SESSION_ABSOLUTE_HOURS", env_int("AZUKARI_SESSION_AGE", 12 * 3600) // 3600

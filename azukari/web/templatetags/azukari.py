@@ -1,4 +1,5 @@
 from django import template
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -87,3 +88,9 @@ def ground_label(code: str) -> str:
     from azukari.subscriptions.policy.rules import BuiltinGround
 
     return str(BuiltinGround(code).label) if code in BuiltinGround.values else code
+
+
+@register.simple_tag
+def desk_wait_url() -> str:
+    """Where the desks' long wait is served (`azukari desk_wait`), or "" to poll."""
+    return settings.AZUKARI_DESK_WAIT_URL
