@@ -5,8 +5,19 @@ filters (client and state) and then sorts every match, when walking an index alr
 page's order would stop after a page of rows. PostgreSQL weighs the LIMIT and needs no hint.
 """
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
+
+
+def hinted_sql(queryset: QuerySet, *, index: str) -> tuple[str, tuple]:
+    """The SQL and parameters of a queryset, reading its table through `index` on SQLite
+    (INDEXED BY); unchanged elsewhere, or when it is not a plain read of the table."""
+    sql, params = queryset.query.sql_with_params()
+    table = f"FROM {connection.ops.quote_name(queryset.model._meta.db_table)}"
+    if connection.vendor != "sqlite" or table not in sql:
+        return sql, params
+    return sql.replace(table, f"{table} INDEXED BY {connection.ops.quote_name(index)}", 1), params
 
 
 def ids_in_index_order(queryset: QuerySet, *, index: str, limit: int) -> list[int]:
@@ -15,11 +26,10 @@ def ids_in_index_order(queryset: QuerySet, *, index: str, limit: int) -> list[in
     page = queryset.values_list("pk", flat=True)[:limit]
     if connection.vendor != "sqlite":
         return list(page)
-    sql, params = page.query.sql_with_params()
-    table = f"FROM {connection.ops.quote_name(queryset.model._meta.db_table)}"
-    if table not in sql:  # not a plain read of the table: leave it to the planner
-        return list(page)
-    hinted = sql.replace(table, f"{table} INDEXED BY {connection.ops.quote_name(index)}", 1)
+    try:
+        sql, params = hinted_sql(page, index=index)
+    except EmptyResultSet:  # e.g. a viewer who sees no client
+        return []
     with connection.cursor() as cursor:
-        cursor.execute(hinted, params)
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]

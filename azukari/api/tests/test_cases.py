@@ -241,4 +241,46 @@ def test_list_pages_read_the_newest_first_index_and_cost_the_same_at_any_size(
         with CaptureQueriesContext(connection) as queries:
             cases_list(viewer=cast.desk, filters=filters, cursor=None, limit=25)
         plan = connection.cursor().execute("EXPLAIN QUERY PLAN " + queries[0]["sql"]).fetchall()
+        # Each state's newest cases in index order; only the few taken are sorted together.
+        reads = [row[-1] for row in plan if "cases_case" in row[-1]]
+        assert reads == ["SEARCH cases_case USING INDEX case_list_state (state=?)"] * 2
+        with CaptureQueriesContext(connection) as queries:
+            cases_list(viewer=cast.desk, filters=CaseFilter(states=[]), cursor=None, limit=25)
+        plan = connection.cursor().execute("EXPLAIN QUERY PLAN " + queries[0]["sql"]).fetchall()
         assert "case_list_newest" in str(plan) and "TEMP B-TREE" not in str(plan)
+
+
+def test_list_pages_over_several_states_match_the_ordered_query_with_ties(cast, yamada):
+    """Each state's newest few are merged: every page, to the last, is the plain query's."""
+    from azukari.api.selectors import CaseFilter, cases_list
+
+    now = timezone.now()
+    Case.objects.bulk_create(
+        Case(
+            client=cast.coffee,
+            customer=yamada,
+            kind="information",
+            subject=f"tie {i}",
+            state=("open", "azukari", "resolved", "waiting_client", "closed")[i % 5],
+            site=cast.sapporo,
+            opened_by=cast.operator,
+            opened_at=now - dt.timedelta(minutes=(i * 7) % 4),  # many share an instant
+        )
+        for i in range(40)
+    )
+    for states in (["open", "azukari"], ["azukari", "waiting_client", "closed", "open"]):
+        expected = list(
+            Case.objects.filter(state__in=states)
+            .order_by("-opened_at", "-id")
+            .values_list("pk", flat=True)
+        )
+        for limit in (1, 3, 7):
+            seen, cursor = [], None
+            while True:
+                rows, cursor = cases_list(
+                    viewer=cast.desk, filters=CaseFilter(states=states), cursor=cursor, limit=limit
+                )
+                seen += [c.pk for c in rows]
+                if not cursor:
+                    break
+            assert seen == expected, (states, limit)
