@@ -142,8 +142,18 @@ def desk_team_for(case: Case, actor: Viewer, *, teams: Iterable[Team] | None = N
 
 def open_cases_of(*, viewer: Viewer, customer_id: int) -> list[Case]:
     """The customer's cases still being worked, newest first, with what a caller chases:
-    the open inquiry and the callbacks owed (for the pop's continuity banner)."""
-    return _OPEN_CASES_OF(viewer, customer_id)
+    the open inquiry and the callbacks owed (for the pop's continuity banner), as
+    `open_inquiries` and `pending_callbacks`."""
+    cases = _OPEN_CASES_OF(viewer, customer_id)
+    if cases:
+        ids = [case.pk for case in cases]
+        inquiries, callbacks = _OPEN_INQUIRIES(ids), _PENDING_CALLBACKS(ids)
+        for case in cases:
+            case.open_inquiries = [i for i in inquiries if i.case_id == case.pk]
+            case.pending_callbacks = [c for c in callbacks if c.case_id == case.pk]
+            for row in (*case.open_inquiries, *case.pending_callbacks):
+                row.case = case
+    return cases
 
 
 # Read on every screen pop and every contact logged from it: compiled once, and read through
@@ -154,23 +164,17 @@ _OPEN_CASES_OF = CompiledQuery[Case](
         .filter(customer_id=customer_id)
         .filter(state__in=WORKED_STATES)
         .select_related("owner_team__site", "assignee", "subscription")
-        .prefetch_related(
-            Prefetch(
-                "inquiries",
-                queryset=Inquiry.objects.filter(status=InquiryStatus.OPEN),
-                to_attr="open_inquiries",
-            ),
-            Prefetch(
-                "callbacks",
-                queryset=Callback.objects.filter(status__in=PENDING_CALLBACK).order_by(
-                    "scheduled_for", "id"
-                ),
-                to_attr="pending_callbacks",
-            ),
-        )
         .order_by("-opened_at", "-id")
     ),
     sqlite_index="case_by_customer",
+)
+_OPEN_INQUIRIES = CompiledQuery[Inquiry](
+    lambda case_ids: Inquiry.objects.filter(case_id__in=case_ids, status=InquiryStatus.OPEN)
+)
+_PENDING_CALLBACKS = CompiledQuery[Callback](
+    lambda case_ids: Callback.objects.filter(
+        case_id__in=case_ids, status__in=PENDING_CALLBACK
+    ).order_by("scheduled_for", "id")
 )
 
 

@@ -205,23 +205,21 @@ def _visible_contact(user, contact_id: Any) -> Contact | None:
 def _pop_customer(user, customer_id: int, *, card: bool = True) -> Customer:
     """The customer with the whole card, or (`card=False`, for saving a log that then
     redirects) with only the subscriptions the form offers."""
-    if not card:
-        customer = (
-            Customer.objects.visible_to(user)
-            .filter(pk=customer_id)
-            .select_related("client")
-            .prefetch_related(current_subscriptions())
-            .first()
-        )
-    else:
-        customer = _VISIBLE_CUSTOMER.first(user, customer_id)
+    customer = _VISIBLE_CUSTOMER.first(user, customer_id)
     if customer is None:
         raise Http404
-    return load_cards([customer])[0] if card else customer
+    if card:
+        return load_cards([customer])[0]
+    customer.current_subscriptions = _CURRENT_SUBSCRIPTIONS(customer.pk)
+    return customer
 
 
 _VISIBLE_CUSTOMER = CompiledQuery[Customer](
     lambda viewer, pk: Customer.objects.visible_to(viewer).filter(pk=pk).select_related("client")
+)
+# What `current_subscriptions()` prefetches, for the customer read just above.
+_CURRENT_SUBSCRIPTIONS = CompiledQuery[Subscription](
+    lambda customer_id: current_subscriptions().queryset.filter(customer_id=customer_id)
 )
 
 
