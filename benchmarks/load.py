@@ -5,7 +5,7 @@
     .venv/bin/python benchmarks/load.py --database-url postgres://user@host/bench  # two servers
         [--steps 250,500,1000,1500,2000] [--duration 60] [--warmup 20]
         [--calls-per-hour 10] [--case-share 0.3] [--handle-time 180] [--board-reload 60]
-        [--servers N] [--workers N] [--json var/bench/load-sqlite.json]
+        [--servers N] [--workers N] [--no-desk-wait] [--json var/bench/load-sqlite.json]
 
 By default it runs on the data set that `benchmarks/run.py` builds (var/bench/scale.sqlite3,
 1,000,000 customers); any migrated database holding `azukari generate` data will do. The
@@ -22,8 +22,14 @@ does):
   random; each call is the PBX's contact event and the CTI's screen pop, the desk showing the
   call, the screen pop page, the contact log after `--handle-time` seconds of conversation,
   for `--case-share` of the calls a case opened and parked as azukari, and the PBX's call
-  end; between calls they wait at the desk, whose incoming-call panel checks with the server
-  at the interval of the desk page's own htmx trigger (read from its template);
+  end; between calls they wait at the desk: by default on `azukari desk_wait` (one beside
+  each app server, as a balancer would route its path), each desk holding one wait that the
+  call answers, with a check through the page every `data-full-every` ticks for the session;
+  with `--no-desk-wait` the incoming-call panel polls at the interval of the desk page's own
+  htmx trigger (read from the page). A held wait's time is not a response time: it is
+  listed, but left out of the p95 target, as is the "notice" row: the time from the PBX's
+  event to the desk's wait answering (under the wait server's one-second tick; with polling
+  the same delay is up to the poll interval and not measured);
 - SVs (75 per 1,000 operators) keep the floor board open, which refreshes its live calls at
   its own htmx interval (read from its template);
 - the azukari desk (25 per 1,000 operators) reloads the backlog board every
@@ -62,6 +68,9 @@ sys.path.insert(0, str(ROOT))
 # The demo's sites and the clients their operators serve (azukari/demo/story.py).
 SITE_CLIENTS = {"sapporo": ("coffee",), "osaka": ("coffee", "tea"), "fukuoka": ("tea",)}
 PREFIX = "load-"  # usernames of the staff this script adds
+# The locustfile's held waits (their time is the wait) and notices (the time from the PBX's
+# event to the desk's wait answering, at most the wait server's tick): listed, not targets.
+HELD = ("held:", "notice:")
 SESSION_PREFIX = "loadbench"  # session keys this script writes, replaced on every step
 PBX_TOKEN_NAME = "Load test PBX {site}"
 CALLERS_PER_CLIENT = 5000
@@ -103,12 +112,14 @@ def incoming_panel(base: str, operator: dict) -> dict:
     every = panel and re.search(r'hx-trigger="[^"]*every (\d+)s', panel.group(0))
     if not (url and every):
         sys.exit("The desk page's incoming-call panel has no htmx polling: update load.py.")
+    wait = re.search(r'<meta name="azukari-desk-wait" content="([^"]+)"', page)
     return {
         "incoming": {
             "url": html.unescape(url.group(1)),
             "poll_s": int(every.group(1)),
             "tagged": "data-etag=" in panel.group(0),
             "ticket": "data-ticket=" in panel.group(0),
+            "long_wait": html.unescape(wait.group(1)) if wait else "",
         },
         "incoming_poll_s": int(every.group(1)),
     }
@@ -406,6 +417,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_desk_wait(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    """`azukari desk_wait` beside an app server: the base address its desks wait at."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("azukari")), "desk_wait", "--port", str(port)],
+        cwd=ROOT, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                sys.exit(f"azukari desk_wait did not start; see {log}")
+            time.sleep(0.2)
+
+
 def start_gunicorn(env: dict[str, str], workers: int, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
@@ -522,7 +552,9 @@ def offered_per_operator(model: dict) -> float:
     that come with them: what a capacity estimate from CPU time is multiplied by."""
     per_call = 7 + 3 * model["case_share"]  # see the locustfile: a call's requests
     busy = min(3600.0, model["calls_per_hour"] * model["handle_s"])
-    per_hour = model["calls_per_hour"] * per_call + (3600 - busy) / model["incoming_poll_s"]
+    # Idle at the desk: a poll every few seconds, or a wait asked again when it ends.
+    idle_every = model["wait_s"] if model["incoming"].get("long_wait") else model["incoming_poll_s"]
+    per_hour = model["calls_per_hour"] * per_call + (3600 - busy) / idle_every
     per_hour += SVS_PER_1000 / 1000 * 3600 / model["floor_poll_s"]
     per_hour += DESK_PER_1000 / 1000 * 3600 / model["board_reload_s"]
     return per_hour / 3600
@@ -557,13 +589,14 @@ def step_figures(raw: dict, *, duration: float) -> dict:
         )
     total = sum(r["count"] for r in rows)
     errors = sum(r["errors"] for r in rows)
+    timed = [r for r in rows if not r["name"].startswith(HELD)]  # a held wait is not slow
     return {
         "rows": rows,
         "requests": total,
         "served_rps": round((total - errors) / duration, 1),
         "errors": errors,
-        "worst_p95_ms": max((r["p95_ms"] for r in rows), default=0.0),
-        "met": bool(rows) and errors == 0 and all(r["p95_ms"] < TARGET_P95_MS for r in rows),
+        "worst_p95_ms": max((r["p95_ms"] for r in timed), default=0.0),
+        "met": bool(timed) and errors == 0 and all(r["p95_ms"] < TARGET_P95_MS for r in timed),
         "messages": dict(sorted(raw["messages"].items(), key=lambda kv: -kv[1])[:10]),
     }
 
@@ -576,7 +609,7 @@ def print_step(step: dict) -> None:
     print(header)
     print("-" * len(header))
     for r in step["rows"]:
-        miss = r["p95_ms"] >= TARGET_P95_MS or r["errors"]
+        miss = (r["p95_ms"] >= TARGET_P95_MS and not r["name"].startswith(HELD)) or r["errors"]
         print(
             f"{r['name']:<{width}} {r['count']:>7} {r['rps']:>7.1f} {r['p50_ms']:>8.1f}"
             f" {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>8}" + ("  ✗" if miss else "")
@@ -598,7 +631,8 @@ def print_curve(result: dict) -> None:
     print(f"\n== capacity curve: {result['database']}, {result['customers']:,} customers ==")
     print(f"{'operators':>9} {'served/s':>9} {'errors':>7} {'worst p95 ms':>13}  slowest type")
     for step in result["steps"]:
-        slowest = max(step["rows"], key=lambda r: r["p95_ms"])["name"] if step["rows"] else "-"
+        timed = [r for r in step["rows"] if not r["name"].startswith(HELD)]
+        slowest = max(timed, key=lambda r: r["p95_ms"])["name"] if timed else "-"
         print(
             f"{step['operators']:>9} {step['served_rps']:>9} {step['errors']:>7}"
             f" {step['worst_p95_ms']:>13.1f}  {slowest}" + ("" if step["met"] else "  ✗")
@@ -627,6 +661,13 @@ def main() -> None:
     parser.add_argument("--spawn-rate", type=float, default=500, help="users started per second")
     parser.add_argument(
         "--give-up-ms", type=float, default=10000, help="stop the curve past this worst p95"
+    )
+    parser.add_argument(
+        "--desk-wait",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="idle desks wait on azukari desk_wait (one beside each app server); "
+        "--no-desk-wait: they poll",
     )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -657,6 +698,11 @@ def main() -> None:
     )
     customers = customer_count()
     check_rate_limit(plan, args.calls_per_hour)
+    if args.desk_wait:
+        from azukari.web.incoming_wait import WAIT_PATH, WAIT_SECONDS
+
+        env["AZUKARI_DESK_WAIT_URL"] = WAIT_PATH
+        model["wait_s"] = WAIT_SECONDS
     print(f"prepared in {time.perf_counter() - started:.1f} s; model: {model}", flush=True)
 
     hosts, processes = [], []
@@ -667,7 +713,15 @@ def main() -> None:
             )
             processes.append(process)
             hosts.append(base)
+            if args.desk_wait:
+                waiter, wait_base = start_desk_wait(
+                    env, out.with_name(f"{out.stem}-desk-wait{n}.log")
+                )
+                processes.append(waiter)
+                plan.setdefault("wait_urls", {})[base] = wait_base + env["AZUKARI_DESK_WAIT_URL"]
         print(f"gunicorn: {servers} × {args.workers} workers on {', '.join(hosts)}")
+        if args.desk_wait:
+            print(f"azukari desk_wait beside each: {', '.join(plan['wait_urls'].values())}")
         model.update(incoming_panel(hosts[0], plan["operators"][0]))
         print(f"the desk's incoming-call panel: {model['incoming']}")
         result_steps = []

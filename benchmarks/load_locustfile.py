@@ -69,6 +69,11 @@ PANEL_URL = re.compile(r'hx-get="([^"]*)"')
 PANEL_TICKET = re.compile(r'data-ticket="([^"]*)"')
 PANEL_FULL_EVERY = re.compile(r'data-full-every="(\d+)"')
 PANEL_HEADERS = re.compile(r"hx-headers='([^']*)'|hx-headers=\"([^\"]*)\"")
+# With `azukari desk_wait` (load.py's default), the desk page names the long wait: each app
+# server's wait server, as its load balancer would route the path.
+WAIT_URLS = PLAN.get("wait_urls", {})
+# Held waits last until a call or the end of the wait: their time is not a response time.
+HELD = "held: desk long wait, idle (304 when it ends)"
 
 
 # ---------------------------------------------------------------- timings
@@ -261,6 +266,8 @@ class Operator(StaffUser):
 
     def on_start(self) -> None:
         super().on_start()
+        self.wait_url = WAIT_URLS.get(self.host, "")
+        self.waiter = None
         self.etag = ""
         self.panel_url, self.panel_headers = MODEL["incoming"]["url"], {}
         self.ticket, self.full_every, self.checks = "", 1, 0
@@ -300,6 +307,11 @@ class Operator(StaffUser):
             return r
 
     def wait_at_desk(self, seconds: float) -> None:
+        if self.wait_url:  # the long wait: one held request, the page's polls skipped
+            if self.waiter is None or self.waiter.dead:
+                self.waiter = gevent.spawn(self.hold_waits)
+            gevent.sleep(seconds)
+            return
         until = time.monotonic() + seconds
         while True:
             gevent.sleep(max(0.0, min(self.next_check, until) - time.monotonic()))
@@ -307,6 +319,29 @@ class Operator(StaffUser):
                 return
             self.next_check += INCOMING_S
             self.check_incoming("desk: incoming-call check, idle")
+
+    def hold_waits(self) -> float | None:
+        """As the page's script: wait, and wait again after each 304, until the wait answers
+        that the panel changed; the poll tick's full check through the page goes on every
+        `full_every` ticks (the session's idle clock). Returns when the answer came."""
+        last_full = time.monotonic()
+        while True:
+            headers = {"If-None-Match": self.etag, "X-Desk-Ticket": self.ticket}
+            with self.client.get(
+                self.wait_url, name=HELD, headers=headers, catch_response=True
+            ) as r:  # fmt: skip
+                if r.status_code == 200:
+                    r.success()
+                    return time.monotonic()
+                if r.status_code != 304:
+                    r.failure(f"HTTP {r.status_code}, expected 304 or 200")
+                    gevent.sleep(5)
+                else:
+                    r.success()
+            if time.monotonic() - last_full >= self.full_every * INCOMING_S:
+                last_full = time.monotonic()
+                self.checks = self.full_every - 1  # the next check goes through the page
+                self.check_incoming("desk: incoming-call check, full (session)")
 
     def back_to_desk(self) -> None:
         page = self.html("desk: page", "/desk/", ('id="incoming"',))
@@ -387,7 +422,20 @@ class Operator(StaffUser):
         if pop is None:
             return
         # The desk's next check shows the call; the operator opens the screen pop from it.
-        gevent.sleep(max(0.0, self.next_check - time.monotonic()))
+        if self.waiter is not None:  # the long wait answers, and the panel reloads
+            rang = time.monotonic()
+            self.waiter.join(timeout=30)
+            answered = self.waiter.value if self.waiter.successful() else None
+            self.waiter.kill()
+            self.waiter = None
+            ms = (answered - rang) * 1000 if answered else 30000.0
+            events.request.fire(
+                request_type="WAIT", name="notice: ring to desk, long wait answered",
+                response_time=ms, response_length=0,
+                exception=None if answered else TimeoutError("no answer"), context={},
+            )  # fmt: skip
+        else:
+            gevent.sleep(max(0.0, self.next_check - time.monotonic()))
         incoming = self.check_incoming("desk: incoming-call check, call waiting")
         if incoming is None:
             return
