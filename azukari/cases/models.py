@@ -583,3 +583,45 @@ class BacklogTrendDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.delta:+d}"
+
+
+# The closing tally's histogram of times to close: buckets on tenths of an hour (the board's
+# precision), exact up to 3.2 h, then 16 buckets per doubling (each at most 1/16 of its lower
+# edge wide) up to 3,276.8 h; the last bucket holds every longer time.
+CLOSING_UNIT_SECONDS = 360
+CLOSING_SUB_BUCKETS = 16
+CLOSING_BUCKETS = 193
+
+
+class ClosingTally(models.Model):
+    """Azukari (parked at least once) with a resolution time, per board key and Japan-time day
+    of resolution: how many, the sum of their times to close (resolved − opened) in
+    microseconds, and how many fell in each duration bucket (`h0`…`h192`). Kept by database
+    triggers on cases_case (migration 0014); the board's time to close adds up a month of
+    these rows instead of reading every case resolved in it."""
+
+    resolved_day = models.CharField(_("resolved on (Japan time)"), max_length=10)
+    client_id = models.IntegerField(_("client"))
+    site_id = models.IntegerField(_("site"))
+    team_id = models.IntegerField(_("owning team"))  # 0: no owning team
+    azukari_reason = models.CharField(_("azukari reason"), max_length=16, blank=True)
+    n = models.IntegerField(_("cases"), default=0)
+    micros = models.BigIntegerField(_("times to close, summed (µs)"), default=0)
+    for _bucket in range(CLOSING_BUCKETS):
+        locals()[f"h{_bucket}"] = models.IntegerField(default=0)
+    del _bucket
+
+    objects = ClientScopedManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resolved_day", "client_id", "site_id", "team_id", "azukari_reason"],
+                name="closing_tally_key",
+            )
+        ]
+        verbose_name = _("closing tally")
+        verbose_name_plural = _("closing tallies")
+
+    def __str__(self) -> str:
+        return f"{self.resolved_day}: {self.n}"
