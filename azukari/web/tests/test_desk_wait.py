@@ -21,7 +21,7 @@ from azukari.cases.models import Contact, Direction
 from azukari.testing.factories import CustomerFactory
 from azukari.web import incoming_wait
 from azukari.web.incoming import PATH, TICKET_HEADER
-from azukari.web.tests.browser import browser_page, chromium, log_in, ring  # noqa: F401
+from azukari.web.tests.browser import browser_page, chromium, log_in, ring, shots  # noqa: F401
 from azukari.web.tests.test_desk_incoming import desk_panel
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -149,7 +149,9 @@ def test_the_wait_server_serves_nothing_else(client, cast, wait_server):
 
 
 @pytest.mark.browser
-def test_the_desk_waits_for_its_call_instead_of_polling(browser_page, cast, wait_server, settings):
+def test_the_desk_waits_for_its_call_instead_of_polling(
+    browser_page, shots, cast, wait_server, settings
+):
     """The desk names the wait; the load balancer's part (the wait on its own server behind
     the same address) is played by the browser's routing of that one path."""
     settings.AZUKARI_DESK_WAIT_URL = incoming_wait.WAIT_PATH
@@ -164,14 +166,18 @@ def test_the_desk_waits_for_its_call_instead_of_polling(browser_page, cast, wait
 
     page.route(f"**{incoming_wait.WAIT_PATH}", to_wait_server)
     page.on("request", lambda r: polls.append(r.url) if r.url.endswith(PATH) else None)
-    log_in(page, cast.operator.username)
-    page.goto(reverse("desk"))
-    page.wait_for_function("document.querySelector('#incoming').hasAttribute('data-waiting')")
-    page.wait_for_timeout(7_000)  # longer than the panel's poll interval
-    assert waits, "the desk did not wait"
-    assert polls == []  # while it waits, the panel does not poll
-    started = time.monotonic()
-    ring(cast, tanaka, "call-1")
-    page.wait_for_selector("#incoming-pop", timeout=10_000)
-    assert time.monotonic() - started < 3  # within a tick or so, not a poll interval
-    assert len(polls) == 1  # the panel reloaded once, through the page
+    try:
+        log_in(page, cast.operator.username)
+        page.goto(reverse("desk"))
+        page.wait_for_function("document.querySelector('#incoming').hasAttribute('data-waiting')")
+        page.wait_for_timeout(7_000)  # longer than the panel's poll interval
+        assert waits, "the desk did not wait"
+        assert polls == []  # while it waits, the panel does not poll
+        started = time.monotonic()
+        ring(cast, tanaka, "call-1")
+        page.wait_for_selector("#incoming-pop", timeout=10_000)
+        assert time.monotonic() - started < 3  # within a tick or so, not a poll interval
+        assert len(polls) == 1  # the panel reloaded once, through the page
+        shots.take(page, "desk-wait", 1, "call-shown-by-the-wait")
+    finally:
+        page.unroute_all(behavior="ignoreErrors")  # the desk's next wait is still open
