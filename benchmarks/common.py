@@ -128,3 +128,20 @@ def open_and_park(customer: Any, *, operator: Any, client: Any, team: Any) -> No
         due_at=timezone.now() + dt.timedelta(days=2),
     )
     personal_data_access(viewer=operator, customers=[customer], fields=["name"])
+
+
+def wait_listening(port: int, process: Any, what: str, log: Path, seconds: float = 60) -> None:
+    """Until a server started as `process` takes connections on `port`; exits, naming its log,
+    if it dies or does not listen in time."""
+    import socket
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                sys.exit(f"{what} did not start; see {log}")
+            time.sleep(0.2)

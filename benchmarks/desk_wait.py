@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import wait_listening  # noqa: E402
 
 
 async def _desk(port: int, ticket: str, tag: str, stop: float, counts: dict[int, int]) -> None:
@@ -94,7 +97,7 @@ def measure(
         cwd=ROOT, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        _ready(port, server, log)
+        wait_listening(port, server, "azukari desk_wait", log)
         counts: dict[int, int] = {}
         settle = min(10.0, seconds / 3)
         before: list[float] = []
@@ -147,18 +150,3 @@ def measure(
         "ring_status": result.get("status"),
         "ring_to_answer_ms": round(woke_ms),
     }
-
-
-def _ready(port: int, server: subprocess.Popen, log: Path) -> None:
-    import socket
-
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                sys.exit(f"azukari desk_wait did not start; see {log}")
-            time.sleep(0.2)

@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "azukari.config.settings")
 
 import desk_wait  # noqa: E402
-from common import summary, write_result  # noqa: E402
+from common import summary, wait_listening, write_result  # noqa: E402
 
 OLD_INTERVAL_S = 3
 SECRET_KEY = secrets.token_urlsafe(50)
@@ -104,16 +104,8 @@ def start_gunicorn(
         ],
         cwd=ROOT, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return process, port
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                sys.exit(f"gunicorn did not start; see {log}")
-            time.sleep(0.2)
+    wait_listening(port, process, "gunicorn", log)
+    return process, port
 
 
 def worker_pid(master: int) -> int:

@@ -64,6 +64,9 @@ LOCUSTFILE = Path(__file__).with_name("load_locustfile.py")
 TEMPLATES = ROOT / "azukari" / "web" / "templates" / "web"
 DEFAULT_DATABASE = f"sqlite:///{ROOT / 'var' / 'bench' / 'scale.sqlite3'}"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import wait_listening  # noqa: E402
 
 # The demo's sites and the clients their operators serve (azukari/demo/story.py).
 SITE_CLIENTS = {"sapporo": ("coffee",), "osaka": ("coffee", "tea"), "fukuoka": ("tea",)}
@@ -424,16 +427,8 @@ def start_desk_wait(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, s
         [str(Path(sys.executable).with_name("azukari")), "desk_wait", "--port", str(port)],
         cwd=ROOT, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return process, f"http://127.0.0.1:{port}"
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                sys.exit(f"azukari desk_wait did not start; see {log}")
-            time.sleep(0.2)
+    wait_listening(port, process, "azukari desk_wait", log)
+    return process, f"http://127.0.0.1:{port}"
 
 
 def start_gunicorn(env: dict[str, str], workers: int, log: Path) -> tuple[subprocess.Popen, str]:
