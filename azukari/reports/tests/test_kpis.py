@@ -22,6 +22,7 @@ from azukari.org.calendars import business_calendar
 from azukari.reports import kpis
 from azukari.reports.selectors import monthly_report
 from azukari.testing.factories import CustomerFactory
+from azukari.web.pages.backlog import closing_since
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -223,12 +224,17 @@ def test_board_shows_overdue_cases_and_time_to_close_from_the_kpis(cast, novembe
         closing = kpis.time_to_close(
             _coffee_cases(cast), since=NOW - dt.timedelta(days=30), until=NOW
         )
+        tallied = kpis.time_to_close_tallied(viewer=cast.desk, since_day=closing_since(NOW))
     text = html.unescape(page.content.decode())
     # The open azukari past due (not only overdue inquiries and callbacks, both 0 here).
     assert '<div class="kpi card" id="kpi-overdue"><strong>1</strong> overdue azukari' in text
     # Mean 9.7 h and median 4.0 h over the three azukari resolved this week.
     assert (closing.mean, closing.median) == (29 * 1200, 4 * 3600)
-    assert "mean 9.7 h · median 4.0 h" in text
+    # The board reads the closing tallies: the same cases and mean; the median from their
+    # histogram, whose bucket at 4 hours is 0.2 h wide (docs/kpis.md).
+    assert (tallied.cases, tallied.mean) == (closing.cases, closing.mean)
+    assert (tallied.median, tallied.median_within) == (4 * 3600 + 360, 720)
+    assert "mean 9.7 h · median ≈ 4.1 h" in text
     # Each clock of the age card is an average per case, not the total of every case.
     assert "of which center's turn" in text
     assert "customer's turn</span> 1 business day 3 h" in text  # 24 h of one of 2 open
