@@ -683,6 +683,7 @@ def main() -> None:
         "floor_poll_s": htmx_interval("floor/board.html", 'id="floor-calls"'),
         "board_reload_s": args.board_reload,
         "warmup_s": args.warmup,
+        "duration_s": args.duration,
     }
     env = server_env(args.database_url, args.workers)
     os.environ.update(env)

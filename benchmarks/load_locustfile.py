@@ -50,6 +50,7 @@ INCOMING_S = MODEL["incoming"]["poll_s"]
 FLOOR_S = MODEL["floor_poll_s"]
 BOARD_S = MODEL["board_reload_s"]
 WARMUP_S = MODEL["warmup_s"]
+DURATION_S = MODEL["duration_s"]
 CASE_KINDS = ("cancellation", "delivery", "billing", "defect", "complaint")
 SUBJECTS = {
     "cancellation": "解約したい(お届け2回目)",
@@ -91,8 +92,11 @@ class Timings:
         self.measured_from = self.started + WARMUP_S
 
     def add(self, name: str, ms: float, exception: object, status: int | None) -> None:
-        if time.time() - ms / 1000 < self.measured_from:
+        sent_at = time.time() - ms / 1000
+        if sent_at < self.measured_from:
             return  # warm-up: people are still arriving at their places
+        if sent_at > self.measured_from + DURATION_S:
+            return  # locust stopping everyone at once (calls cut short go back to the desk)
         self.times.setdefault(name, []).append(ms)
         by_status = self.statuses.setdefault(name, {})
         by_status[str(status)] = by_status.get(str(status), 0) + 1
