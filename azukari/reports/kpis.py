@@ -307,7 +307,8 @@ def time_to_close_tallied(
     """The time to close of the azukari resolved on `since_day` (Japan time) or later, from
     the closing tallies (a row per key and day, whatever the number of cases): the count and
     mean are exact; the median is read from the tallies' histogram, within `median_within`
-    seconds of the exact one (at most a sixteenth of it, or 6 minutes under 3.2 h).
+    seconds of the exact one (at most 6 minutes plus a sixteenth of it; None past 3,276.8 h,
+    where it is a lower bound). docs/kpis.md says how it relates to the report's figure.
 
     `lookups` filter on client_id, site_id, team_id (0: no owning team) and azukari_reason."""
     rows = (
