@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from azukari.core.businesstime import BusinessCalendar
+from azukari.core.compiled import CompiledQuery
 from azukari.core.errors import DomainError, NotVisible
 from azukari.org.models import Client, ClientClosedDay, Site, SiteHours, User
 from azukari.org.permissions import Cap, require
@@ -45,14 +46,10 @@ def business_calendars(
     `calendar(client_id, site_id)` (site None: the default hours)."""
     client_ids, site_ids = set(client_ids), set(site_ids) - {None}
     closed: dict[int, set[dt.date]] = defaultdict(set)
-    for client_id, day in ClientClosedDay.objects.filter(client_id__in=client_ids).values_list(
-        "client_id", "date"
-    ):
+    for client_id, day in _CLOSED_DAYS(client_ids):
         closed[client_id].add(day)
     hours: dict[int, dict[int, tuple[dt.time, dt.time]]] = defaultdict(dict)
-    for site_id, weekday, opens, closes in SiteHours.objects.filter(
-        site_id__in=site_ids
-    ).values_list("site_id", "weekday", "opens_at", "closes_at"):
+    for site_id, weekday, opens, closes in _SITE_HOURS(site_ids):
         hours[site_id][weekday] = (opens, closes)
     cache: dict[tuple[int, int | None], BusinessCalendar] = {}
 
@@ -66,6 +63,19 @@ def business_calendars(
         return cache[key]
 
     return calendar
+
+
+# Read by every case page and clock: compiled once per number of ids (see core.compiled).
+_CLOSED_DAYS = CompiledQuery[tuple[int, dt.date]](
+    lambda client_ids: ClientClosedDay.objects.filter(client_id__in=client_ids).values_list(
+        "client_id", "date"
+    )
+)
+_SITE_HOURS = CompiledQuery[tuple[int, int, dt.time, dt.time]](
+    lambda site_ids: SiteHours.objects.filter(site_id__in=site_ids).values_list(
+        "site_id", "weekday", "opens_at", "closes_at"
+    )
+)
 
 
 def business_calendar(*, client: Client, site: Site | None) -> BusinessCalendar:
