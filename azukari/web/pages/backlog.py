@@ -6,7 +6,9 @@ from the backlog tallies that the database keeps per day and hour (azukari.cases
 filtered by team, reason or age, from a GROUP BY over the open cases. Both give the same board.
 The running part of each waiting clock is summed per (client, site, state, hour it started) and
 priced with each calendar's hourly business seconds (`backlog_clocks`), computed once per
-calendar rather than once per case.
+calendar rather than once per case. The time to close of the last 30 days comes from the
+closing tallies (`kpis.time_to_close_tallied`, docs/kpis.md): a row per day and key, not every
+case resolved in the month.
 """
 
 import datetime as dt
@@ -54,7 +56,7 @@ from azukari.web.pages.backlog_clocks import ClockPricer, HourTable, calendars_f
 
 PAGE_SIZE = 25
 PANEL_ROWS = 10
-CLOSE_WINDOW = dt.timedelta(days=30)  # the board's time to close: azukari resolved lately
+CLOSE_WINDOW = dt.timedelta(days=30)  # time to close (whole Japan-time days) and self-service
 
 
 @dataclass(frozen=True)
