@@ -98,27 +98,30 @@ def write_result(
 
 
 def open_and_park(customer: Any, *, operator: Any, client: Any, team: Any) -> None:
-    """What the desk does for most calls, service after service: the contact logged, a case
-    opened from it and parked with a team for two days, and the name read (audited)."""
+    """What the desk does for most calls, service after service: the contact logged and a case
+    opened from it (one transaction, as the pop's form does), the case parked with a team for
+    two days, and the name read (audited)."""
     import datetime as dt
 
+    from django.db import transaction
     from django.utils import timezone
 
     from azukari.audit.services import personal_data_access
     from azukari.cases import services
     from azukari.cases.models import IdentityCheck
 
-    contact = services.contact_log(
-        actor=operator,
-        client=client,
-        customer=customer,
-        caller_number=None,
-        identity_check=IdentityCheck.VERIFIED,
-        reason="解約希望",
-    )
-    case = services.case_open(
-        contact=contact, actor=operator, kind="cancellation", subject="解約希望"
-    )
+    with transaction.atomic():  # as the pop's contact form posted with a case to open
+        contact = services.contact_log(
+            actor=operator,
+            client=client,
+            customer=customer,
+            caller_number=None,
+            identity_check=IdentityCheck.VERIFIED,
+            reason="解約希望",
+        )
+        case = services.case_open(
+            contact=contact, actor=operator, kind="cancellation", subject="解約希望"
+        )
     services.case_park(
         case=case,
         version=case.version,

@@ -513,6 +513,13 @@ def _has_listener(client_id: int, name: str, at: dt.datetime) -> bool:
     return any(name in events for events in listeners)
 
 
+def case_event_heard(client_id: int, kind: str, at: dt.datetime) -> bool:
+    """Whether a client's systems listen for this kind of case event: the case services queue
+    its webhook task only then (the sweep would find nothing to send for the others)."""
+    name = CASE_EVENT_WEBHOOKS.get(kind)
+    return name is not None and _has_listener(client_id, name, at)
+
+
 def webhooks_emit_case_event(event: CaseEvent) -> list[WebhookDelivery]:
     """Turns one case history entry into webhook deliveries, if it is an event clients hear."""
     name = CASE_EVENT_WEBHOOKS.get(event.kind)

@@ -237,11 +237,17 @@ def case_event_write(
         note_params=params,
         data=data or {},
     )
-    if kind in WEBHOOK_EVENT_KINDS:
+    if kind in WEBHOOK_EVENT_KINDS and _heard(case.client_id, kind, at):
         # Queued with the event, whichever way the change came in (page, API, task): the
         # client's systems hear of it at once, and the sweep catches what a lost task missed.
         enqueue("azukari.api.tasks.webhooks_emit_case_event_task", event.pk, group="webhooks")
     return event
+
+
+def _heard(client_id: int, kind: str, at: dt.datetime) -> bool:
+    from azukari.api.services import case_event_heard  # the API imports these services
+
+    return case_event_heard(client_id, kind, at)
 
 
 def _enqueue_clock_recompute(case_id: int) -> None:
