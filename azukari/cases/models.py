@@ -241,10 +241,23 @@ class Case(ClientOwned):
     class Meta:
         ordering = ["-opened_at"]
         indexes = [
-            models.Index(fields=["client", "state", "parked_at"], name="case_board_client"),
-            models.Index(fields=["site", "state", "parked_at"], name="case_board_site"),
-            # The board's overdue count (`overdue.cases_overdue_count`).
+            # The board's counts of the days its tallies do not cover whole (the edges of the
+            # age buckets): the keys it groups by are in the index, so no case row is read.
+            models.Index(
+                fields=["client", "state", "parked_at", "site", "owner_team", "azukari_reason"],
+                name="case_board_client",
+            ),
+            models.Index(
+                fields=["site", "state", "parked_at", "client", "owner_team", "azukari_reason"],
+                name="case_board_site",
+            ),
+            # The board's overdue count (`overdue.cases_overdue_count`): past due, and
+            # promised callbacks more than a call slot late.
             models.Index(fields=["client", "state", "due_at"], name="case_due_client"),
+            models.Index(
+                fields=["client", "state", "promised_callback_at", "due_at"],
+                name="case_callback_client",
+            ),
             models.Index(fields=["customer", "state"], name="case_by_customer"),
             models.Index(fields=["owner_team", "state"], name="case_by_team"),
             models.Index(fields=["assignee", "state"], name="case_by_assignee"),
