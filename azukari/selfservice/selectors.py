@@ -132,10 +132,13 @@ class CaseStatus:
 
 def case_statuses(*, link: Link) -> list[CaseStatus]:
     """The customer's open cases in plain words, with the times the center is held to."""
+    # By the customer alone (the customer's cases are all of the link's client) and with the
+    # link's client rather than a join: given the client too, SQLite (no statistics) reads the
+    # client's open cases instead of the customer's, 0.4 s instead of 1 ms at 1,000,000.
     cases = (
-        Case.objects.filter(customer_id=link.customer_id, client_id=link.client_id)
+        Case.objects.filter(customer_id=link.customer_id)
         .filter(state__in=WORKED_STATES)
-        .select_related("client", "subscription__plan")
+        .select_related("subscription__plan")
         .prefetch_related(
             Prefetch(
                 "inquiries",
@@ -154,6 +157,7 @@ def case_statuses(*, link: Link) -> list[CaseStatus]:
     )
     statuses = []
     for case in cases:
+        case.client = link.client
         status = CaseStatus(case)
         for inquiry in case.open_inquiries:
             status.lines.append(
