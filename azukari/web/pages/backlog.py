@@ -433,7 +433,8 @@ def team_label(name: str | None, site_name: str | None) -> str:
     return f"{site_name} / {name}" if site_name else name
 
 
-def _scanned_running(base: QuerySet[Case], now: dt.datetime) -> list[dict]:
+def _scanned_running(base: QuerySet[Case], now: dt.datetime) -> list[tuple]:
+    """As `tallies.running_clock_groups`, from the cases themselves."""
     hour, offset = tallies.clock_hour_and_offset()
     running = (
         base.filter(clock_since__isnull=False, clock_since__lt=now)
@@ -442,31 +443,39 @@ def _scanned_running(base: QuerySet[Case], now: dt.datetime) -> list[dict]:
         .values("client_id", "site_id", "state", "hour")
         .annotate(n=Count("id"), offset=Sum(offset))
     )
-    groups = list(running)
-    for g in groups:
-        g["hour"] = tallies.parse_hour(g["hour"])
-        g["offset"] = int(g["offset"] or 0)
-    return groups
+    return [
+        (
+            g["client_id"],
+            g["site_id"],
+            g["state"],
+            tallies.parse_hour(g["hour"]),
+            g["n"],
+            int(g["offset"] or 0),
+        )
+        for g in running
+    ]
 
 
-def _add_running_clocks(groups: list[dict], now: dt.datetime, shares: dict[tuple, Share]):
+def _add_running_clocks(groups: list[tuple], now: dt.datetime, shares: dict[tuple, Share]):
     """A case's age is its stored clocks plus its running clock, in business time up to `now`
-    on its (client, site) calendar; the running part is priced per UTC hour it started in."""
+    on its (client, site) calendar; the running part is priced per UTC hour it started in.
+    `groups` are `(client_id, site_id, state, hour, n, offset)`."""
     if not groups:
         return
-    calendar = calendars_for({g["client_id"] for g in groups}, {g["site_id"] for g in groups})
+    calendar = calendars_for({g[0] for g in groups}, {g[1] for g in groups})
     earliest: dict[tuple[int, int], dt.datetime] = {}
-    for g in groups:
-        key = (g["client_id"], g["site_id"])
-        earliest[key] = min(earliest.get(key, g["hour"]), g["hour"])
+    for client_id, site_id, _state, hour, _n, _offset in groups:
+        key = (client_id, site_id)
+        if key not in earliest or hour < earliest[key]:
+            earliest[key] = hour
     tables = {key: HourTable(calendar(*key), since, now) for key, since in earliest.items()}
     # Summed per (client, site, state) first: a board has thousands of hours, a few such keys.
     added: dict[tuple, int] = defaultdict(int)
-    for g in groups:
-        inside, after = tables[(g["client_id"], g["site_id"])].get(g["hour"])
+    for client_id, site_id, state, hour, n, offset in groups:
+        inside, after = tables[(client_id, site_id)].get(hour)
         # Linear inside the hour: exact for hours wholly inside or outside working time.
-        seconds = g["n"] * after + max(0, round(inside * (g["n"] - g["offset"] / 3600)))
-        added[(g["client_id"], g["site_id"], g["state"])] += seconds
+        seconds = n * after + max(0, round(inside * (n - offset / 3600)))
+        added[(client_id, site_id, state)] += seconds
     for key, seconds in added.items():
         if key in shares:
             shares[key].add(CLOCK_OF_STATE[key[2]], seconds)
