@@ -251,7 +251,9 @@ def load(results: dict, key: str) -> str:
             "|---|---|---|---|---|---|",
         ]
         for r in step["rows"]:
-            statuses = ", ".join(f"{n}× {s}" for s, n in sorted(r["statuses"].items()))
+            # A notice is no HTTP answer: it has no status.
+            answers = sorted((s, n) for s, n in r["statuses"].items() if s != "None")
+            statuses = ", ".join(f"{n}× {s}" for s, n in answers) or "—"
             lines.append(
                 f"| {r['name']} | {r['count']:,} | {r['rps']} | {trio(r)} | {r['errors']}"
                 f" | {statuses} |"
@@ -302,7 +304,6 @@ TABLES: dict[str, Callable[[dict], str]] = {
     "idle_desk": lambda r: flat(r, "idle_desk"),
     "load-sqlite": lambda r: load(r, "load-sqlite"),
     "load-sqlite-without-board": lambda r: load(r, "load-sqlite-without-board"),
-    "load-sqlite-without-board-6-workers": lambda r: load(r, "load-sqlite-without-board-6-workers"),
     "load-postgresql": lambda r: load(r, "load-postgresql"),
     "peer_helpdesk": peer,
     "selfservice_pages": selfservice,
