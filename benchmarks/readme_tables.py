@@ -303,7 +303,6 @@ TABLES: dict[str, Callable[[dict], str]] = {
     "open_park": lambda r: flat(r, "open_park"),
     "idle_desk": lambda r: flat(r, "idle_desk"),
     "load-sqlite": lambda r: load(r, "load-sqlite"),
-    "load-sqlite-without-board": lambda r: load(r, "load-sqlite-without-board"),
     "load-postgresql": lambda r: load(r, "load-postgresql"),
     "peer_helpdesk": peer,
     "selfservice_pages": selfservice,
