@@ -29,6 +29,7 @@ from azukari.core.businesstime import TOKYO
 from azukari.demo import rows
 from azukari.floor.tests.factories import at
 from azukari.reports import kpis
+from azukari.testing.triggers import triggers_on
 from azukari.web.pages.backlog import Filters, closing_since
 from azukari.web.tests.test_backlog_tallies import REASONS, Everyone, World, when
 
@@ -302,13 +303,7 @@ def test_the_migration_fills_the_tallies_from_the_cases_already_there(cast):
 @pytest.mark.django_db
 def test_the_triggers_are_in_place(db):
     """A migration that rebuilds cases_case (SQLite does, to alter a column) drops them."""
-    sql = {
-        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
-        "postgresql": "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass",
-    }[connection.vendor]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, ["cases_case"])
-        names = {name for (name,) in cursor.fetchall()}
+    names = triggers_on("cases_case")
     assert {
         "cases_case_closing_insert",
         "cases_case_closing_update",

@@ -35,6 +35,7 @@ from azukari.demo import rows
 from azukari.floor.tests.factories import at, contact
 from azukari.testing.factories import CustomerFactory
 from azukari.testing.times import callable_time
+from azukari.testing.triggers import triggers_on
 from azukari.web.pages.backlog import Filters, backlog_board
 
 UTC = dt.UTC
@@ -399,13 +400,7 @@ def test_the_triggers_know_the_azukari_states():
 @pytest.mark.django_db
 def test_the_triggers_are_in_place(db):
     """A migration that rebuilds cases_case (SQLite does, to alter a column) drops them."""
-    sql = {
-        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
-        "postgresql": "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass",
-    }[connection.vendor]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, ["cases_case"])
-        names = {name for (name,) in cursor.fetchall()}
+    names = triggers_on("cases_case")
     assert {
         "cases_case_tally_insert",
         "cases_case_tally_update",
