@@ -6,11 +6,12 @@ day or an hour is settled by reading the cases of that day or hour only, through
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, IntegerField, Q, QuerySet, Sum
+from django.db.models import Count, IntegerField, Min, Q, QuerySet, Sum
 from django.db.models.functions import Cast, ExtractMinute, ExtractSecond, Substr, Trunc
 
 from azukari.cases.models import AZUKARI_STATES, BacklogTally, Case, ClockTally
@@ -20,8 +21,26 @@ UTC = dt.UTC
 DAY = dt.timedelta(days=1)
 HOUR = dt.timedelta(hours=1)
 GROUP_KEY = ("client_id", "site_id", "owner_team_id", "state", "azukari_reason")
+TALLY_KEY = ("client_id", "site_id", "team_id", "state", "azukari_reason")
 # An age bucket as (after, up to): first parked after the one (if any) and at or before the other.
 Edges = tuple[dt.datetime | None, dt.datetime | None]
+
+
+@dataclass(frozen=True)
+class DayPrice:
+    """One local day of a calendar, for pricing in SQL the clocks that started in its whole
+    hours: the UTC hours it spans (`first_hour` to `last_hour`, as the tallies write them), the
+    UTC hour it starts in, and in seconds from its start: its working interval (`opens`,
+    `closes`), where its business time up to the current hour ends (`rest_until`), and the
+    business seconds after it up to the current hour (`after`)."""
+
+    first_hour: str
+    last_hour: str
+    start_hour: int
+    opens: int
+    closes: int
+    rest_until: int
+    after: int
 
 
 def clock_hour_and_offset() -> tuple[Any, Any]:
@@ -124,49 +143,212 @@ def backlog_groups(
         groups[tuple(row[k] for k in GROUP_KEY)] = row
     visible = viewer.visible_client_ids()
     if edge_days and visible:
-        # Each branch names the clients and states, so that SQLite reads each day as one range
-        # of the (client, state, parked_at) index; filtered once outside, it reads every case.
-        in_edge_days = Q()
-        for day in edge_days:
-            start = dt.datetime.combine(day, dt.time(), tzinfo=UTC)
-            in_edge_days |= Q(
-                client_id__in=visible,
-                state__in=AZUKARI_STATES,
-                parked_at__gte=start,
-                parked_at__lt=start + DAY,
-                **lookups,
-            )
-        counted = (
-            Case.objects.filter(in_edge_days)
-            .values(*GROUP_KEY)
-            .annotate(
-                **{f"b_{code}": Count("id", filter=bucket_q(e)) for code, e in buckets.items()}
-            )
-            .order_by()
-        )
-        for row in counted:
-            group = groups.get(tuple(row[k] for k in GROUP_KEY))
-            if group is None:  # parked after the tallies were read
-                continue
-            for code in buckets:
-                group[f"b_{code}"] += row[f"b_{code}"]
+        _count_edge_days(groups, viewer, lookups, buckets, visible, edge_texts)
     return list(groups.values())
 
 
-def running_clock_groups(
+def _count_edge_days(
+    groups: dict[tuple, dict[str, Any]],
+    viewer: Viewer,
+    lookups: Mapping[str, Any],
+    buckets: Mapping[str, Edges],
+    visible: frozenset[int],
+    edge_texts: list[str],
+) -> None:
+    """Adds to each group its cases of the days that hold a bucket edge.
+
+    With one edge per day (the board's edges are whole business days apart), only the shorter
+    side of the edge is read; the other side is the day's tally less that. Each branch names
+    the clients and states, so that SQLite reads one range of the (client, state, parked_at)
+    index; filtered once outside, it reads every case."""
+    edges = sorted({e for pair in buckets.values() for e in pair if e})
+    sides = []  # (edge, read the part at or before it, its day's start and end)
+    for edge in edges:
+        start = dt.datetime.combine(_utc_day(edge), dt.time(), tzinfo=UTC)
+        sides.append((edge, edge - start <= start + DAY - edge, start, start + DAY))
+    if len({start for _e, _b, start, _end in sides}) < len(sides):
+        return _count_edge_days_whole(groups, lookups, buckets, visible, edge_texts)
+    scope = {"client_id__in": visible, "state__in": AZUKARI_STATES, **lookups}
+    branches, counts = Q(), {}
+    for i, (edge, before, start, end) in enumerate(sides):
+        side = (
+            Q(parked_at__gte=start, parked_at__lte=edge)
+            if before
+            else Q(parked_at__gt=edge, parked_at__lt=end)
+        )
+        branches |= Q(side, **scope)
+        counts[f"e{i}"] = Count("id", filter=side)
+    read = {
+        tuple(row[k] for k in GROUP_KEY): row
+        for row in Case.objects.filter(branches).values(*GROUP_KEY).annotate(**counts).order_by()
+    }
+    day_totals = {}
+    for row in (
+        _scope(BacklogTally.objects, viewer, lookups)
+        .filter(parked_day__in=edge_texts, n__gt=0)
+        .values(*TALLY_KEY, "parked_day", "n")
+    ):
+        client_id, site_id, team_id, state, reason = (row[k] for k in TALLY_KEY)
+        day_totals[(client_id, site_id, team_id or None, state, reason, row["parked_day"])] = row[
+            "n"
+        ]
+    older = {upto: f"b_{code}" for code, (_after, upto) in buckets.items() if upto}
+    younger = {after: f"b_{code}" for code, (after, _upto) in buckets.items() if after}
+    for key, group in groups.items():
+        row = read.get(key)
+        for i, (edge, before, start, _end) in enumerate(sides):
+            total = day_totals.get((*key, start.date().isoformat()), 0)
+            side = min(row[f"e{i}"], total) if row else 0
+            at_or_before, after = (side, total - side) if before else (total - side, side)
+            if edge in older:
+                group[older[edge]] += at_or_before
+            if edge in younger:
+                group[younger[edge]] += after
+
+
+def _count_edge_days_whole(
+    groups: dict[tuple, dict[str, Any]],
+    lookups: Mapping[str, Any],
+    buckets: Mapping[str, Edges],
+    visible: frozenset[int],
+    edge_texts: list[str],
+) -> None:
+    """As `_count_edge_days`, reading the whole of each edge day (two edges in one day)."""
+    in_edge_days = Q()
+    for text in edge_texts:
+        start = dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
+        in_edge_days |= Q(
+            client_id__in=visible,
+            state__in=AZUKARI_STATES,
+            parked_at__gte=start,
+            parked_at__lt=start + DAY,
+            **lookups,
+        )
+    counted = (
+        Case.objects.filter(in_edge_days)
+        .values(*GROUP_KEY)
+        .annotate(**{f"b_{code}": Count("id", filter=bucket_q(e)) for code, e in buckets.items()})
+        .order_by()
+    )
+    for row in counted:
+        group = groups.get(tuple(row[k] for k in GROUP_KEY))
+        if group is None:  # parked after the tallies were read
+            continue
+        for code in buckets:
+            group[f"b_{code}"] += row[f"b_{code}"]
+
+
+def clock_starts(
     *, viewer: Viewer, lookups: Mapping[str, Any], now: dt.datetime
+) -> dict[tuple[int, int], dt.datetime]:
+    """The first UTC hour before now's in which a running clock started, per (client, site),
+    or earlier (a row at zero may remain): read from the tally's key alone."""
+    this_hour = now.astimezone(UTC).strftime("%Y-%m-%d %H")
+    firsts = (
+        _scope(ClockTally.objects, viewer, lookups)
+        .filter(since_hour__lt=this_hour)
+        .values("client_id", "site_id")
+        .annotate(first=Min("since_hour"))
+        .order_by()
+    )
+    return {(f["client_id"], f["site_id"]): parse_hour(f["first"]) for f in firsts}
+
+
+def priced_clock_sums(
+    *,
+    viewer: Viewer,
+    lookups: Mapping[str, Any],
+    prices: Mapping[tuple[int, int], Sequence[DayPrice]],
+) -> list[tuple[int, int, str, int, int]]:
+    """The running clocks that started in whole hours before now's, priced in the database
+    with each (client, site)'s `DayPrice`s: `(client_id, site_id, state, n, seconds)`, where
+    `seconds` leaves out the business time of the current hour (n times it is to add).
+
+    Per tally row, as `backlog_clocks.hour_seconds` with the business seconds after the hour:
+    a board reads a few rows instead of one per hour its clocks started in. The prices are
+    numbers and hour texts made here, written into the statement as literals. CROSS JOIN keeps
+    SQLite's loop over days and states, each a range of the tally's key (client, site, state,
+    hour); rows at zero add nothing."""
+    days = [
+        f"({int(client_id)}, {int(site_id)}, '{_hour_text(p.first_hour)}', "
+        f"'{_hour_text(p.last_hour)}', {int(p.start_hour)}, {int(p.opens)}, {int(p.closes)}, "
+        f"{int(p.rest_until)}, {int(p.after)})"
+        for (client_id, site_id), day_list in prices.items()
+        for p in day_list
+    ]
+    if not days:
+        return []
+    visible = sorted(viewer.visible_client_ids())
+    if not visible:
+        return []
+    greatest, least = ("max", "min") if connection.vendor == "sqlite" else ("GREATEST", "LEAST")
+    where = [f"t.client_id IN ({', '.join(str(int(c)) for c in visible)})"]
+    params: list[Any] = []
+    for name in ("client_id", "site_id", "state"):
+        if name in lookups:
+            where.append(f"t.{name} = %s")
+            params.append(lookups[name])
+    states = ", ".join(f"('{s}')" for s in sorted(AZUKARI_STATES))
+    table = connection.ops.quote_name(ClockTally._meta.db_table)
+    sql = f"""
+        WITH st (state) AS (VALUES {states}),
+        d (client_id, site_id, first_hour, last_hour, start_hour, opens, closes,
+                rest_until, after_day) AS (VALUES {", ".join(days)}),
+        hours AS (
+            SELECT t.client_id, t.site_id, t.state, CAST(t.n AS BIGINT) AS n,
+                   t.offset_seconds AS off, d.opens, d.closes, d.rest_until, d.after_day,
+                   3600 * ((CAST(substr(t.since_hour, 12, 2) AS INTEGER) - d.start_hour + 24)
+                           %% 24) AS s
+            FROM d CROSS JOIN st CROSS JOIN {table} t
+            WHERE t.client_id = d.client_id AND t.site_id = d.site_id AND t.state = st.state
+              AND t.since_hour >= d.first_hour AND t.since_hour <= d.last_hour
+              AND {" AND ".join(where)}
+        ),
+        priced AS (
+            SELECT client_id, site_id, state, n, after_day,
+                   {greatest}(0, {least}(closes, s + 3600) - {greatest}(opens, s))
+                       * (3600 * n - off) AS p,
+                   {greatest}(0, rest_until - {greatest}(opens, s + 3600)) AS rest
+            FROM hours
+        )
+        SELECT client_id, site_id, state, SUM(n),
+               SUM(n * (rest + after_day) + p / 3600
+                   + CASE WHEN p %% 3600 > 1800 OR (p %% 3600 = 1800 AND (p / 3600) %% 2 = 1)
+                          THEN 1 ELSE 0 END)
+        FROM priced GROUP BY client_id, site_id, state
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(c, s, state, int(n), int(sec)) for c, s, state, n, sec in cursor.fetchall()]
+
+
+def _hour_text(value: str) -> str:
+    """An hour as the tallies write it ('YYYY-MM-DD HH'), checked before it is inlined."""
+    dt.datetime.strptime(value, "%Y-%m-%d %H")
+    return value
+
+
+def running_clock_groups(
+    *,
+    viewer: Viewer,
+    lookups: Mapping[str, Any],
+    now: dt.datetime,
+    whole_hours: bool = True,
 ) -> list[tuple[int, int, str, dt.datetime, int, int]]:
     """Clocks of open azukari that started before `now`, grouped by (client, site, state, UTC
     hour they started): `(client_id, site_id, state, hour, n, offset)`, their number `n` and
     the sum of their seconds into the hour `offset`. Tuples: a board reads thousands.
 
-    Whole hours come from the tally; the current hour, in which some clocks may start after
-    `now`, is read from the cases that started in it (an index on clock_since)."""
+    Whole hours come from the tally (unless `whole_hours` is false: `priced_clock_sums`
+    prices them); the current hour, in which some clocks may start after `now`, is read from
+    the cases that started in it (an index on clock_since)."""
     this_hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     tallied = (
         _scope(ClockTally.objects, viewer, lookups)
         .filter(n__gt=0, since_hour__lt=this_hour.strftime("%Y-%m-%d %H"))
         .values_list("client_id", "site_id", "state", "since_hour", "n", "offset_seconds")
+        if whole_hours
+        else ()
     )
     hours: dict[str, dt.datetime] = {}  # the same hour comes once per site and state
     groups = [

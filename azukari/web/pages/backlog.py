@@ -52,7 +52,14 @@ from azukari.org.permissions import Cap, page_for
 from azukari.reports import kpis
 from azukari.reports.selectors import backlog_by_day
 from azukari.subscriptions.selectors import cancellations_overdue
-from azukari.web.pages.backlog_clocks import ClockPricer, HourTable, calendars_for
+from azukari.web.pages.backlog_clocks import (
+    ClockPricer,
+    HourTable,
+    calendars_for,
+    day_prices,
+    hour_seconds,
+    now_inside,
+)
 
 PAGE_SIZE = 25
 PANEL_ROWS = 10
@@ -295,12 +302,30 @@ def backlog_board(
         groups = _with_names(
             tallies.backlog_groups(viewer=viewer, lookups=lookups, buckets=bucket_edges(now))
         )
-        running = tallies.running_clock_groups(viewer=viewer, lookups=lookups, now=now)
-    else:
-        base = filters.apply(open_azukari(viewer), now)
-        groups = _scanned_groups(base, now)
-        running = _scanned_running(base, now)
-    return _board_of(groups, running, now)
+        running = tallies.running_clock_groups(
+            viewer=viewer, lookups=lookups, now=now, whole_hours=False
+        )
+        return _board_of(groups, running, now, _priced_whole_hours(viewer, lookups, now))
+    base = filters.apply(open_azukari(viewer), now)
+    return _board_of(_scanned_groups(base, now), _scanned_running(base, now), now)
+
+
+@dataclass
+class Priced:
+    """The tallies' whole hours priced in the database, and the calendars that priced them."""
+
+    sums: list[tuple[int, int, str, int, int]]
+    calendar: object = None
+
+
+def _priced_whole_hours(viewer: Viewer, lookups: dict, now: dt.datetime) -> Priced:
+    starts = tallies.clock_starts(viewer=viewer, lookups=lookups, now=now)
+    if not starts:
+        return Priced(sums=[])
+    calendar = calendars_for({c for c, _s in starts}, {s for _c, s in starts})
+    prices = {key: day_prices(calendar(*key), first, now) for key, first in starts.items()}
+    sums = tallies.priced_clock_sums(viewer=viewer, lookups=lookups, prices=prices)
+    return Priced(sums=sums, calendar=calendar)
 
 
 def _scanned_groups(base: QuerySet[Case], now: dt.datetime) -> list[dict]:
@@ -353,7 +378,9 @@ def _with_names(groups: list[dict]) -> list[dict]:
     return groups
 
 
-def _board_of(groups: list[dict], running: list[dict], now: dt.datetime) -> Board:
+def _board_of(
+    groups: list[dict], running: list[tuple], now: dt.datetime, priced: Priced | None = None
+) -> Board:
     state_labels = dict(CaseState.choices)
     reason_labels = dict(AzukariReason.choices)
     breakdowns = {
@@ -395,7 +422,7 @@ def _board_of(groups: list[dict], running: list[dict], now: dt.datetime) -> Boar
             if row not in share.whole:
                 share.whole.append(row)
         share.parts.append((g["n"], [row_of["reason"], row_of["team"]]))
-    _add_running_clocks(running, now, shares)
+    _add_running_clocks(running, now, shares, priced or Priced(sums=[]))
     return Board(total=total, by=breakdowns, aging={k: dict(v) for k, v in aging.items()})
 
 
@@ -456,13 +483,19 @@ def _scanned_running(base: QuerySet[Case], now: dt.datetime) -> list[tuple]:
     ]
 
 
-def _add_running_clocks(groups: list[tuple], now: dt.datetime, shares: dict[tuple, Share]):
+def _add_running_clocks(
+    groups: list[tuple], now: dt.datetime, shares: dict[tuple, Share], priced: Priced
+) -> None:
     """A case's age is its stored clocks plus its running clock, in business time up to `now`
     on its (client, site) calendar; the running part is priced per UTC hour it started in.
-    `groups` are `(client_id, site_id, state, hour, n, offset)`."""
-    if not groups:
+    `groups` are `(client_id, site_id, state, hour, n, offset)`; `priced` holds hours the
+    database has priced already, short of the current hour's business time."""
+    if not groups and not priced.sums:
         return
-    calendar = calendars_for({g[0] for g in groups}, {g[1] for g in groups})
+    keys = {g[:2] for g in groups} | {p[:2] for p in priced.sums}
+    calendar = priced.calendar
+    if calendar is None or not keys <= {p[:2] for p in priced.sums}:
+        calendar = calendars_for({k[0] for k in keys}, {k[1] for k in keys})
     earliest: dict[tuple[int, int], dt.datetime] = {}
     for client_id, site_id, _state, hour, _n, _offset in groups:
         key = (client_id, site_id)
@@ -473,9 +506,10 @@ def _add_running_clocks(groups: list[tuple], now: dt.datetime, shares: dict[tupl
     added: dict[tuple, int] = defaultdict(int)
     for client_id, site_id, state, hour, n, offset in groups:
         inside, after = tables[(client_id, site_id)].get(hour)
-        # Linear inside the hour: exact for hours wholly inside or outside working time.
-        seconds = n * after + max(0, round(inside * (n - offset / 3600)))
-        added[(client_id, site_id, state)] += seconds
+        added[(client_id, site_id, state)] += n * after + hour_seconds(inside, n, offset)
+    this_hour = {key: now_inside(calendar(*key), now) for key in {p[:2] for p in priced.sums}}
+    for client_id, site_id, state, n, seconds in priced.sums:
+        added[(client_id, site_id, state)] += seconds + n * this_hour[(client_id, site_id)]
     for key, seconds in added.items():
         if key in shares:
             shares[key].add(CLOCK_OF_STATE[key[2]], seconds)

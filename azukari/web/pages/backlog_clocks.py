@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from azukari.cases.models import Case
 from azukari.cases.statemachine import CLOCK_OF_STATE
+from azukari.cases.tallies import DayPrice
 from azukari.core.businesstime import BusinessCalendar, business_seconds
 from azukari.org.calendars import business_calendars
 
@@ -67,6 +68,60 @@ def _whole_hours(
         after += inside
         hour -= HOUR
     return table
+
+
+def hour_seconds(inside: int, n: int, offset: int) -> int:
+    """The part inside one hour of `n` clocks that started `offset` seconds into it (summed),
+    where `inside` seconds of the hour are business time: linear in the hour, so exact for
+    hours wholly inside or outside working time; rounded half to even in integers, as the
+    database prices the tallies' hours (`tallies.priced_clock_sums`)."""
+    q, r = divmod(inside * (3600 * n - offset), 3600)
+    return q + (r > 1800 or (r == 1800 and q % 2 == 1))
+
+
+def day_prices(
+    calendar: BusinessCalendar, first: dt.datetime, now: dt.datetime
+) -> tuple[DayPrice, ...]:
+    """Every local day from the one holding `first` to today, for the hours before now's."""
+    current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    first = first.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return _day_prices(_calendar_key(calendar), first, current)
+
+
+def now_inside(calendar: BusinessCalendar, now: dt.datetime) -> int:
+    """Business seconds of the current hour up to `now`."""
+    return _inside(calendar, now.astimezone(UTC).replace(minute=0, second=0, microsecond=0), now)
+
+
+@lru_cache(maxsize=64)
+def _day_prices(key: tuple, first: dt.datetime, current: dt.datetime) -> tuple[DayPrice, ...]:
+    hours, closed_dates, tz = key
+    calendar = BusinessCalendar(hours=dict(hours), closed_dates=closed_dates, tz=tz)
+    day = current.astimezone(tz).date()
+    first_day = first.astimezone(tz).date()
+    prices: list[DayPrice] = []
+    after = 0
+    while day >= first_day:
+        start = dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(UTC)
+        interval = calendar.working_interval(day)
+        opens, closes = [int((t - start).total_seconds()) for t in interval] if interval else (0, 0)
+        until = min(closes, int((current - start).total_seconds()))
+        last = min(start + dt.timedelta(hours=23), current - HOUR)
+        if last >= start:
+            prices.append(
+                DayPrice(
+                    first_hour=start.strftime("%Y-%m-%d %H"),
+                    last_hour=last.strftime("%Y-%m-%d %H"),
+                    start_hour=start.hour,
+                    opens=opens,
+                    closes=closes,
+                    rest_until=until,
+                    after=after,
+                )
+            )
+        after += max(0, until - opens)
+        day -= dt.timedelta(days=1)
+    return tuple(prices)
 
 
 class ClockPricer:

@@ -33,6 +33,7 @@ from azukari.cases.models import (
 from azukari.core.errors import DomainError
 from azukari.demo import rows
 from azukari.floor.tests.factories import at, contact
+from azukari.org.models import SiteHours
 from azukari.testing.factories import CustomerFactory
 from azukari.testing.times import callable_time
 from azukari.testing.triggers import triggers_on
@@ -43,12 +44,14 @@ MIGRATION = importlib.import_module("azukari.cases.migrations.0005_backlog_talli
 DAYS = ["2026-11-02", "2026-11-13", "2026-11-16", "2026-11-19", "2026-11-20", "2026-11-24"]
 DAYS += ["2026-11-25", "2026-11-26"]
 TIMES = ["00:10", "08:59", "09:00", "10:30", "15:17", "23:45"]
-# Edges inside UTC days (10:30 Tokyo is 01:30 UTC), on UTC midnight (09:00 Tokyo), and an
-# instant with cases whose clocks start later in the same hour.
+# Edges early in UTC days (10:30 Tokyo is 01:30 UTC) and late (22:40 Tokyo is 13:40 UTC: the
+# board reads the other side of the edge), on UTC midnight (09:00 Tokyo), and an instant with
+# cases whose clocks start later in the same hour.
 NOWS = [
     at("2026-11-25", "10:30"),
     at("2026-11-25", "09:00"),
     at("2026-11-20", "15:17") + dt.timedelta(seconds=754, microseconds=250_000),
+    at("2026-11-25", "22:40"),
 ]
 REASONS = ["client_decision", "sv_callback", "investigation", "customer_action"]
 
@@ -441,3 +444,47 @@ def test_the_board_from_tallies_asks_as_many_queries_for_many_cases_as_for_few(c
     add(80)
     assert count() == few
     assert_boards_agree(everyone, Filters(), nows=[now])
+
+
+@pytest.mark.django_db
+def test_hours_partly_in_business_time_are_priced_in_the_database_as_on_the_cases(cast):
+    """Sapporo opens at 09:59 and closes at 17:45: the hours 09:00 and 17:00 are partly
+    business time. A clock started at 09:01:30 has 60 business seconds in its hour, counted as
+    60 × (3600 − 90) / 3600 = 58.5 and rounded half to even (58), by the database for the
+    tallies' hours as by Python for the cases' own (hours with ties rounding both ways)."""
+    SiteHours.objects.filter(site=cast.sapporo_desk.site).update(
+        opens_at=dt.time(9, 59), closes_at=dt.time(17, 45)
+    )
+    world = World(cast)
+    started = at("2026-11-24", "09:01") + dt.timedelta(seconds=30)
+    world.bulk(
+        started,
+        [
+            ("coffee", "azukari", 0, "investigation", 1, minutes, 0)
+            for minutes in (0, 0, 1, 59, 8 * 60 + 6, 8 * 60 + 50, 24 * 60 + 6, -3 * 60)
+        ],
+    )
+    everyone = Everyone(frozenset({cast.coffee.pk, cast.tea.pk}))
+    for now in (at("2026-11-26", "17:20"), at("2026-11-27", "09:59") + dt.timedelta(seconds=1)):
+        assert_boards_agree(everyone, Filters(), nows=[now])
+        board = backlog_board(viewer=everyone, filters=Filters(), now=now)
+        cases = Case.objects.filter(client=cast.coffee)
+        # Each hour's clocks are priced together: within a second per case of each alone.
+        each = sum(3600 + _running(case, now) for case in cases)
+        assert abs(board.total.center - each) <= len(cases)
+
+
+def _running(case: Case, now: dt.datetime) -> int:
+    """A case's running clock as the board prices it: whole hours exact, its first hour linear."""
+    from azukari.cases.clocks import case_calendar
+    from azukari.core.businesstime import business_seconds
+    from azukari.web.pages.backlog_clocks import hour_seconds
+
+    since = case.clock_since.astimezone(UTC)
+    hour = since.replace(minute=0, second=0, microsecond=0)
+    calendar = case_calendar(case)
+    inside = business_seconds(hour, hour + dt.timedelta(hours=1), calendar)
+    offset = since.minute * 60 + since.second
+    return business_seconds(hour + dt.timedelta(hours=1), now, calendar) + hour_seconds(
+        inside, 1, offset
+    )
