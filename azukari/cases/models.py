@@ -576,6 +576,32 @@ class ClockTally(models.Model):
         return f"{self.state} {self.since_hour}: {self.n}"
 
 
+class DueTally(models.Model):
+    """Open azukari with a due time, counted per (client, site, state, UTC day due), kept by
+    database triggers on cases_case (migration 0016): the board counts the overdue from a few
+    hundred rows and the cases of today, not from every overdue case."""
+
+    client_id = models.IntegerField(_("client"))
+    site_id = models.IntegerField(_("site"))
+    state = models.CharField(_("state"), max_length=16, choices=CaseState.choices)
+    due_day = models.CharField(_("due on (UTC)"), max_length=10)
+    n = models.IntegerField(_("cases"), default=0)
+
+    objects = ClientScopedManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_id", "site_id", "state", "due_day"], name="due_tally_key"
+            )
+        ]
+        verbose_name = _("due tally")
+        verbose_name_plural = _("due tallies")
+
+    def __str__(self) -> str:
+        return f"{self.state} {self.due_day}: {self.n}"
+
+
 class BacklogTrendDay(models.Model):
     """How much one client's open azukari grew or shrank on one day (Japan time), kept by
     database triggers on cases_caseevent (migration 0007): the backlog trend adds up a few

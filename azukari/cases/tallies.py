@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Count, IntegerField, Min, Q, QuerySet, Sum
 from django.db.models.functions import Cast, ExtractMinute, ExtractSecond, Substr, Trunc
 
-from azukari.cases.models import AZUKARI_STATES, BacklogTally, Case, ClockTally
+from azukari.cases.models import AZUKARI_STATES, BacklogTally, Case, ClockTally, DueTally
 from azukari.core.visibility import Viewer
 
 UTC = dt.UTC
@@ -236,6 +236,28 @@ def _count_edge_days_whole(
             continue
         for code in buckets:
             group[f"b_{code}"] += row[f"b_{code}"]
+
+
+def late_count(*, viewer: Viewer, lookups: Mapping[str, Any], now: dt.datetime) -> int:
+    """Open azukari past their due time: the days before today's (UTC) whole from the due
+    tally; of today, the cases due before `now`, or the day's tally less the cases due from
+    `now` on, whichever part of the day is shorter (an index range either way)."""
+    start = dt.datetime.combine(_utc_day(now), dt.time(), tzinfo=UTC)
+    today = start.date().isoformat()
+    sums = (
+        _scope(DueTally.objects, viewer, lookups)
+        .filter(due_day__lte=today)
+        .aggregate(
+            before=Sum("n", filter=Q(due_day__lt=today)), today=Sum("n", filter=Q(due_day=today))
+        )
+    )
+    cases = _scope(Case.objects, viewer, lookups).filter(state__in=AZUKARI_STATES)
+    if now - start <= start + DAY - now:
+        due_today = cases.filter(due_at__gte=start, due_at__lt=now).count()
+    else:
+        later = cases.filter(due_at__gte=now, due_at__lt=start + DAY).count()
+        due_today = max(0, (sums["today"] or 0) - later)
+    return (sums["before"] or 0) + due_today
 
 
 def clock_starts(

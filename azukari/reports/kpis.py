@@ -9,6 +9,7 @@ in the report are computed by the same code over the same rows.
 import datetime as dt
 import statistics
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -29,6 +30,7 @@ from azukari.cases.models import (
 )
 from azukari.cases.statemachine import CLOCK_OF_STATE
 from azukari.core.businesstime import business_seconds
+from azukari.core.visibility import Viewer
 from azukari.org.calendars import business_calendars
 
 SETTLED_STATES = (CaseState.RESOLVED, CaseState.CLOSED)
@@ -366,6 +368,12 @@ def overdue_cases(cases: QuerySet[Case], *, now: dt.datetime) -> int:
     """Open azukari overdue now, as `cases.overdue` defines it (due time passed, or a promised
     callback more than one call slot late)."""
     return overdue.cases_overdue_count(cases, now=now)
+
+
+def overdue_cases_tallied(*, viewer: Viewer, lookups: dict[str, Any], now: dt.datetime) -> int:
+    """`overdue_cases` of the open azukari a viewer sees, filtered on client, site and state
+    only: read from the due tallies (the backlog board's default views)."""
+    return overdue.cases_overdue_count_tallied(viewer=viewer, lookups=lookups, now=now)
 
 
 def client_response(inquiries: QuerySet[Inquiry]) -> ClientResponse:

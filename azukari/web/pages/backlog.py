@@ -583,7 +583,12 @@ def backlog(request: HttpRequest) -> HttpResponse:
     )
     trend = backlog_trend(viewer=request.user, days=30)
     # The case KPIs from the one module the monthly report and the API read.
-    overdue_count = kpis.overdue_cases(filters.apply(open_azukari(request.user), now), now=now)
+    if filters.tallied:
+        overdue_count = kpis.overdue_cases_tallied(
+            viewer=request.user, lookups=filters.tally_lookups(), now=now
+        )
+    else:
+        overdue_count = kpis.overdue_cases(filters.apply(open_azukari(request.user), now), now=now)
     closing = kpis.time_to_close_tallied(
         viewer=request.user,
         since_day=closing_since(now),

@@ -28,19 +28,22 @@ from azukari.cases.models import (
     CaseKind,
     CaseState,
     ClockTally,
+    DueTally,
     Inquiry,
 )
 from azukari.core.errors import DomainError
 from azukari.demo import rows
 from azukari.floor.tests.factories import at, contact
 from azukari.org.models import SiteHours
+from azukari.reports import kpis
 from azukari.testing.factories import CustomerFactory
 from azukari.testing.times import callable_time
 from azukari.testing.triggers import triggers_on
-from azukari.web.pages.backlog import Filters, backlog_board
+from azukari.web.pages.backlog import Filters, backlog_board, open_azukari
 
 UTC = dt.UTC
 MIGRATION = importlib.import_module("azukari.cases.migrations.0005_backlog_tallies")
+DUE_MIGRATION = importlib.import_module("azukari.cases.migrations.0016_due_tallies")
 DAYS = ["2026-11-02", "2026-11-13", "2026-11-16", "2026-11-19", "2026-11-20", "2026-11-24"]
 DAYS += ["2026-11-25", "2026-11-26"]
 TIMES = ["00:10", "08:59", "09:00", "10:30", "15:17", "23:45"]
@@ -104,8 +107,24 @@ def _stored_tallies() -> tuple[dict, dict]:
     return backlog, clocks
 
 
+def _due_tallies() -> tuple[dict, dict]:
+    """The due tallies as stored, and counted afresh from the cases."""
+    expected: dict[tuple, int] = {}
+    for c in Case.objects.filter(state__in=AZUKARI_STATES, due_at__isnull=False):
+        key = (c.client_id, c.site_id, c.state, _day(c.due_at))
+        expected[key] = expected.get(key, 0) + 1
+    stored = {}
+    for t in DueTally.objects.all():
+        assert t.n >= 0, t
+        if t.n:
+            stored[(t.client_id, t.site_id, t.state, t.due_day)] = t.n
+    return stored, expected
+
+
 def assert_tallies_exact() -> None:
     assert _stored_tallies() == _expected_tallies()
+    stored, expected = _due_tallies()
+    assert stored == expected
 
 
 def assert_boards_agree(viewer, filters: Filters, nows=NOWS) -> None:
@@ -113,6 +132,9 @@ def assert_boards_agree(viewer, filters: Filters, nows=NOWS) -> None:
         scanned = backlog_board(viewer=viewer, filters=filters, now=now, from_tallies=False)
         tallied = backlog_board(viewer=viewer, filters=filters, now=now, from_tallies=True)
         assert tallied == scanned, (now, filters)
+        overdue = kpis.overdue_cases(filters.apply(open_azukari(viewer), now), now=now)
+        lookups = filters.tally_lookups()
+        assert kpis.overdue_cases_tallied(viewer=viewer, lookups=lookups, now=now) == overdue
         for dimension, breakdown in scanned.by.items():
             assert [r.key for r in tallied.by[dimension].sorted_rows] == [
                 r.key for r in breakdown.sorted_rows
@@ -173,6 +195,7 @@ class World:
                     if state == CaseState.CALLBACK_DUE
                     else None
                 ),
+                due_at=when + dt.timedelta(hours=20) if reason == "investigation" else None,
             )
 
     def move(self, index: int, kind: str, when: dt.datetime) -> None:
@@ -239,6 +262,12 @@ class World:
                     "clock_since": (
                         when + dt.timedelta(minutes=clock, microseconds=micro)
                         if clock is not None
+                        else None
+                    ),
+                    # Due before and after the instants the board is read at, or not at all.
+                    "due_at": (
+                        when + dt.timedelta(hours=12 - 5 * parked, microseconds=micro)
+                        if parked >= 0
                         else None
                     ),
                 }
@@ -398,6 +427,21 @@ def test_the_migration_fills_the_tallies_from_the_cases_already_there(cast):
 
 def test_the_triggers_know_the_azukari_states():
     assert set(MIGRATION.OPEN_STATES) == set(AZUKARI_STATES)
+    assert set(DUE_MIGRATION.OPEN_STATES) == set(AZUKARI_STATES)
+
+
+@pytest.mark.django_db
+def test_the_due_migration_fills_its_tally_from_the_cases_already_there(cast):
+    world = World(cast)
+    world.park("coffee", at("2026-11-20"), CaseState.AZUKARI, "investigation", 0)
+    world.bulk(at("2026-11-24", "15:17"), [("tea", "waiting_client", 0, "", 3, 5, 1)] * 3)
+    world.bulk(at("2026-11-24", "15:17"), [("coffee", "callback_due", -1, "", 0, None, 0)])
+    DueTally.objects.all().delete()
+    forward = {"sqlite": DUE_MIGRATION.SQLITE_FORWARD, "postgresql": DUE_MIGRATION.POSTGRES_FORWARD}
+    with connection.cursor() as cursor:
+        cursor.execute(forward[connection.vendor][-1])
+    assert DueTally.objects.count() == 3
+    assert_tallies_exact()
 
 
 @pytest.mark.django_db
@@ -408,6 +452,9 @@ def test_the_triggers_are_in_place(db):
         "cases_case_tally_insert",
         "cases_case_tally_update",
         "cases_case_tally_delete",
+        "cases_case_due_insert",
+        "cases_case_due_update",
+        "cases_case_due_delete",
     } <= names
 
 
