@@ -569,6 +569,13 @@ class ClockTally(models.Model):
                 fields=["client_id", "site_id", "state", "since_hour"], name="clock_tally_key"
             )
         ]
+        # The board prices each day's hours of a (client, site, state) from the index alone.
+        indexes = [
+            models.Index(
+                fields=["client_id", "site_id", "state", "since_hour", "n", "offset_seconds"],
+                name="clock_tally_priced",
+            )
+        ]
         verbose_name = _("clock tally")
         verbose_name_plural = _("clock tallies")
 

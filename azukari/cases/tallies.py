@@ -6,8 +6,10 @@ day or an hour is settled by reading the cases of that day or hour only, through
 """
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection
@@ -292,11 +294,9 @@ def priced_clock_sums(
     SQLite's loop over days and states, each a range of the tally's key (client, site, state,
     hour); rows at zero add nothing."""
     days = [
-        f"({int(client_id)}, {int(site_id)}, '{_hour_text(p.first_hour)}', "
-        f"'{_hour_text(p.last_hour)}', {int(p.start_hour)}, {int(p.opens)}, {int(p.closes)}, "
-        f"{int(p.rest_until)}, {int(p.after)})"
+        _values(client_id, site_id, tuple(day_list))
         for (client_id, site_id), day_list in prices.items()
-        for p in day_list
+        if day_list
     ]
     if not days:
         return []
@@ -344,9 +344,24 @@ def priced_clock_sums(
         return [(c, s, state, int(n), int(sec)) for c, s, state, n, sec in cursor.fetchall()]
 
 
+@lru_cache(maxsize=256)  # a pair's days change once an hour
+def _values(client_id: int, site_id: int, days: tuple[DayPrice, ...]) -> str:
+    """A (client, site)'s day prices as VALUES rows, from numbers and checked hour texts."""
+    return ", ".join(
+        f"({int(client_id)}, {int(site_id)}, '{_hour_text(p.first_hour)}', "
+        f"'{_hour_text(p.last_hour)}', {int(p.start_hour)}, {int(p.opens)}, {int(p.closes)}, "
+        f"{int(p.rest_until)}, {int(p.after)})"
+        for p in days
+    )
+
+
+HOUR_TEXT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}")
+
+
 def _hour_text(value: str) -> str:
     """An hour as the tallies write it ('YYYY-MM-DD HH'), checked before it is inlined."""
-    dt.datetime.strptime(value, "%Y-%m-%d %H")
+    if not HOUR_TEXT.fullmatch(value):
+        raise ValueError(f"Not an hour: {value!r}")
     return value
 
 
