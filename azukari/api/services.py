@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -230,18 +230,25 @@ def contact_event_record(
     agent = _agent(agent_id.strip(), client) if agent_id and agent_id.strip() else None
     # Read before the transaction: on SQLite it takes the write lock when it begins.
     caller_matches = _caller_matches(viewer, client, caller) if caller else None
-    with transaction.atomic():
-        return _contact_event_fold(
-            viewer=viewer,
-            client=client,
-            call_id=call_id,
-            event=event,
-            at=at,
-            caller=caller,
-            caller_matches=caller_matches,
-            agent=agent,
-            recording_id=recording_id,
-        )
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _contact_event_fold(
+                    viewer=viewer,
+                    client=client,
+                    call_id=call_id,
+                    event=event,
+                    at=at,
+                    caller=caller,
+                    caller_matches=caller_matches,
+                    agent=agent,
+                    recording_id=recording_id,
+                )
+        except IntegrityError:
+            # Another event of the same call created its contact first: fold into that one.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _caller_matches(viewer: Viewer, client: Client, number: str) -> list[int]:
@@ -263,12 +270,18 @@ def _contact_event_fold(
     agent: User | None,
     recording_id: str,
 ) -> tuple[Contact, bool]:
-    contact, created = Contact.objects.get_or_create(
-        client=client,
-        pbx_call_id=call_id,
-        defaults={"started_at": at, "direction": Direction.INBOUND, "caller_number": caller},
-    )
-    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    # The call's contact, locked; or a new one, folded before it is written (one INSERT: a
+    # second event of the call inserting it at the same time fails on the unique key).
+    contact = Contact.objects.select_for_update().filter(client=client, pbx_call_id=call_id).first()
+    created = contact is None
+    if contact is None:
+        contact = Contact(
+            client=client,
+            pbx_call_id=call_id,
+            started_at=at,
+            direction=Direction.INBOUND,
+            caller_number=caller,
+        )
     changed: dict[str, Any] = {}
 
     def put(field: str, value: Any) -> None:
@@ -297,7 +310,9 @@ def _contact_event_fold(
             matches = _caller_matches(viewer, client, contact.caller_number)
         if len(matches) == 1:
             put("customer_id", matches[0])
-    if changed:
+    if created:
+        contact.save(force_insert=True)
+    elif changed:
         fk_names = {"site_id": "site", "customer_id": "customer"}
         contact.save(update_fields=[fk_names.get(f, f) for f in changed])
     return contact, created
