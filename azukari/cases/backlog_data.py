@@ -1,5 +1,5 @@
 """The backlog's derived data, counted afresh: to check the tallies and trend the database
-triggers keep (migrations 0005 and 0007), and to rebuild them when they drifted, e.g. after a
+triggers keep (migrations 0005, 0007 and 0016), and to rebuild them when they drifted, e.g. after a
 SQLite table rebuild dropped the triggers.
 
 The fresh count reads the cases (open azukari) and the case history (the day-by-day trend, in
@@ -22,6 +22,7 @@ from azukari.cases.models import (
     Case,
     CaseEvent,
     ClockTally,
+    DueTally,
 )
 
 UTC = dt.UTC
@@ -31,15 +32,16 @@ OPEN = sorted(AZUKARI_STATES)
 
 @dataclass
 class BacklogData:
-    """Keyed figures of the three stores; equal when the triggers kept them right."""
+    """Keyed figures of the four stores; equal when the triggers kept them right."""
 
     tallies: dict[tuple, tuple[int, int, int, int]] = field(default_factory=dict)
     clocks: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     trend: dict[tuple, int] = field(default_factory=dict)
+    due: dict[tuple, int] = field(default_factory=dict)
 
     def differences(self, other: "BacklogData") -> list[str]:
         found = []
-        for name in ("tallies", "clocks", "trend"):
+        for name in ("tallies", "clocks", "trend", "due"):
             mine, theirs = getattr(self, name), getattr(other, name)
             for key in sorted(set(mine) | set(theirs), key=str):
                 if mine.get(key) != theirs.get(key):
@@ -70,6 +72,10 @@ def backlog_stored() -> BacklogData:
         "client_id", "day", "delta"
     ):
         data.trend[(client_id, day)] = delta
+    for *key, n in DueTally.objects.exclude(n=0).values_list(
+        "client_id", "site_id", "state", "due_day", "n"
+    ):
+        data.due[tuple(key)] = n
     return data
 
 
@@ -117,6 +123,13 @@ def backlog_counted() -> BacklogData:
         ):
             trend[(row["client_id"], row["day"].isoformat())] += sign * row["n"]
     data.trend = {key: delta for key, delta in trend.items() if delta}
+    for row in (
+        open_cases.filter(due_at__isnull=False)
+        .values("client_id", "site_id", "state")
+        .annotate(day=TruncDate("due_at", tzinfo=UTC), n=Count("id"))
+    ):
+        key = (row["client_id"], row["site_id"], row["state"], row["day"].isoformat())
+        data.due[key] = row["n"]
     return data
 
 
@@ -141,6 +154,7 @@ def backlog_rebuild() -> BacklogData:
     BacklogTally.objects.all().delete()
     ClockTally.objects.all().delete()
     BacklogTrendDay.objects.all().delete()
+    DueTally.objects.all().delete()
     BacklogTally.objects.bulk_create(
         [
             BacklogTally(
@@ -182,6 +196,13 @@ def backlog_rebuild() -> BacklogData:
         [
             BacklogTrendDay(client_id=client_id, day=day, delta=delta)
             for (client_id, day), delta in counted.trend.items()
+        ],
+        batch_size=1000,
+    )
+    DueTally.objects.bulk_create(
+        [
+            DueTally(client_id=client_id, site_id=site_id, state=state, due_day=day, n=n)
+            for (client_id, site_id, state, day), n in counted.due.items()
         ],
         batch_size=1000,
     )

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 
 from azukari.cases import services
 from azukari.cases.backlog_data import backlog_check, backlog_counted, backlog_stored
-from azukari.cases.models import BacklogTally, BacklogTrendDay, ClockTally
+from azukari.cases.models import BacklogTally, BacklogTrendDay, Case, ClockTally, DueTally
 from azukari.cases.tests.builders import move, new_case
 from azukari.core.businesstime import TOKYO
 
@@ -27,6 +27,9 @@ def backlog(cast):
         clock.shift(dt.timedelta(days=1))
         fresh = type(cases[2]).objects.get(pk=cases[2].pk)
         services.case_resolve(case=fresh, version=fresh.version, actor=cast.sv, outcome="Kept")
+        Case.objects.filter(pk__in=[c.pk for c in cases]).update(
+            due_at=dt.datetime(2026, 4, 30, 18, 0, tzinfo=TOKYO)
+        )
     return cases
 
 
@@ -35,6 +38,7 @@ def test_the_triggers_agree_with_a_fresh_count(backlog):
     counted = backlog_counted()
     assert sum(n for n, *_ in counted.tallies.values()) == 2
     assert sum(counted.trend.values()) == 2
+    assert sum(counted.due.values()) == 2  # the resolved case is not due
 
 
 def test_check_finds_drift_and_rebuild_repairs_it(backlog, capsys):
@@ -42,6 +46,7 @@ def test_check_finds_drift_and_rebuild_repairs_it(backlog, capsys):
     BacklogTally.objects.all().delete()
     ClockTally.objects.update(n=7)
     BacklogTrendDay.objects.all().delete()
+    DueTally.objects.update(n=5)
     with pytest.raises(CommandError, match="rebuild"):
         call_command("backlog", "check")
     assert "tallies" in capsys.readouterr().out

@@ -20,11 +20,15 @@ class Command(BaseCommand):
             counted = backlog_rebuild()
             self.stdout.write(
                 self.style.SUCCESS(
-                    _("Rebuilt %(tallies)d tally rows, %(clocks)d clock rows, %(days)d trend days.")
+                    _(
+                        "Rebuilt %(tallies)d tally rows, %(clocks)d clock rows, %(days)d trend "
+                        "days, %(due)d due-day rows."
+                    )
                     % {
                         "tallies": len(counted.tallies),
                         "clocks": len(counted.clocks),
                         "days": len(counted.trend),
+                        "due": len(counted.due),
                     }
                 )
             )
