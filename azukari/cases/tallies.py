@@ -116,11 +116,16 @@ def backlog_groups(
     edge_texts = [d.isoformat() for d in edge_days]
     whole = {}
     for code, (after, upto) in buckets.items():
-        q = Q(parked_day__gt="") & ~Q(parked_day__in=edge_texts)
-        if after is not None:
-            q &= Q(parked_day__gt=_utc_day(after).isoformat())
-        if upto is not None:
-            q &= Q(parked_day__lt=_utc_day(upto).isoformat())
+        # Strictly after and before its own edges' days; another edge's day inside the range
+        # (buckets that overlap) is left to the edge-day count too.
+        low = _utc_day(after).isoformat() if after is not None else ""
+        high = _utc_day(upto).isoformat() if upto is not None else None
+        q = Q(parked_day__gt=low)
+        if high is not None:
+            q &= Q(parked_day__lt=high)
+        inside = [d for d in edge_texts if d > low and (high is None or d < high)]
+        if inside:
+            q &= ~Q(parked_day__in=inside)
         whole[f"b_{code}"] = Sum("n", filter=q)
     tallied = (
         _scope(BacklogTally.objects, viewer, lookups)

@@ -419,7 +419,7 @@ def _board_of(
         share = shares.setdefault((g["client_id"], g["site_id"], g["state"]), Share())
         row_of = {d: breakdowns[d].rows[keys[d][0]] for d in breakdowns}
         for row in (total, row_of["state"], row_of["site"], row_of["client"]):
-            if row not in share.whole:
+            if not any(r is row for r in share.whole):  # the same row, not an equal one
                 share.whole.append(row)
         share.parts.append((g["n"], [row_of["reason"], row_of["team"]]))
     _add_running_clocks(running, now, shares, priced or Priced(sums=[]))
