@@ -521,11 +521,16 @@ def _case_event_payload(event: CaseEvent) -> dict[str, Any]:
     return data
 
 
+# Asked for every case event a client may hear: compiled once.
+_LISTENERS = CompiledQuery[tuple[list[str], dt.datetime]](
+    lambda client_id: WebhookEndpoint.objects.filter(
+        client_id=client_id, is_active=True
+    ).values_list("events", "created_at")
+)
+
+
 def _has_listener(client_id: int, name: str, at: dt.datetime) -> bool:
-    listeners = WebhookEndpoint.objects.filter(
-        client_id=client_id, is_active=True, created_at__lte=at
-    ).values_list("events", flat=True)
-    return any(name in events for events in listeners)
+    return any(name in events and created <= at for events, created in _LISTENERS(client_id))
 
 
 def case_event_heard(client_id: int, kind: str, at: dt.datetime) -> bool:
