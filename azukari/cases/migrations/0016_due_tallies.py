@@ -5,7 +5,8 @@
 A case counts while its state is an azukari state and it has a due time: it adds 1 to its
 (client, site, state, due day) row. As in 0005, an insert adds, a delete takes away, an update
 of a column the tally reads takes the old row away and adds the new one; adding is an upsert,
-taking away a plain UPDATE; on PostgreSQL an update between two keys writes them in key order.
+taking away a plain UPDATE; on PostgreSQL an update between two keys writes them in key order,
+and the row function is PL/pgSQL, whose plan the session keeps (see 0018).
 The azukari states are written out (a migration must not import the application; a test
 compares them with AZUKARI_STATES). The tally is filled from the existing cases at the end.
 """
@@ -70,10 +71,12 @@ PG_DAY = "to_char({t} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 POSTGRES_FORWARD = [
     f"""
 CREATE FUNCTION cases_due_tally_add(c cases_case, sign integer) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO cases_duetally ({KEY}, n)
     VALUES (c.client_id, c.site_id, c.state, {PG_DAY.format(t="c.due_at")}, sign)
-    {ADD}
+    {ADD};
+END
 $$""",
     f"""
 CREATE FUNCTION cases_case_due() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -421,7 +421,9 @@ def _board_of(
         for row in (total, row_of["state"], row_of["site"], row_of["client"]):
             if not any(r is row for r in share.whole):  # the same row, not an equal one
                 share.whole.append(row)
-        share.parts.append((g["n"], [row_of["reason"], row_of["team"]]))
+        # Keyed by team and reason: the split must not depend on the order rows come in.
+        key = (g["owner_team_id"] or 0, g["azukari_reason"] or "")
+        share.parts.append((g["n"], [row_of["reason"], row_of["team"]], key))
     _add_running_clocks(running, now, shares, priced or Priced(sums=[]))
     return Board(total=total, by=breakdowns, aging={k: dict(v) for k, v in aging.items()})
 
@@ -433,22 +435,23 @@ class Share:
     split of the running clocks the tallies do not keep."""
 
     whole: list[Row] = field(default_factory=list)
-    parts: list[tuple[int, list[Row]]] = field(default_factory=list)
+    parts: list[tuple[int, list[Row], tuple]] = field(default_factory=list)
 
     def add(self, clock: str, seconds: int) -> None:
         for row in self.whole:
             setattr(row, clock, getattr(row, clock) + seconds)
-        cases = sum(n for n, _rows in self.parts)
+        cases = sum(n for n, _rows, _key in self.parts)
         if not cases:
             return
         # Largest remainder: the parts add up to `seconds` exactly, so every table's total
         # (and so its average over the same cases) is the same.
-        exact = [(seconds * n, i) for i, (n, _rows) in enumerate(self.parts)]
+        exact = [(seconds * n, i) for i, (n, _rows, _key) in enumerate(self.parts)]
         given = [q // cases for q, _i in exact]
         left = seconds - sum(given)
-        for _q, i in sorted(exact, key=lambda e: (-(e[0] % cases), e[1]))[:left]:
+        keys = [key for _n, _rows, key in self.parts]
+        for _q, i in sorted(exact, key=lambda e: (-(e[0] % cases), keys[e[1]]))[:left]:
             given[i] += 1
-        for amount, (_n, rows) in zip(given, self.parts, strict=True):
+        for amount, (_n, rows, _key) in zip(given, self.parts, strict=True):
             for row in rows:
                 setattr(row, clock, getattr(row, clock) + amount)
 
