@@ -196,6 +196,11 @@ def main() -> None:
     parser.add_argument("--load-options", default="", help="more options for load.py")
     parser.add_argument("--load-name", default="", help="entry name suffix, for a variant")
     parser.add_argument("--skip-scale", action="store_true", help="scale, case pages, idle, park")
+    parser.add_argument(
+        "--benches",
+        default="",
+        help="of scale, case_pages, open_park, idle_desk, selfservice_pages: these only",
+    )
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--peer-budget", type=int, default=120, help="timed seconds per pair")
@@ -235,6 +240,8 @@ def main() -> None:
                 ("idle_desk", "idle_desk.py", []),
                 ("selfservice_pages", "selfservice_pages.py", ["--runs", "100"]),
             ):
+                if args.benches and key not in args.benches.split(","):
+                    continue
                 out = work / f"{key}-{vendor}.json" if key in JSON_OUT else None
                 json_option = ["--json", str(out)] if out else []
                 measure(results, f"{key}-{vendor}", script, options + json_option, url, scale, out)
