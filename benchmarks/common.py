@@ -111,10 +111,13 @@ def open_and_park(customer: Any, *, operator: Any, client: Any, team: Any) -> No
     from azukari.cases.models import IdentityCheck
 
     with transaction.atomic():  # as the pop's contact form posted with a case to open
+        now = timezone.now()
         contact = services.contact_log(
             actor=operator,
             client=client,
             customer=customer,
+            started_at=now,
+            ended_at=now,  # logged by hand, ended when saved (left open, a live call for ever)
             caller_number=None,
             identity_check=IdentityCheck.VERIFIED,
             reason="解約希望",
