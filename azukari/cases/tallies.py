@@ -317,6 +317,17 @@ def priced_clock_sums(
             params.append(lookups[name])
     states = ", ".join(f"('{s}')" for s in sorted(AZUKARI_STATES))
     table = connection.ops.quote_name(ClockTally._meta.db_table)
+    day = (
+        "t.client_id = d.client_id AND t.site_id = d.site_id AND t.state = st.state "
+        "AND t.since_hour >= d.first_hour AND t.since_hour <= d.last_hour"
+    )
+    if connection.vendor == "sqlite":
+        hours = f"{table} t"
+        where.append(day)
+    else:
+        # A range of the index per day and state; flattened into a join, PostgreSQL would
+        # hash the tally on (client, site) and test every day's range on every row.
+        hours = f"LATERAL (SELECT * FROM {table} t WHERE {day} OFFSET 0) t"
     sql = f"""
         WITH st (state) AS (VALUES {states}),
         d (client_id, site_id, first_hour, last_hour, start_hour, opens, closes,
@@ -326,10 +337,8 @@ def priced_clock_sums(
                    t.offset_seconds AS off, d.opens, d.closes, d.rest_until, d.after_day,
                    3600 * ((CAST(substr(t.since_hour, 12, 2) AS INTEGER) - d.start_hour + 24)
                            %% 24) AS s
-            FROM d CROSS JOIN st CROSS JOIN {table} t
-            WHERE t.client_id = d.client_id AND t.site_id = d.site_id AND t.state = st.state
-              AND t.since_hour >= d.first_hour AND t.since_hour <= d.last_hour
-              AND {" AND ".join(where)}
+            FROM d CROSS JOIN st CROSS JOIN {hours}
+            WHERE {" AND ".join(where)}
         ),
         priced AS (
             SELECT client_id, site_id, state, n, after_day,
