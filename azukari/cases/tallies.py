@@ -379,40 +379,16 @@ def _hour_text(value: str) -> str:
     return value
 
 
-def running_clock_groups(
-    *,
-    viewer: Viewer,
-    lookups: Mapping[str, Any],
-    now: dt.datetime,
-    whole_hours: bool = True,
+def current_hour_clocks(
+    *, viewer: Viewer, lookups: Mapping[str, Any], now: dt.datetime
 ) -> list[tuple[int, int, str, dt.datetime, int, int]]:
-    """Clocks of open azukari that started before `now`, grouped by (client, site, state, UTC
-    hour they started): `(client_id, site_id, state, hour, n, offset)`, their number `n` and
-    the sum of their seconds into the hour `offset`. Tuples: a board reads thousands.
-
-    Whole hours come from the tally (unless `whole_hours` is false: `priced_clock_sums`
-    prices them); the current hour, in which some clocks may start after `now`, is read from
-    the cases that started in it (an index on clock_since)."""
+    """Clocks of open azukari that started in the current UTC hour, before `now`, grouped by
+    (client, site, state): `(client_id, site_id, state, hour, n, offset)`, their number `n`
+    and the sum of their seconds into the hour `offset`. Read from the cases (an index on
+    clock_since), as some may start after `now`; the whole hours before it are priced from the
+    tally by `priced_clock_sums`."""
     this_hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    tallied = (
-        _scope(ClockTally.objects, viewer, lookups)
-        .filter(n__gt=0, since_hour__lt=this_hour.strftime("%Y-%m-%d %H"))
-        .values_list("client_id", "site_id", "state", "since_hour", "n", "offset_seconds")
-        if whole_hours
-        else ()
-    )
-    hours: dict[str, dt.datetime] = {}  # the same hour comes once per site and state
-    groups = [
-        (
-            client_id,
-            site_id,
-            state,
-            hours[hour] if hour in hours else hours.setdefault(hour, parse_hour(hour)),
-            n,
-            offset,
-        )
-        for client_id, site_id, state, hour, n, offset in tallied
-    ]
+    groups: list[tuple[int, int, str, dt.datetime, int, int]] = []
     _hour, offset = clock_hour_and_offset()
     current = (
         _scope(Case.objects, viewer, lookups)

@@ -302,9 +302,7 @@ def backlog_board(
         groups = _with_names(
             tallies.backlog_groups(viewer=viewer, lookups=lookups, buckets=bucket_edges(now))
         )
-        running = tallies.running_clock_groups(
-            viewer=viewer, lookups=lookups, now=now, whole_hours=False
-        )
+        running = tallies.current_hour_clocks(viewer=viewer, lookups=lookups, now=now)
         return _board_of(groups, running, now, _priced_whole_hours(viewer, lookups, now))
     base = filters.apply(open_azukari(viewer), now)
     return _board_of(_scanned_groups(base, now), _scanned_running(base, now), now)
@@ -464,7 +462,7 @@ def team_label(name: str | None, site_name: str | None) -> str:
 
 
 def _scanned_running(base: QuerySet[Case], now: dt.datetime) -> list[tuple]:
-    """As `tallies.running_clock_groups`, from the cases themselves."""
+    """Every hour's clocks in the shape of `tallies.current_hour_clocks`, from the cases."""
     hour, offset = tallies.clock_hour_and_offset()
     running = (
         base.filter(clock_since__isnull=False, clock_since__lt=now)
